@@ -1,0 +1,114 @@
+import hashlib
+import secrets
+
+from django import forms
+from django.core import signing
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apikeys.models import Api, latest_valid_until
+
+NONCE_SALT = "apikeys.create-form"
+NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
+
+
+def new_form_nonce(user) -> str:
+    """A signed single-use value for one rendering of the creation form, bound to its user."""
+    return signing.dumps({"u": user.pk, "n": secrets.token_urlsafe(16)}, salt=NONCE_SALT)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ApiKeyCreateForm(forms.Form):
+    error_messages = {
+        "past": _("The validity cannot end in the past."),
+        "too_late": _("A key is valid for at most two years: choose %(latest)s or earlier."),
+        "stale_form": _("This form has expired or was not issued to you. Please fill it in again."),
+    }
+
+    user = forms.ModelChoiceField(
+        label=_("User identification"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose the user for whom the key is created."),
+            "invalid_choice": _("Choose a user of your organization."),
+        },
+    )
+    api = forms.ChoiceField(
+        label=_("API"),
+        choices=Api.choices,
+        initial=Api.PRODUCTION,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the API the key is for."),
+            "invalid_choice": _("Choose «Billing Solutions» or «Billing Solutions Customer Integration»."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"maxlength": 200}),
+        error_messages={
+            "max_length": _("The note can be at most %(limit_value)d characters long (it has %(show_value)d).")
+        },
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        error_messages={
+            "required": _("Enter the last day on which the key is valid."),
+            "invalid": _("Enter a valid date, for example 31.12.2027."),
+        },
+    )
+    nonce = forms.CharField(widget=forms.HiddenInput, error_messages={"required": error_messages["stale_form"]})
+
+    def __init__(self, *args, organization, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acting_user = user
+        self.today = timezone.localdate()
+        self.fields["user"].queryset = organization.users.filter(is_active=True).order_by("username")
+        self.fields["user"].label_from_instance = lambda u: f"{u.username} — {u.get_full_name()}".rstrip(" —")
+        self.fields["valid_until"].initial = latest_valid_until(self.today)
+        self.fields["valid_until"].widget.attrs.update(
+            min=self.today.isoformat(), max=latest_valid_until(self.today).isoformat()
+        )
+        if not self.is_bound:
+            self.initial["nonce"] = new_form_nonce(user)
+
+    def clean_valid_until(self):
+        value = self.cleaned_data["valid_until"]
+        latest = latest_valid_until(self.today)
+        if value < self.today:
+            raise forms.ValidationError(self.error_messages["past"], code="past")
+        if value > latest:
+            raise forms.ValidationError(
+                self.error_messages["too_late"], code="too_late", params={"latest": latest.strftime("%d.%m.%Y")}
+            )
+        return value
+
+    def clean_nonce(self):
+        value = self.cleaned_data["nonce"]
+        try:
+            data = signing.loads(value, salt=NONCE_SALT, max_age=NONCE_MAX_AGE)
+        except signing.BadSignature:
+            raise forms.ValidationError(self.error_messages["stale_form"], code="stale_form") from None
+        if not isinstance(data, dict) or data.get("u") != self.acting_user.pk:
+            raise forms.ValidationError(self.error_messages["stale_form"], code="stale_form")
+        return value
+
+    @property
+    def nonce_key(self) -> str:
+        """What is stored to make the form single-use: a digest of the signed value."""
+        return hashlib.sha256(self.cleaned_data["nonce"].encode()).hexdigest()
+
+
+class ApiKeyDeleteForm(forms.Form):
+    """Confirmation of a deletion; carries nothing but the CSRF token."""

@@ -1,0 +1,93 @@
+"""Operations that write: creating and revoking keys."""
+
+import datetime
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apikeys import tokens
+from apikeys.models import ApiKey
+
+log = logging.getLogger("apikeys")
+
+
+class NonceAlreadyUsed(Exception):
+    """The creation form was already submitted once: the key exists and its token was shown."""
+
+    def __init__(self, key: ApiKey | None):
+        super().__init__("creation form already used")
+        self.key = key
+
+
+class KeyNotValid(Exception):
+    """Only a valid key can be deleted; an expired or deleted one stays as it is."""
+
+
+def apikey_create(
+    *,
+    user,
+    api: str,
+    valid_until: datetime.date,
+    created_by,
+    note: str = "",
+    form_nonce: str | None = None,
+    created_at: datetime.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key for `user` and return it with its token, which exists nowhere else.
+
+    The caller shows the token once and forgets it. `form_nonce`, when given, makes the creation
+    single-use: a second call with the same value raises NonceAlreadyUsed and creates nothing.
+    `created_at` is for demo and imported data only; it defaults to now.
+    """
+    for _attempt in range(3):
+        key_id, secret = tokens.new_key_id(), tokens.new_secret()
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    key_id=key_id,
+                    secret_hash=tokens.hash_secret(secret),
+                    api=api,
+                    organization_id=user.organization_id,
+                    user=user,
+                    note=note,
+                    valid_until=valid_until,
+                    created_by=created_by,
+                    form_nonce=form_nonce,
+                    created_at=created_at or timezone.now(),
+                )
+        except IntegrityError:
+            if form_nonce and ApiKey.objects.filter(form_nonce=form_nonce).exists():
+                raise NonceAlreadyUsed(ApiKey.objects.filter(form_nonce=form_nonce).first()) from None
+            continue  # a key ID collision (60 random bits): draw again
+        log.info(
+            "apikey.created key_id=%s api=%s user=%s organization=%s valid_until=%s by=%s",
+            key.key_id,
+            api,
+            user.username,
+            user.organization_id,
+            valid_until.isoformat(),
+            created_by.username,
+        )
+        return key, tokens.build_token(api, key_id, secret)
+    raise RuntimeError("could not draw a unique key ID")
+
+
+def apikey_revoke(*, key: ApiKey, by, reason: str = "") -> ApiKey:
+    """Delete (revoke) a valid key for good. Raises KeyNotValid for an expired or deleted key.
+
+    A conditional UPDATE, so that two concurrent deletions record one actor and one time.
+    """
+    now = timezone.now()
+    updated = ApiKey.objects.valid().filter(pk=key.pk).update(revoked_at=now, revoked_by=by, revoke_reason=reason)
+    if not updated:
+        raise KeyNotValid(key.key_id)
+    key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
+    log.info(
+        "apikey.deleted key_id=%s organization=%s by=%s staff=%s",
+        key.key_id,
+        key.organization_id,
+        by.username,
+        by.is_staff and not by.organization_id,
+    )
+    return key

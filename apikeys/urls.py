@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apikeys import views
+
+app_name = "apikeys"
+urlpatterns = [
+    path("", views.administration, name="administration"),
+    path("users/", views.user_management, name="user_management"),
+    path("api-keys/", views.key_list, name="list"),
+    path("api-keys/new/", views.key_create, name="create"),
+    path("api-keys/<str:key_id>/delete/", views.key_delete, name="delete"),
+]

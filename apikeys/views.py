@@ -1,0 +1,136 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apikeys import services
+from apikeys.forms import ApiKeyCreateForm, new_form_nonce
+from apikeys.models import ApiKey
+
+PAGE_SIZE = 50
+
+
+def admin_required(view):
+    """Administration is for the e-finance Admin user of an organization; others get the 403 page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_admin_of_organization:
+            raise PermissionDenied(_("Only the e-finance Admin user of your organization can open Administration."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _get_key_for_admin(request, key_id: str) -> ApiKey:
+    """The key with this ID in the Admin's organization; 404 for any other, whether it exists or not."""
+    try:
+        return ApiKey.objects.select_related("user", "created_by", "revoked_by").get(
+            key_id=key_id, organization_id=request.user.organization_id
+        )
+    except ApiKey.DoesNotExist:
+        raise Http404(_("No such API key.")) from None
+
+
+@require_GET
+@admin_required
+def administration(request):
+    return render(request, "apikeys/administration.html")
+
+
+@require_GET
+@admin_required
+def user_management(request):
+    today = timezone.localdate()
+    users = request.user.organization.users.order_by("username").annotate(
+        valid_keys=Count("api_keys", filter=Q(api_keys__revoked_at__isnull=True, api_keys__valid_until__gte=today))
+    )
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
+    return render(request, "apikeys/user_management.html", {"page": page, "valid_total": valid_total})
+
+
+@require_GET
+@admin_required
+def key_list(request):
+    today = timezone.localdate()
+    keys = ApiKey.objects.of_organization(request.user.organization_id).select_related(
+        "user", "created_by", "revoked_by"
+    )
+    valid = Paginator(keys.valid(today), PAGE_SIZE).get_page(request.GET.get("page"))
+    ended = Paginator(keys.ended(today).order_by("-revoked_at", "-valid_until", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("ended_page")
+    )
+    return render(request, "apikeys/key_list.html", {"valid": valid, "ended": ended})
+
+
+@never_cache
+@sensitive_variables("token")
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@admin_required
+def key_create(request):
+    """The creation form; its POST answers with the one and only screen that shows the token.
+
+    The token lives only in this response (no-store): not in the database, the session or a
+    message. The form's single-use nonce makes a replayed or double-clicked Create create nothing.
+    """
+    organization = request.user.organization
+    form = ApiKeyCreateForm(request.POST or None, organization=organization, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, token = services.apikey_create(
+                user=form.cleaned_data["user"],
+                api=form.cleaned_data["api"],
+                note=form.cleaned_data["note"],
+                valid_until=form.cleaned_data["valid_until"],
+                created_by=request.user,
+                form_nonce=form.nonce_key,
+            )
+        except services.NonceAlreadyUsed as used:
+            messages.warning(
+                request,
+                _(
+                    "This form was already submitted: the key %(key_id)s exists and its token was shown once. "
+                    "It cannot be shown again; if needed, delete the key and create a new one."
+                )
+                % {"key_id": used.key.key_id if used.key else "?"},
+            )
+            return redirect("apikeys:list")
+        response = render(request, "apikeys/key_created.html", {"key": key, "token": token})
+        return response
+    if form.is_bound:
+        form.data = form.data.copy()
+        form.data["nonce"] = new_form_nonce(request.user)
+    return render(request, "apikeys/key_create.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def key_delete(request, key_id: str):
+    key = _get_key_for_admin(request, key_id)
+    if not key.is_valid:
+        messages.info(
+            request, _("The key %(key_id)s is no longer valid; it cannot be deleted.") % {"key_id": key.key_id}
+        )
+        return redirect("apikeys:list")
+    if request.method == "POST":
+        try:
+            services.apikey_revoke(key=key, by=request.user)
+        except services.KeyNotValid:
+            messages.info(request, _("The key %(key_id)s is no longer valid.") % {"key_id": key.key_id})
+        else:
+            messages.success(
+                request, _("The key %(key_id)s has been deleted. It cannot be reactivated.") % {"key_id": key.key_id}
+            )
+        return redirect("apikeys:list")
+    return render(request, "apikeys/key_delete.html", {"key": key})

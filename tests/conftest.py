@@ -1,0 +1,130 @@
+"""The cast of the tests (after healthchecks' alice, bob and charlie).
+
+- alice: the e-finance Admin user of Demo AG
+- bob: a standard user of Demo AG
+- charlie: the Admin user of Other AG, an outsider to everything of Demo AG
+- sam: the bank's support staff (Django staff, no organization)
+"""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from apikeys import services
+from apikeys.models import Api, ApiKey
+from users.models import Organization, User
+from users.services import ensure_support_group
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_plain(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _user(username, organization=None, **extra):
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        first_name=username.capitalize(),
+        last_name="Tester",
+        organization=organization,
+        **extra,
+    )
+    return user
+
+
+@pytest.fixture
+def demo_ag(db):
+    return Organization.objects.create(name="Demo AG")
+
+
+@pytest.fixture
+def other_ag(db):
+    return Organization.objects.create(name="Other AG")
+
+
+@pytest.fixture
+def alice(demo_ag):
+    return _user("alice", demo_ag, is_org_admin=True)
+
+
+@pytest.fixture
+def bob(demo_ag):
+    return _user("bob", demo_ag)
+
+
+@pytest.fixture
+def charlie(other_ag):
+    return _user("charlie", other_ag, is_org_admin=True)
+
+
+@pytest.fixture
+def sam(db):
+    user = _user("sam", None, is_staff=True)
+    user.groups.add(ensure_support_group())
+    return user
+
+
+def _client_for(user, **kwargs):
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return _client_for(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return _client_for(bob)
+
+
+@pytest.fixture
+def charlie_client(charlie):
+    return _client_for(charlie)
+
+
+@pytest.fixture
+def sam_client(sam):
+    return _client_for(sam)
+
+
+@pytest.fixture
+def make_key(alice):
+    """make_key(user=..., api=..., valid_until=..., deleted=False) -> (ApiKey, token)."""
+
+    def make(user=None, api=Api.INTEGRATION, valid_until=None, deleted=False, note="", created_by=None, **extra):
+        user = user or alice
+        key, token = services.apikey_create(
+            user=user,
+            api=api,
+            note=note,
+            valid_until=valid_until or timezone.localdate() + datetime.timedelta(days=365),
+            created_by=created_by or (user if user.is_org_admin else alice),
+            **extra,
+        )
+        if deleted:
+            services.apikey_revoke(key=key, by=created_by or alice)
+            key.refresh_from_db()
+        return key, token
+
+    return make
+
+
+@pytest.fixture
+def alice_key(make_key, bob):
+    return make_key(user=bob, api=Api.INTEGRATION, note="ERP test")
+
+
+def key_count() -> int:
+    return ApiKey.objects.count()

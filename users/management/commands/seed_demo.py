@@ -1,0 +1,94 @@
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import services
+from apikeys.models import Api, ApiKey
+from users.models import Organization, User
+from users.services import ensure_support_group
+
+DEFAULT_PASSWORD = "demo-2026-efinance"  # noqa: S105 (demo data only)
+
+USERS = [
+    # username, first, last, organization, org admin, staff
+    ("demo-admin", "Anna", "Admin", "Demo AG", True, False),
+    ("demo-user", "Dario", "Rossi", "Demo AG", False, False),
+    ("demo-accounting", "Claudia", "Keller", "Demo AG", False, False),
+    ("other-admin", "Olivier", "Dupont", "Other AG", True, False),
+    ("support", "Sven", "Support", None, False, True),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations, users and keys. Idempotent: running it again changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password of every demo user")
+
+    @transaction.atomic
+    def handle(self, *args, password, **options):
+        support_group = ensure_support_group()
+        users = {}
+        for username, first, last, org_name, org_admin, staff in USERS:
+            organization = Organization.objects.get_or_create(name=org_name)[0] if org_name else None
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.ch",
+                    "organization": organization,
+                    "is_org_admin": org_admin,
+                    "is_staff": staff,
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                if staff:
+                    user.groups.add(support_group)
+            users[username] = user
+        self._seed_keys(users)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Admin user of Demo AG:   demo-admin / {password}")
+        self.stdout.write(f"  Standard users:          demo-user, demo-accounting / {password}")
+        self.stdout.write(f"  Admin user of Other AG:  other-admin / {password}")
+        self.stdout.write(f"  Bank support (/support/): support / {password}")
+
+    def _seed_keys(self, users):
+        admin, today = users["demo-admin"], timezone.localdate()
+        if ApiKey.objects.filter(organization=admin.organization).exists():
+            return
+        # Tokens of demo keys are discarded: nobody ever sees them.
+        services.apikey_create(
+            user=users["demo-accounting"],
+            api=Api.PRODUCTION,
+            note="ERP invoicing",
+            valid_until=today + datetime.timedelta(days=500),
+            created_by=admin,
+        )
+        services.apikey_create(
+            user=users["demo-user"],
+            api=Api.INTEGRATION,
+            note="ERP test system",
+            valid_until=today + datetime.timedelta(days=90),
+            created_by=admin,
+        )
+        services.apikey_create(
+            user=users["demo-user"],
+            api=Api.PRODUCTION,
+            note="Old billing connector",
+            valid_until=today - datetime.timedelta(days=30),
+            created_by=admin,
+            created_at=timezone.now() - datetime.timedelta(days=760),
+        )
+        deleted, _token = services.apikey_create(
+            user=users["demo-accounting"],
+            api=Api.INTEGRATION,
+            note="Replaced test key",
+            valid_until=today + datetime.timedelta(days=200),
+            created_by=admin,
+        )
+        services.apikey_revoke(key=deleted, by=admin)

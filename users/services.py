@@ -1,0 +1,21 @@
+from django.contrib.auth.models import Group, Permission
+
+SUPPORT_GROUP = "Support staff"
+SUPPORT_PERMISSIONS = [
+    ("apikeys", "view_apikey"),
+    ("apikeys", "change_apikey"),  # needed for the revoke action; every field stays read-only
+    ("users", "view_user"),
+    ("users", "add_user"),
+    ("users", "change_user"),
+    ("users", "view_organization"),
+    ("users", "add_organization"),
+    ("users", "change_organization"),
+]
+
+
+def ensure_support_group() -> Group:
+    """The group of the bank's support staff, with what the Django admin needs and no more."""
+    group, _created = Group.objects.get_or_create(name=SUPPORT_GROUP)
+    perms = [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in SUPPORT_PERMISSIONS]
+    group.permissions.set(perms)
+    return group

@@ -1,0 +1,7 @@
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def home(request):
+    return render(request, "users/home.html")
