@@ -51,7 +51,9 @@ class Verification:
     """The answer of `ApiKey.objects.verify_token`: `ok`, or the `failure` that refused the token.
 
     On success the fields describe the key and its user; after a failure they are only set once the
-    secret has matched (so that nothing is told about a key whose secret was not presented).
+    secret has matched (so that nothing is told about a key whose secret was not presented), except
+    that an `unknown` failure on a key ID that exists carries `pk`, `key_id` and `organization_id` for
+    the audit log (never for the client).
     """
 
     failure: str | None
@@ -147,7 +149,11 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             cursor.execute(self._verification_sql(), [parsed.key_id])
             row = cursor.fetchone()
         if not tokens.secret_matches(parsed.secret, row[1] if row else None) or row[2] != parsed.api:
-            return Verification(Failure.UNKNOWN)
+            if row is None:
+                return Verification(Failure.UNKNOWN)
+            # A wrong secret on an existing key ID: pk, key ID and organization only, for the audit
+            # log's count of failures per key and hour; the client is told nothing more than "unknown".
+            return Verification(Failure.UNKNOWN, pk=row[0], key_id=parsed.key_id, organization_id=row[9])
         pk, _hash, key_api, valid_until, revoked_at, last_used_at, user_id, username, active, org_id, org = row
         valid_until = _as_date(valid_until)
         if revoked_at is not None:
@@ -253,3 +259,7 @@ class ApiKey(models.Model):
     def expired_on(self) -> datetime.date:
         """The first day on which the key no longer worked."""
         return self.valid_until + datetime.timedelta(days=1)
+
+
+# The audit log lives in its own module; imported here so that Django finds its model.
+from apikeys.audit import AuditEvent  # noqa: E402, F401

@@ -6,7 +6,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apikeys import tokens
+from apikeys import audit, tokens
 from apikeys.models import ApiKey
 
 log = logging.getLogger("apikeys")
@@ -33,12 +33,14 @@ def apikey_create(
     note: str = "",
     form_nonce: str | None = None,
     created_at: datetime.datetime | None = None,
+    ip: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `user` and return it with its token, which exists nowhere else.
 
     The caller shows the token once and forgets it. `form_nonce`, when given, makes the creation
     single-use: a second call with the same value raises NonceAlreadyUsed and creates nothing.
-    `created_at` is for demo and imported data only; it defaults to now.
+    `created_at` is for demo and imported data only; it defaults to now. The audit entry (with the
+    actor's `ip`) is written in the same transaction as the key.
     """
     for _attempt in range(3):
         key_id, secret = tokens.new_key_id(), tokens.new_secret()
@@ -56,6 +58,7 @@ def apikey_create(
                     form_nonce=form_nonce,
                     created_at=created_at or timezone.now(),
                 )
+                audit.record_key_created(key=key, by=created_by, ip=ip)
         except IntegrityError:
             if form_nonce and ApiKey.objects.filter(form_nonce=form_nonce).exists():
                 raise NonceAlreadyUsed(ApiKey.objects.filter(form_nonce=form_nonce).first()) from None
@@ -73,16 +76,19 @@ def apikey_create(
     raise RuntimeError("could not draw a unique key ID")
 
 
-def apikey_revoke(*, key: ApiKey, by, reason: str = "") -> ApiKey:
+@transaction.atomic
+def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -> ApiKey:
     """Delete (revoke) a valid key for good. Raises KeyNotValid for an expired or deleted key.
 
-    A conditional UPDATE, so that two concurrent deletions record one actor and one time.
+    A conditional UPDATE, so that two concurrent deletions record one actor and one time; the audit
+    entry (deleted by an Admin user, or revoked by support) is written in the same transaction.
     """
     now = timezone.now()
     updated = ApiKey.objects.valid().filter(pk=key.pk).update(revoked_at=now, revoked_by=by, revoke_reason=reason)
     if not updated:
         raise KeyNotValid(key.key_id)
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
+    audit.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
     log.info(
         "apikey.deleted key_id=%s organization=%s by=%s staff=%s",
         key.key_id,

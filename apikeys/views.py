@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apikeys import services
+from apikeys import audit, services
 from apikeys.forms import ApiKeyCreateForm, new_form_nonce
 from apikeys.models import ApiKey
 
@@ -95,6 +95,7 @@ def key_create(request):
                 valid_until=form.cleaned_data["valid_until"],
                 created_by=request.user,
                 form_nonce=form.nonce_key,
+                ip=audit.client_ip(request),
             )
         except services.NonceAlreadyUsed as used:
             messages.warning(
@@ -125,7 +126,7 @@ def key_delete(request, key_id: str):
         return redirect("apikeys:list")
     if request.method == "POST":
         try:
-            services.apikey_revoke(key=key, by=request.user)
+            services.apikey_revoke(key=key, by=request.user, ip=audit.client_ip(request))
         except services.KeyNotValid:
             messages.info(request, _("The key %(key_id)s is no longer valid.") % {"key_id": key.key_id})
         else:
