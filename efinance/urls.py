@@ -3,12 +3,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from users.views import home
+from users.views import healthz, home
 
 admin.site.site_header = admin.site.site_title = "e-finance API access — support"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("users.urls")),
     path("administration/", include("apikeys.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -10,6 +10,10 @@ SUPPORT_PERMISSIONS = [
     ("users", "view_organization"),
     ("users", "add_organization"),
     ("users", "change_organization"),
+    # Login lockouts (django-axes): see them, and unlock a login by deleting its access attempt.
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
+    ("axes", "view_accesslog"),
 ]
 
 

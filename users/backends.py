@@ -1,0 +1,29 @@
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.http import HttpRequest
+
+
+class LoginProtectionBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for every login that comes with a request.
+
+    Logins through a form (ours, the Django admin's) always pass the request. Code that calls
+    `authenticate()` without one (a management command, `Client.login()` in tests) is not a web
+    login and has no client to lock out; axes would raise there, this backend lets the next one decide.
+    """
+
+    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's IP address: REMOTE_ADDR, or with `TRUSTED_PROXY_COUNT` proxies in front of the
+    app, the address that the outermost trusted proxy saw (counted from the right of X-Forwarded-For;
+    anything further left was written by the client and is not trusted)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")

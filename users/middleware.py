@@ -1,0 +1,32 @@
+import re
+from functools import cache
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
+
+
+@cache
+def _path_updates() -> list[tuple[re.Pattern, dict]]:
+    return [(re.compile(pattern), update) for pattern, update in settings.CONTENT_SECURITY_POLICY_PATH_UPDATES]
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, plus the additions of `CONTENT_SECURITY_POLICY_PATH_UPDATES`.
+
+    Each entry is a regular expression matched against the path and the sources it adds to the
+    policy for that path only, so that a third-party page (the API docs) gets what it needs without
+    relaxing the policy of the product's pages.
+    """
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if report_only:
+            return parts
+        for pattern, update in _path_updates():
+            if pattern.match(request.path_info):
+                merged = {key: list(values) for key, values in (parts.update or {}).items()}
+                for directive, sources in update.items():
+                    merged.setdefault(directive, [])
+                    merged[directive] += [source for source in sources if source not in merged[directive]]
+                parts.update = merged
+        return parts
