@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apikeys import audit, services
+from apikeys import audit, services, tokens
 from apikeys.forms import ApiKeyCreateForm, new_form_nonce
 from apikeys.models import ApiKey
 
@@ -33,6 +33,9 @@ def admin_required(view):
 
 def _get_key_for_admin(request, key_id: str) -> ApiKey:
     """The key with this ID in the Admin's organization; 404 for any other, whether it exists or not."""
+    if not tokens.KEY_ID_RE.fullmatch(key_id):
+        # Not a key ID at all (a NUL byte, say, which PostgreSQL refuses in a query): nothing to look up.
+        raise Http404(_("No such API key."))
     try:
         return ApiKey.objects.select_related("user", "created_by", "revoked_by").get(
             key_id=key_id, organization_id=request.user.organization_id

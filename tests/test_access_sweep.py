@@ -9,7 +9,9 @@ alice (Admin user of Demo AG); sam (support staff, no organization). For the Bil
 takes no session, the outsider presents charlie's key and the Admin role a key of Demo AG.
 """
 
+import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -17,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from apikeys.models import Api
+from apikeys.models import Api, Document
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = ["anonymous", "standard", "outsider", "admin", "support"]
@@ -32,6 +34,11 @@ EXACT = {
     "healthz/": "public",
     "support/login/": "public",
     "support/logout/": "public",
+    # The API's description and Swagger UI are public, like any published API reference.
+    "api/billing/v1/openapi.json": "public",
+    "api/billing/v1/docs": "public",
+    "api/billing-int/v1/openapi.json": "public",
+    "api/billing-int/v1/docs": "public",
 }
 PREFIXES = [
     ("administration/", "org_admin"),
@@ -75,6 +82,10 @@ def _admin_object_id(route: str, world) -> str:
     return str(row.pk) if row is not None else "999999"
 
 
+def _environment(route: str) -> str:
+    return Api.PRODUCTION if route.startswith("api/billing/") else Api.INTEGRATION
+
+
 def _fill(route: str, world) -> str:
     """The route with every parameter set to a real value of Demo AG; KeyError when unknown."""
     values = {
@@ -83,6 +94,7 @@ def _fill(route: str, world) -> str:
         "app_label": "users",
         "url": "no-such-page/",
         "content_type_id": str(ContentType.objects.get_for_model(world["alice"]).pk),
+        "document_id": str(world["documents"][_environment(route)].pk),
     }
     if "<path:object_id>" in route and not route.startswith("support/r/"):
         values["object_id"] = _admin_object_id(route, world)
@@ -103,6 +115,22 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
     deleted_key, _token = make_key(user=alice, note="old Demo AG connector", deleted=True)
     _other_key, outsider_token = make_key(user=charlie, api=Api.INTEGRATION, created_by=charlie)
     _other_prod, outsider_prod_token = make_key(user=charlie, api=Api.PRODUCTION, created_by=charlie)
+    documents = {
+        key.api: Document.objects.create(
+            organization=demo_ag,
+            api=key.api,
+            api_key=key,
+            delivered_by=key.user,
+            invoice_number=f"DEMO-INV-{key.api[:4].upper()}-4711",
+            issue_date=datetime.date(2026, 11, 1),
+            due_date=datetime.date(2026, 11, 30),
+            currency="CHF",
+            amount=Decimal("1234.50"),
+            recipient_name="Zelda Recipient GmbH",
+            recipient_email="zelda@example.ch",
+        )
+        for key in (demo_key, prod_key)
+    }
     markers = [
         demo_key.key_id,
         prod_key.key_id,
@@ -114,10 +142,14 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
         "Zelda production sync",
         "old Demo AG connector",
         "Demo AG",
+        "Zelda Recipient GmbH",
+        *(document.invoice_number for document in documents.values()),
+        *(str(document.pk) for document in documents.values()),
     ]
     return {
         "alice": alice,
         "demo_key": demo_key,
+        "documents": documents,
         "tokens": {Api.INTEGRATION: demo_token, Api.PRODUCTION: prod_token},
         "outsider_tokens": {Api.INTEGRATION: outsider_token, Api.PRODUCTION: outsider_prod_token},
         "admin_objects": {type(demo_key): demo_key, type(alice): alice, type(demo_ag): demo_ag},
@@ -182,15 +214,18 @@ def _check(area: str, route: str, role: str, method: str, response, world) -> No
     if area == "public":
         return
     if area == "api":
-        if role in ("admin", "outsider"):
-            refused = status in (401, 403)
-            assert not refused, f"{where}: a valid key is refused"
-            if "<" in route and role == "outsider":
-                assert status in (404, 405), f"{where}: the outsider must get 404"
-        else:
-            assert status in (401, 405), f"{where}: the API takes a key, never a session"
-            assert response["Content-Type"].startswith("application/problem+json") or status == 405, where
+        assert response["Content-Type"].startswith(("application/json", "application/problem+json")), where
         assert "<html" not in body.lower(), f"{where}: HTML from the API"
+        if role == "admin":
+            assert status not in (401, 403), f"{where}: a valid key of Demo AG is refused"
+            assert status != 404 or "<" not in route, f"{where}: Demo AG's own document is not found"
+        elif role == "outsider":
+            assert status not in (401, 403), f"{where}: a valid key of Other AG is refused"
+            if "<" in route:
+                assert status in (404, 405), f"{where}: another organization's document must be 404"
+        else:
+            assert status in (401, 404, 405), f"{where}: the API takes a key, never a session"
+            assert response["Content-Type"].startswith("application/problem+json"), where
         return
     if role == "anonymous":
         assert _is_login_redirect(response, area), f"{where}: expected the login redirect"
@@ -226,3 +261,8 @@ def test_only_the_intended_role_gets_in(world, route, parts, role):
         statuses[method] = response.status_code
     if area == "org_admin" and role == "standard":
         assert 403 in statuses.values(), f"bob never got 403 on /{route}: {statuses}"
+    if area == "api" and role not in ("admin", "outsider"):
+        # Without a key: 401 wherever a key would have been let in (404/405 only where a key gets them too).
+        keyed = {m: _send(Client(), m, path, area, _api_token(world, route, "admin")).status_code for m in METHODS}
+        for method, status in statuses.items():
+            assert status == 401 or status == keyed[method], f"{role} {method} /{route}: {status}, key: {keyed}"
