@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apikeys import audit, tokens
 from apikeys.models import ApiKey
+from users.logging import log_event
 
 log = logging.getLogger("apikeys")
 
@@ -63,14 +64,16 @@ def apikey_create(
             if form_nonce and ApiKey.objects.filter(form_nonce=form_nonce).exists():
                 raise NonceAlreadyUsed(ApiKey.objects.filter(form_nonce=form_nonce).first()) from None
             continue  # a key ID collision (60 random bits): draw again
-        log.info(
-            "apikey.created key_id=%s api=%s user=%s organization=%s valid_until=%s by=%s",
-            key.key_id,
-            api,
-            user.username,
-            user.organization_id,
-            valid_until.isoformat(),
-            created_by.username,
+        log_event(
+            log,
+            "apikey.created",
+            key_id=key.key_id,
+            api=api,
+            user=user.username,
+            organization=user.organization_id,
+            valid_until=valid_until.isoformat(),
+            by=created_by.username,
+            ip=ip,
         )
         return key, tokens.build_token(api, key_id, secret)
     raise RuntimeError("could not draw a unique key ID")
@@ -89,11 +92,16 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
         raise KeyNotValid(key.key_id)
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
-    log.info(
-        "apikey.deleted key_id=%s organization=%s by=%s staff=%s",
-        key.key_id,
-        key.organization_id,
-        by.username,
-        by.is_staff and not by.organization_id,
-    )
+    if by.is_staff and not by.organization_id:
+        log_event(
+            log,
+            "apikey.revoked_by_support",
+            key_id=key.key_id,
+            organization=key.organization_id,
+            by=by.username,
+            reason=reason,
+            ip=ip,
+        )
+    else:
+        log_event(log, "apikey.deleted", key_id=key.key_id, organization=key.organization_id, by=by.username, ip=ip)
     return key
