@@ -4,12 +4,15 @@ The README's table «Proof under load, faults and bad input» lists what is trie
 API's bad input is in the second half of the file.
 """
 
+import json
+import uuid
+
 import pytest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
 from apikeys.forms import new_form_nonce
-from apikeys.models import Api, ApiKey, Status
+from apikeys.models import Api, ApiKey, Document, Status
 
 HOSTILE_TEXT = "<script>alert('x')</script>\"' OR 1=1; DROP TABLE apikeys_apikey;-- <img src=x onerror=alert(1)>"
 ESCAPED = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
@@ -215,3 +218,171 @@ def test_the_support_search_survives_hostile_queries(sam_client, alice_key, quer
         response = sam_client.get(path, {"q": query})
         assert response.status_code == 200
         assert "<script>alert" not in response.content.decode()
+
+
+# --- The Billing API: every refusal is a problem document (never HTML, never a 500) -------------
+
+DOCS = "/api/billing-int/v1/documents"
+VALID_DOCUMENT = {
+    "invoice_number": "2026-0042",
+    "issue_date": "2026-11-01",
+    "due_date": "2026-11-30",
+    "currency": "CHF",
+    "amount": "1250.50",
+    "recipient": {"name": "Muster AG", "email": "billing@example.ch"},
+    "free_text": "November services",
+}
+
+
+def _api(client, token, body: bytes, *, content_type="application/json", method="POST", path=DOCS, **headers):
+    return client.generic(
+        method, path, body, content_type=content_type, headers={"Authorization": f"Bearer {token}", **headers}
+    )
+
+
+def _document(**changes) -> bytes:
+    return json.dumps({**VALID_DOCUMENT, **changes}).encode()
+
+
+def _assert_problem(response, *statuses):
+    assert response.status_code in statuses, response.content[:300]
+    assert response["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["detail"]
+    assert "Traceback" not in response.content.decode()
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/json", b"x" * (64 * 1024 + 1), 413),
+        ("text/plain", _document(), 415),
+        ("application/x-www-form-urlencoded", b"invoice_number=1", 415),
+        ("application/xml", b"<document/>", 415),
+        ("multipart/form-data; boundary=zz", b"--zz--", 415),
+        ("application/json", b'{"invoice_number": "\xff\xfe"}', 400),
+        ("application/json", b"\xef\xbb\xbf\xff", 400),
+        ("application/json", b'{"invoice_number": ', 400),
+        ("application/json", b"[" * 30_000 + b"]" * 30_000, 400),
+        ("application/json", b"null", 422),
+        ("application/json", b"[]", 422),
+        ("application/json", b'"document"', 422),
+        ("application/json", b'{"amount": 1e999}', 422),
+    ],
+)
+def test_the_api_answers_a_problem_to_a_body_it_cannot_take(client, alice_key, content_type, body, status):
+    _assert_problem(_api(client, alice_key[1], body, content_type=content_type), status, 400, 422)
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"invoice_number": "x" * 36},
+        {"invoice_number": "A" * 1_000},
+        {"free_text": "x" * 501},
+        {"invoice_number": "2026\x000042"},
+        {"recipient": {"name": "Muster\x00AG", "email": "billing@example.ch"}},
+        {"recipient": {"name": "Muster AG", "email": "' OR 1=1 --@example.ch"}},
+        {"issue_date": "2027-02-29"},
+        {"issue_date": "0000-01-01"},
+        {"issue_date": "10000-01-01"},
+        {"issue_date": "2026-11-01", "due_date": "0001-01-01"},
+        {"amount": "NaN"},
+        {"amount": "Infinity"},
+        {"amount": "-1"},
+        {"amount": "0.001"},
+        {"amount": "1" * 40},
+        {"currency": "<b>CHF</b>"},
+    ],
+)
+def test_the_api_refuses_bad_fields_with_a_validation_problem(client, alice_key, changes):
+    problem = _assert_problem(_api(client, alice_key[1], _document(**changes)), 422)
+    assert problem["errors"]
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.parametrize(("issue_date", "due_date"), [("0001-01-01", "0001-01-31"), ("9999-12-01", "9999-12-31")])
+def test_the_api_stores_dates_at_the_ends_of_the_calendar_exactly(client, alice_key, issue_date, due_date):
+    response = _api(client, alice_key[1], _document(issue_date=issue_date, due_date=due_date))
+    assert response.status_code in (201, 422)
+    if response.status_code == 201:
+        stored = Document.objects.get()
+        assert (stored.issue_date.isoformat(), stored.due_date.isoformat()) == (issue_date, due_date)
+    else:
+        _assert_problem(response, 422)
+        assert Document.objects.count() == 0
+
+
+def test_the_api_stores_sql_and_html_as_text_and_answers_json(client, alice_key):
+    text = {"invoice_number": HOSTILE_TEXT[:35], "free_text": HOSTILE_TEXT}
+    response = _api(client, alice_key[1], _document(**text, recipient={"name": HOSTILE_TEXT, "email": "a@b.ch"}))
+    assert response.status_code == 201
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    stored = Document.objects.get()
+    assert (stored.invoice_number, stored.free_text, stored.recipient_name) == (
+        HOSTILE_TEXT[:35],
+        HOSTILE_TEXT,
+        HOSTILE_TEXT,
+    )
+    assert response.json()["free_text"] == HOSTILE_TEXT
+    assert ApiKey.objects.count() == 1  # DROP TABLE stayed text
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer",
+        "Bearer ",
+        "Basic YWxpY2U6c2VjcmV0",
+        "Bearer ' OR 1=1 --",
+        "Bearer " + "b" * 100_000,
+        "Bearer bsint_\x00",
+        "Bearer bsint_ÿÿÿÿ",
+        "Bearer <script>alert(1)</script>",
+    ],
+)
+def test_the_api_answers_401_to_a_forged_authorization_header(client, alice_key, authorization):
+    response = client.get("/api/billing-int/v1/ping", headers={"Authorization": authorization})
+    problem = _assert_problem(response, 401)
+    assert "<script>" not in json.dumps(problem)
+
+
+@pytest.mark.parametrize("idempotency_key", ["k" * 256, "with space", "ÿ", "tab\tkey", ""])
+def test_the_api_refuses_a_malformed_idempotency_key(client, alice_key, idempotency_key):
+    response = _api(client, alice_key[1], _document(), **{"Idempotency-Key": idempotency_key})
+    if response.status_code == 201:  # an empty header is no header
+        assert idempotency_key == ""
+        return
+    _assert_problem(response, 422)
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=abc",
+        "page=0",
+        f"page={10**30}",
+        f"page_size={10**6}",
+        "delivered_from=0001-01-01&delivered_to=9999-12-31",
+        "delivered_from=2027-02-29",
+        "status=<script>",
+        "page=%00",
+    ],
+)
+def test_the_api_document_list_survives_hostile_queries(client, alice_key, query):
+    response = _api(client, alice_key[1], b"", method="GET", path=f"{DOCS}?{query}")
+    if response.status_code == 200:
+        assert response.json()["items"] == []
+    else:
+        _assert_problem(response, 422)
+
+
+@pytest.mark.parametrize("document_id", ["not-a-uuid", "%00", "' OR 1=1 --", "0" * 5000, str(uuid.UUID(int=0))])
+def test_the_api_answers_404_or_422_to_a_hostile_document_id(client, alice_key, document_id):
+    response = _api(client, alice_key[1], b"", method="GET", path=f"{DOCS}/{document_id}")
+    _assert_problem(response, 404, 422)
