@@ -1,1 +1,239 @@
-# Register your models here.
+"""The Django admin of the bank's support staff for API keys (mounted at /support/).
+
+Support staff find a key by its ID, its user or its organization, read its history, and revoke a
+valid key with a reason. A key is never created, edited or deleted here: one created here would show
+its secret to the bank, its fields are immutable (the database refuses it too, migration 0002), and a
+deleted key is final. The stored hash of the secret and the creation form's single-use value are never
+shown, searched or filterable: not even a ``?secret_hash__startswith=`` query string may reach them.
+
+Revoking needs the ``apikeys.change_apikey`` permission (the support group has it); "change" of a key
+means nothing else, every field stays read-only for everyone, superusers included.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, override
+
+from apikeys import audit
+from apikeys.audit import AuditEvent
+from apikeys.models import ApiKey, Status
+from apikeys.services import KeyNotValid, apikey_revoke
+
+# Never shown, searched, filtered or ordered by in the admin.
+HIDDEN_FIELDS = ("secret_hash", "form_nonce")
+
+
+def _person(user) -> str:
+    """«Full Name (username)»: support searches by either."""
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Status is derived from the dates and the revocation record, so it is filtered, not stored."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Status.values:
+            return queryset.with_status(self.value())
+        return queryset
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Why the keys are revoked, for example a report of a leaked token. At most 500 characters."),
+        error_messages={
+            "required": _("Enter the reason for the revocation."),
+            "max_length": _("The reason may have at most 500 characters."),
+        },
+    )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "key_id",
+        "user_display",
+        "organization",
+        "api",
+        "status_display",
+        "created_at",
+        "created_by_display",
+        "valid_until",
+        "revoked_at",
+        "revoked_by_display",
+        "last_used_at",
+    ]
+    list_display_links = ["key_id"]
+    list_filter = ["api", StatusFilter]
+    list_select_related = ["user", "organization", "created_by", "revoked_by"]
+    list_per_page = 50
+    search_fields = ["^key_id", "user__username", "user__first_name", "user__last_name", "organization__name"]
+    search_help_text = _("Key ID (or its beginning), user identification, user name or organization.")
+    fieldsets = [
+        (None, {"fields": ["key_id", "status_display", "api", "user", "organization", "note"]}),
+        (_("Creation"), {"fields": ["created_at", "created_by", "valid_until"]}),
+        (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
+        (_("Use"), {"fields": ["last_used_at", "last_used_ip"]}),
+    ]
+    readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]
+    actions = ["revoke_selected"]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def user_display(self, key: ApiKey) -> str:
+        return _person(key.user)
+
+    @admin.display(description=_("created by"), ordering="created_by__username")
+    def created_by_display(self, key: ApiKey) -> str:
+        return _person(key.created_by)
+
+    @admin.display(description=_("deleted by"), ordering="revoked_by__username", empty_value="-")
+    def revoked_by_display(self, key: ApiKey) -> str | None:
+        return _person(key.revoked_by) if key.revoked_by else None
+
+    @admin.display(description=_("status"))
+    def status_display(self, key: ApiKey) -> str:
+        return key.get_status_display()
+
+    def get_queryset(self, request):
+        # What is never shown is not even loaded.
+        return super().get_queryset(request).defer(*HIDDEN_FIELDS)
+
+    # Nobody creates, edits or deletes a key here; support may revoke.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # A filter on the hash would be an oracle for it (as Django's UserAdmin refuses `password`).
+        return not lookup.startswith(HIDDEN_FIELDS) and super().lookup_allowed(lookup, value, request)
+
+    @admin.action(description=_("Revoke selected keys"), permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        """Ask for a reason on a confirmation page, then revoke the valid keys of the selection.
+
+        Expired and deleted keys are skipped: both states are final, and a deleted key keeps the one
+        actor, time and reason that deleted it.
+        """
+        keys = list(queryset.select_related("user", "organization").order_by("key_id"))
+        valid = [key for key in keys if key.is_valid]
+        skipped = [key for key in keys if not key.is_valid]
+        if not valid:
+            self.message_user(request, _("None of the selected keys is valid: nothing was revoked."), messages.WARNING)
+            return None
+        form = RevokeForm(request.POST if "post" in request.POST else None)
+        if form.is_valid():
+            revoked = []
+            with transaction.atomic():
+                for key in valid:
+                    try:
+                        apikey_revoke(
+                            key=key, by=request.user, reason=form.cleaned_data["reason"], ip=audit.client_ip(request)
+                        )
+                    except KeyNotValid:  # deleted or expired since the page was shown
+                        skipped.append(key)
+                        continue
+                    self.log_change(request, key, self._revocation_message())
+                    revoked.append(key)
+            self._report(request, revoked, skipped)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Revoke API keys"),
+            "opts": self.opts,
+            "form": form,
+            "valid_keys": valid,
+            "skipped_keys": skipped,
+            "selected": keys,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/apikeys/apikey/revoke_selected_confirmation.html", context)
+
+    @staticmethod
+    def _revocation_message() -> list:
+        # Stored untranslated, shown translated in the history (as ModelAdmin.construct_change_message).
+        with override(None):
+            fields = [str(ApiKey._meta.get_field(name).verbose_name) for name in ("revoked_at", "revoked_by")]
+            fields.append(str(ApiKey._meta.get_field("revoke_reason").verbose_name))
+        return [{"changed": {"fields": fields}}]
+
+    def _report(self, request, revoked: list[ApiKey], skipped: list[ApiKey]) -> None:
+        if revoked:
+            message = ngettext(
+                "Revoked %(count)d key: %(keys)s.", "Revoked %(count)d keys: %(keys)s.", len(revoked)
+            ) % {"count": len(revoked), "keys": ", ".join(key.key_id for key in revoked)}
+            self.message_user(request, message, messages.SUCCESS)
+        if skipped:
+            message = ngettext(
+                "Skipped %(count)d key that was already deleted or expired: %(keys)s.",
+                "Skipped %(count)d keys that were already deleted or expired: %(keys)s.",
+                len(skipped),
+            ) % {"count": len(skipped), "keys": ", ".join(key.key_id for key in skipped)}
+            self.message_user(request, message, messages.WARNING)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log of every organization, for support staff (``apikeys.view_auditevent``).
+
+    Read-only for everyone, superusers included: no add, change or delete here, nor a delete action
+    (the model and the database refuse changes too, migration 0004).
+    """
+
+    list_display = ["at", "action", "actor", "username", "subject", "organization", "key_id", "ip", "count"]
+    list_filter = ["action", "organization"]
+    list_select_related = ["actor", "subject", "organization"]
+    list_per_page = 50
+    date_hierarchy = "at"
+    search_fields = ["^key_id", "username", "actor__username", "subject__username", "organization__name"]
+    search_help_text = _("Key ID (or its beginning), user identification or organization.")
+    fields = [
+        "at",
+        "action",
+        "actor",
+        "username",
+        "subject",
+        "organization",
+        "key_id",
+        "ip",
+        "details",
+        "hour",
+        "count",
+        "last_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from users.views import healthz, home
 
-admin.site.site_header = admin.site.site_title = "e-finance API access — support"
+admin.site.site_header = admin.site.site_title = _("e-finance API access — support")
+admin.site.index_title = _("Support: API keys, users and organizations")
 
 urlpatterns = [
     path("", home, name="home"),
