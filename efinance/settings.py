@@ -104,6 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No state in process memory (several app servers must behave as one): nothing is cached unless
+# CACHE_URL names a shared cache, e.g. redis://cache.internal:6379/0.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dummycache://")}
 
 AUTH_USER_MODEL = "users.User"
 LOGIN_URL = "users:login"

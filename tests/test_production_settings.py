@@ -30,6 +30,7 @@ SHOWN = [
     "SESSION_COOKIE_AGE",
     "SESSION_SAVE_EVERY_REQUEST",
     "AXES_FAILURE_LIMIT",
+    "CACHES",
 ]
 
 
@@ -83,6 +84,13 @@ def test_the_production_defaults_are_the_safe_ones(tmp_path):
     assert shown["SESSION_COOKIE_AGE"] == 900
     assert shown["SESSION_SAVE_EVERY_REQUEST"] is True
     assert shown["AXES_FAILURE_LIMIT"] == 5
+    assert shown["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.dummy.DummyCache"  # no process memory
+
+
+def test_a_shared_cache_comes_from_the_environment(tmp_path):
+    shown = _settings_with({**PRODUCTION, "CACHE_URL": "redis://cache.internal:6379/0"}, tmp_path)
+    assert shown["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/0"
 
 
 def test_hsts_and_the_proxy_header_come_from_the_environment(tmp_path):
