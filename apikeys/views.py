@@ -77,7 +77,7 @@ def key_list(request):
 
 
 @never_cache
-@sensitive_variables("token")
+@sensitive_variables()  # every local of this view and of what it calls: the token passes through them
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @admin_required

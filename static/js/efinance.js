@@ -32,5 +32,15 @@ document.addEventListener("DOMContentLoaded", () => {
   // The page that shows a new token replaces its own history entry with the key list, so that a
   // reload or a return through the history never re-sends the creation form nor shows the token.
   const forget = document.querySelector("[data-forget-url]");
-  if (forget) history.replaceState(null, "", forget.dataset.forgetUrl);
+  if (forget) {
+    history.replaceState(null, "", forget.dataset.forgetUrl);
+    // Browsers may keep even a no-store page in the back/forward cache: empty the token when the
+    // page is left, and reload (the list) if it is ever shown again from that cache.
+    window.addEventListener("pagehide", () => {
+      for (const field of document.querySelectorAll("input.token")) field.value = "";
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) location.replace(forget.dataset.forgetUrl);
+    });
+  }
 });

@@ -1,0 +1,122 @@
+"""The API-key screen: valid keys, then «Expired and deleted keys», derived from dates alone."""
+
+import datetime
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apikeys.models import Api, ApiKey, Status
+
+URL = "/administration/api-keys/"
+
+
+def _tables(html: str) -> tuple[str, str]:
+    valid = html.split('data-testid="valid-keys"', 1)[1].split("</table>", 1)[0]
+    ended = html.split('data-testid="ended-keys"', 1)[1].split("</table>", 1)[0]
+    return valid, ended
+
+
+def _rows(table_html: str) -> list[str]:
+    return re.findall(r'data-key-id="([a-z2-7]{12})"', table_html)
+
+
+def test_it_lists_valid_keys_with_their_facts(alice_client, make_key, bob):
+    key, _token = make_key(user=bob, api=Api.PRODUCTION, note="ERP invoicing", valid_until=datetime.date(2027, 3, 31))
+    html = alice_client.get(URL).content.decode()
+    valid, ended = _tables(html)
+    assert _rows(valid) == [key.key_id]
+    assert _rows(ended) == []
+    row = valid.split(f'data-key-id="{key.key_id}"', 1)[1].split("</tr>", 1)[0]
+    for fact in ("bob", "Billing Solutions (production)", "ERP invoicing", "31.03.2027", "alice"):
+        assert fact in row
+    assert timezone.localdate().strftime("%d.%m.%Y") in row  # created on, Swiss format
+    assert f"/administration/api-keys/{key.key_id}/delete/" in row
+    assert "Create a new API key" in html
+    assert "Expired and deleted keys" in html
+
+
+def test_deleted_keys_show_below_with_when_and_by_whom(alice_client, make_key, bob):
+    key, _token = make_key(user=bob, deleted=True)
+    valid, ended = _tables(alice_client.get(URL).content.decode())
+    assert _rows(valid) == []
+    assert _rows(ended) == [key.key_id]
+    row = ended.split(f'data-key-id="{key.key_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Deleted" in row
+    assert timezone.localtime(key.revoked_at).strftime("%d.%m.%Y") in row
+    assert "alice" in row
+    assert "/delete/" not in row
+
+
+def test_a_key_whose_validity_passed_moves_below_by_itself(alice_client, make_key, bob, monkeypatch):
+    key, _token = make_key(user=bob, valid_until=datetime.date(2027, 6, 30))
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2027, 6, 30))
+    valid, _ended = _tables(alice_client.get(URL).content.decode())
+    assert _rows(valid) == [key.key_id]  # still valid on its last day
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2027, 7, 1))
+    valid, ended = _tables(alice_client.get(URL).content.decode())
+    assert _rows(valid) == []
+    assert _rows(ended) == [key.key_id]
+    row = ended.split(f'data-key-id="{key.key_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Expired" in row
+    assert "01.07.2027" in row  # expired on
+    key.refresh_from_db()
+    assert key.revoked_at is None  # nothing was written: the status is derived
+    assert key.status == Status.EXPIRED
+
+
+def test_it_shows_nothing_of_another_organization(charlie_client, make_key, bob):
+    key, _token = make_key(user=bob)
+    gone, _token = make_key(user=bob, deleted=True)
+    html = charlie_client.get(URL).content.decode()
+    assert key.key_id not in html
+    assert gone.key_id not in html
+    assert "bob" not in html
+
+
+def _many(make_key, user, count, **kwargs):
+    return [make_key(user=user, **kwargs)[0] for _ in range(count)]
+
+
+def test_both_tables_paginate_past_50_rows(alice_client, make_key, bob):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    valid_keys = _many(make_key, bob, 51)
+    ended_keys = _many(make_key, bob, 51, valid_until=yesterday)
+    first_valid, first_ended = _tables(alice_client.get(URL).content.decode())
+    assert len(_rows(first_valid)) == 50
+    assert len(_rows(first_ended)) == 50
+    second_valid, _ended = _tables(alice_client.get(URL, {"page": 2}).content.decode())
+    _valid, second_ended = _tables(alice_client.get(URL, {"ended_page": 2}).content.decode())
+    assert set(_rows(first_valid)) | set(_rows(second_valid)) == {k.key_id for k in valid_keys}
+    assert set(_rows(first_ended)) | set(_rows(second_ended)) == {k.key_id for k in ended_keys}
+    assert "Page 1 of 2" in alice_client.get(URL).content.decode()
+
+
+def test_a_bad_page_number_is_no_error(alice_client, make_key, bob):
+    make_key(user=bob)
+    for page in ("abc", "-1", "0", "99999", "1e9", "' OR 1=1"):
+        assert alice_client.get(URL, {"page": page, "ended_page": page}).status_code == 200
+
+
+def _queries_for(client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(URL).status_code == 200
+    return len(captured)
+
+
+def test_the_list_costs_the_same_queries_for_3_keys_as_for_120(
+    alice_client, make_key, bob, alice, django_assert_max_num_queries
+):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    _many(make_key, bob, 2)
+    make_key(user=alice, deleted=True)
+    few = _queries_for(alice_client)
+    _many(make_key, bob, 60, api=Api.PRODUCTION)
+    _many(make_key, alice, 30, valid_until=yesterday)
+    _many(make_key, bob, 27, deleted=True)
+    assert ApiKey.objects.count() == 120
+    assert _queries_for(alice_client) == few
+    with django_assert_max_num_queries(few):
+        alice_client.get(URL, {"page": 2, "ended_page": 2})

@@ -1,0 +1,72 @@
+"""`manage.py seed_demo`: the demo organizations, users and keys, idempotent, with the logins printed."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from apikeys.models import ApiKey, Status
+from users.models import Organization, User
+
+
+def _seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def _snapshot():
+    return (
+        list(Organization.objects.values_list("name", flat=True).order_by("name")),
+        list(User.objects.values_list("username", "organization__name", "is_org_admin", "is_staff", "password")),
+        list(ApiKey.objects.values_list("key_id", "user__username", "api", "valid_until", "revoked_at")),
+    )
+
+
+@pytest.mark.django_db
+def test_it_creates_the_demo_cast():
+    _seed()
+    users = {u.username: u for u in User.objects.select_related("organization")}
+    assert set(users) == {"demo-admin", "demo-user", "demo-accounting", "other-admin", "support"}
+    assert users["demo-admin"].is_admin_of_organization
+    assert users["demo-admin"].organization.name == "Demo AG"
+    assert not users["demo-user"].is_org_admin
+    assert users["demo-accounting"].organization.name == "Demo AG"
+    assert users["other-admin"].is_admin_of_organization
+    assert users["other-admin"].organization.name == "Other AG"
+    assert users["support"].is_staff
+    assert users["support"].organization is None
+    assert all(user.get_full_name() for user in users.values())
+
+
+@pytest.mark.django_db
+def test_demo_ag_has_keys_in_every_state():
+    _seed()
+    statuses = {key.status for key in ApiKey.objects.filter(organization__name="Demo AG")}
+    assert statuses == {Status.VALID, Status.EXPIRED, Status.DELETED}
+    assert not ApiKey.objects.filter(organization__name="Other AG").exists()
+
+
+@pytest.mark.django_db
+def test_running_it_twice_changes_nothing():
+    _seed()
+    first = _snapshot()
+    _seed()
+    assert _snapshot() == first
+
+
+@pytest.mark.django_db
+def test_it_prints_the_logins():
+    out = _seed("--password", "another-demo-password")
+    for login in ("demo-admin", "demo-user", "demo-accounting", "other-admin", "support"):
+        assert login in out
+    assert "another-demo-password" in out
+    assert authenticate(username="demo-admin", password="another-demo-password") is not None
+
+
+@pytest.mark.django_db
+def test_the_default_password_is_the_readmes():
+    out = _seed()
+    assert "demo-2026-efinance" in out
+    assert authenticate(username="demo-user", password="demo-2026-efinance") is not None
