@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import tokens
-from apikeys.models import Api
+from apikeys.models import Api, Failure
 
 log = logging.getLogger("apikeys.audit")
 
@@ -144,6 +144,11 @@ class AuditEvent(models.Model):
     @property
     def reason(self) -> str:
         return self.details.get("reason", "")
+
+    @property
+    def failure_display(self) -> str:
+        """Why the latest API authentication of a failure row was refused."""
+        return Failure(self.reason).label if self.reason in Failure.values else ""
 
 
 def client_ip(request) -> str | None:

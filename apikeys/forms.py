@@ -6,6 +6,8 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apikeys import tokens
+from apikeys.audit import Action
 from apikeys.models import Api, latest_valid_until
 
 NONCE_SALT = "apikeys.create-form"
@@ -112,3 +114,41 @@ class ApiKeyCreateForm(forms.Form):
 
 class ApiKeyDeleteForm(forms.Form):
     """Confirmation of a deletion; carries nothing but the CSRF token."""
+
+
+class ActivityFilterForm(forms.Form):
+    """The filters of the «Activity» page: by user (acting or concerned), key ID and action."""
+
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        queryset=None,
+        required=False,
+        empty_label=_("All users"),
+        error_messages={"invalid_choice": _("Choose a user of your organization.")},
+    )
+    key_id = forms.CharField(label=_("Key ID"), required=False, max_length=tokens.KEY_ID_LENGTH)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = organization.users.order_by("username")
+        self.fields["user"].label_from_instance = lambda u: u.username
+        self.fields["action"].choices = [("", _("All actions")), *Action.choices]
+
+    def clean_key_id(self):
+        return self.cleaned_data["key_id"].strip().lower()
+
+    def filter(self, entries):
+        """`entries` narrowed to the valid filters; none at all when a filter is invalid."""
+        if not self.is_bound:
+            return entries
+        if not self.is_valid():
+            return entries.none()
+        data = self.cleaned_data
+        if data["user"]:
+            entries = entries.involving(data["user"])
+        if data["key_id"]:
+            entries = entries.filter(key_id=data["key_id"])
+        if data["action"]:
+            entries = entries.filter(action=data["action"])
+        return entries

@@ -7,13 +7,15 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apikeys import audit, services, tokens
-from apikeys.forms import ApiKeyCreateForm, new_form_nonce
+from apikeys.audit import AuditEvent
+from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, new_form_nonce
 from apikeys.models import ApiKey
 
 PAGE_SIZE = 50
@@ -138,3 +140,18 @@ def key_delete(request, key_id: str):
             )
         return redirect("apikeys:list")
     return render(request, "apikeys/key_delete.html", {"key": key})
+
+
+@require_GET
+@admin_required
+def activity(request):
+    """The audit log of the Admin's organization, newest first, 50 entries a page; the filters are kept
+    in the pagination links. A fixed number of queries whatever the page holds."""
+    form = ActivityFilterForm(request.GET or None, organization=request.user.organization)
+    entries = form.filter(
+        AuditEvent.objects.of_organization(request.user.organization_id).select_related("actor", "subject")
+    )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {name: value for name, value in request.GET.items() if name in form.fields and value}
+    keep = f"&{urlencode(filters)}" if filters else ""
+    return render(request, "apikeys/activity.html", {"form": form, "page": page, "keep": keep})

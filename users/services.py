@@ -4,6 +4,7 @@ SUPPORT_GROUP = "Support staff"
 SUPPORT_PERMISSIONS = [
     ("apikeys", "view_apikey"),
     ("apikeys", "change_apikey"),  # needed for the revoke action; every field stays read-only
+    ("apikeys", "view_auditevent"),  # the audit log, read-only
     ("users", "view_user"),
     ("users", "add_user"),
     ("users", "change_user"),
