@@ -75,7 +75,9 @@ def key_list(request):
     ended = Paginator(keys.ended(today).order_by("-revoked_at", "-valid_until", "-id"), PAGE_SIZE).get_page(
         request.GET.get("ended_page")
     )
-    return render(request, "apikeys/key_list.html", {"valid": valid, "ended": ended})
+    # Each table's page links keep the other table on the page it shows.
+    keep = {"valid": f"&ended_page={ended.number}", "ended": f"&page={valid.number}"}
+    return render(request, "apikeys/key_list.html", {"valid": valid, "ended": ended, "keep": keep})
 
 
 @never_cache

@@ -7,6 +7,7 @@ import sys
 import threading
 
 import pytest
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
 from django.db import connection, connections
 from django.test import Client
@@ -76,7 +77,7 @@ def test_the_plaintext_is_in_no_column_of_any_row(created):
 
 
 def test_the_plaintext_is_not_in_the_session_nor_a_message_cookie(created, alice_client):
-    _response, token, _data = created
+    response, token, _data = created
     secret = tokens.parse_token(token).secret
     alice_client.get(LIST_URL)
     for session in Session.objects.all():
@@ -84,6 +85,23 @@ def test_the_plaintext_is_not_in_the_session_nor_a_message_cookie(created, alice
         assert secret not in session.session_data
     for cookie in alice_client.cookies.values():
         assert secret not in cookie.value
+    assert all(secret not in message for message in _messages_in_cookie(alice_client, response.wsgi_request))
+
+
+def _messages_in_cookie(client, request) -> list[str]:
+    """The messages waiting in the (signed, compressed) messages cookie, decoded."""
+    if "messages" not in client.cookies:
+        return []
+    return [str(message) for message in CookieStorage(request)._decode(client.cookies["messages"].value) or []]
+
+
+def test_the_replay_message_carries_the_key_id_never_the_token(created, alice_client):
+    _response, token, data = created
+    replay = alice_client.post(URL, data)
+    waiting = _messages_in_cookie(alice_client, replay.wsgi_request)
+    assert len(waiting) == 1
+    assert ApiKey.objects.get().key_id in waiting[0]
+    assert tokens.parse_token(token).secret not in waiting[0]
 
 
 def test_the_plaintext_is_in_no_log_record(created, caplog):

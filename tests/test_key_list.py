@@ -92,6 +92,9 @@ def test_both_tables_paginate_past_50_rows(alice_client, make_key, bob):
     assert set(_rows(first_valid)) | set(_rows(second_valid)) == {k.key_id for k in valid_keys}
     assert set(_rows(first_ended)) | set(_rows(second_ended)) == {k.key_id for k in ended_keys}
     assert "Page 1 of 2" in alice_client.get(URL).content.decode()
+    both_second = alice_client.get(URL, {"page": 2}).content.decode()
+    assert 'href="?ended_page=2&amp;page=2"' in both_second  # the ended table's link keeps the valid page
+    assert 'href="?page=1&amp;ended_page=1"' in both_second
 
 
 def test_a_bad_page_number_is_no_error(alice_client, make_key, bob):
