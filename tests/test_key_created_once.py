@@ -52,6 +52,7 @@ def test_the_token_screen_shows_key_id_token_api_and_warning(created):
     key = ApiKey.objects.get()
     assert key.key_id in html
     assert re.search(rf'<input id="token" class="token" type="text" readonly value="{token}"', html)
+    assert 'data-copy-target="token"' in html  # the copy button
     assert "Billing Solutions (production)" in html
     assert "it is shown only once" in html
     assert 'href="/administration/api-keys/"' in html  # «Close» goes back to the list

@@ -70,3 +70,13 @@ def test_the_default_password_is_the_readmes():
     out = _seed()
     assert "demo-2026-efinance" in out
     assert authenticate(username="demo-user", password="demo-2026-efinance") is not None
+
+
+@pytest.mark.django_db
+def test_another_password_on_a_second_run_is_the_one_that_works():
+    _seed()
+    out = _seed("--password", "changed-demo-password")
+    assert "changed-demo-password" in out
+    assert authenticate(username="demo-admin", password="changed-demo-password") is not None
+    assert authenticate(username="demo-admin", password="demo-2026-efinance") is None
+    assert User.objects.get(username="support").groups.filter(name="Support staff").exists()

@@ -44,11 +44,13 @@ class Command(BaseCommand):
                     "is_staff": staff,
                 },
             )
-            if created:
+            # The printed logins must work: a new user, or one whose password differs (--password),
+            # gets `password`; one that already has it is left untouched (idempotent).
+            if created or not user.check_password(password):
                 user.set_password(password)
                 user.save(update_fields=["password"])
-                if staff:
-                    user.groups.add(support_group)
+            if staff:
+                user.groups.add(support_group)
             users[username] = user
         self._seed_keys(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
