@@ -152,11 +152,13 @@ class AuditEvent(models.Model):
 
 
 def client_ip(request) -> str | None:
-    """The address the request came from, as the WSGI server saw it (behind a proxy: the proxy's
-    own, unless the proxy is configured to pass the client's address as REMOTE_ADDR)."""
+    """The client's address as the login protection sees it (`users.backends.client_ip`: REMOTE_ADDR,
+    or behind `TRUSTED_PROXY_COUNT` proxies the one they saw); None without a request."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from users.backends import client_ip as protected_client_ip  # imports django-axes: not at model load
+
+    return protected_client_ip(request)
 
 
 def record(
@@ -288,13 +290,27 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
 
 def _on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    user = _user_by_username(username or "")
+    """django-axes signals a lockout at the limit and again at every attempt while locked: one entry
+    per username, address and lockout period is enough."""
+    ip = ip_address or client_ip(request)
+    username = username or ""
+    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+    if isinstance(cooloff, int | float):  # axes reads a number as hours
+        cooloff = datetime.timedelta(hours=cooloff)
+    if not isinstance(cooloff, datetime.timedelta):  # none (locked until unlocked), or a callable
+        cooloff = datetime.timedelta(days=1)
+    recent = AuditEvent.objects.filter(
+        action=Action.LOCKED_OUT, username=username[:150], ip=ip, at__gte=timezone.now() - cooloff
+    )
+    if recent.exists():
+        return
+    user = _user_by_username(username)
     record(
         action=Action.LOCKED_OUT,
         subject=user,
         organization_id=user.organization_id if user else None,
-        ip=ip_address or client_ip(request),
-        username=username or "",
+        ip=ip,
+        username=username,
     )
 
 

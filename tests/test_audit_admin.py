@@ -43,7 +43,7 @@ def test_support_sees_the_entries_of_every_organization(sam_client, entries):
 
 
 def test_support_finds_the_entries_of_a_key_by_its_id(sam_client, entries):
-    demo_key, other_key, _token = entries
+    demo_key, _other_key, _token = entries
     response = sam_client.get(CHANGELIST, {"q": demo_key.key_id})
     assert [entry.key_id for entry in response.context["cl"].result_list] == [demo_key.key_id]
 
@@ -81,3 +81,16 @@ def test_customers_do_not_reach_the_audit_log_of_the_admin(request, who, entries
     response = request.getfixturevalue(who).get(CHANGELIST)
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def test_a_revocation_in_the_admin_is_recorded_with_support_reason_and_address(sam, sam_client, entries):
+    demo_key, _other, _token = entries
+    response = sam_client.post(
+        reverse("admin:apikeys_apikey_changelist"),
+        {"action": "revoke_selected", "_selected_action": [demo_key.pk], "post": "yes", "reason": "Leaked in a ticket"},
+        REMOTE_ADDR="203.0.113.50",
+    )
+    assert response.status_code == 302
+    entry = AuditEvent.objects.get(action=Action.KEY_REVOKED)
+    assert (entry.actor, entry.key_id, entry.organization_id) == (sam, demo_key.key_id, demo_key.organization_id)
+    assert (entry.reason, entry.ip) == ("Leaked in a ticket", "203.0.113.50")

@@ -117,9 +117,20 @@ def test_a_failed_login_for_no_such_user_belongs_to_no_organization(db):
     assert (entry.username, entry.subject, entry.organization) == ("mallory", None, None)
 
 
-def test_a_lockout_is_recorded_when_django_axes_reports_one(bob):
-    from apikeys import audit
-
-    audit._on_locked_out(sender=None, request=None, username="bob", ip_address="192.0.2.46")
+def test_a_lockout_by_the_login_protection_is_recorded_once(bob):
+    client = Client(REMOTE_ADDR="192.0.2.46")
+    for n in range(7):  # the fifth failure locks, the next ones are refused while locked
+        client.post("/accounts/login/", {"username": "bob", "password": f"wrong-{n}"})
     [entry] = _entries(Action.LOCKED_OUT)
     assert (entry.subject, entry.organization_id, entry.ip) == (bob, bob.organization_id, "192.0.2.46")
+    assert len(_entries(Action.LOGIN_FAILED)) >= 5
+
+
+def test_the_address_behind_a_trusted_proxy_is_the_one_the_proxy_saw(bob, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    Client(REMOTE_ADDR="10.0.0.2").post(
+        "/accounts/login/",
+        {"username": "bob", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.77",
+    )
+    assert _entries(Action.LOGIN)[0].ip == "198.51.100.77"
