@@ -588,7 +588,7 @@ class Command(BaseCommand):
             f"lost {len(lost)}, duplicated {len(duplicated)}, two IDs for one document {len(inconsistent)}, "
             f"stored but never answered {len(unseen)}"
             + (f" ({len(explained)} of them: the answer was lost to the fault and the retry ran out)" if unseen else "")
-            + (f"; {len(unfinished)} documents still waiting for a retry at the end" if unfinished else "")
+            + (f"; {len(unfinished)} retries or replays still queued when the time was up" if unfinished else "")
         )
         ok = not lost and not duplicated and not inconsistent and len(unseen) == len(explained)
         if not ok:
