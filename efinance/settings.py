@@ -128,6 +128,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=_lockout_minutes) if _lockout_min
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.lockout"
 AXES_CLIENT_IP_CALLABLE = "users.backends.client_ip"
+AXES_USERNAME_CALLABLE = "users.backends.client_username"
 AXES_ENABLE_ADMIN = True
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none of it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

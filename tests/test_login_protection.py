@@ -188,3 +188,9 @@ def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_useless(ali
     thief = Client()
     thief.cookies["sessionid"] = stolen
     assert thief.get("/administration/").status_code == 302
+
+
+def test_an_absurd_username_is_counted_not_a_server_error(alice):
+    responses = _fail(Client(), "a" * 100_000, 5)
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
+    assert AccessAttempt.objects.get().username == "a" * 255

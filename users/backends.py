@@ -35,3 +35,13 @@ def client_ip(request: HttpRequest) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def client_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username that axes counts and stores, fit for its column: Django's login form does not
+    enforce its 150 characters on the server, and PostgreSQL refuses a longer value (or a NUL) with
+    an error instead of a login page. No real username is longer, so nothing is lost."""
+    username = credentials.get("username") if credentials else getattr(request, "data", request.POST).get("username")
+    if not isinstance(username, str):
+        return username
+    return username.replace("\x00", "")[:255]
