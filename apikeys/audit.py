@@ -172,8 +172,10 @@ def record(
     ip: str | None = None,
     username: str = "",
     details: dict | None = None,
+    at: datetime.datetime | None = None,
 ) -> AuditEvent:
     return AuditEvent.objects.create(
+        at=at or timezone.now(),
         action=action,
         actor=actor,
         subject_id=subject.pk if subject is not None else subject_id,
@@ -194,6 +196,7 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
         key_id=key.key_id,
         ip=ip,
         details={"api": key.api, "valid_until": key.valid_until.isoformat(), "note": key.note},
+        at=key.created_at,  # now, except for demo and imported keys
     )
 
 

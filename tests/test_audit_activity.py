@@ -1,6 +1,9 @@
 """The «Activity» page in Administration: the organization's audit log, filtered and paginated."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +12,7 @@ from apikeys import services
 from apikeys.audit import Action, AuditEvent, record, record_auth_failure
 from apikeys.forms import new_form_nonce
 from apikeys.models import Api, latest_valid_until
+from users.models import User
 
 URL = "/administration/activity/"
 
@@ -132,3 +136,15 @@ def test_html_in_a_tried_username_is_escaped(alice_client, alice, bob):
     body = alice_client.get(URL).content.decode()
     assert "<b>bob</b>" not in body
     assert AuditEvent.objects.filter(organization=None, username="<script>x</script>").exists()
+
+
+def test_the_demo_data_shows_a_create_delete_and_failed_auth_history(db):
+    call_command("seed_demo", stdout=StringIO())
+    client = Client()
+    client.force_login(User.objects.get(username="demo-admin"))
+    body = client.get(URL).content.decode()
+    for action in (Action.KEY_CREATED, Action.KEY_DELETED, Action.AUTH_FAILED):
+        assert f'data-action="{action}"' in body
+    assert "3 failures in this hour" in body
+    call_command("seed_demo", stdout=StringIO())  # idempotent: no second history
+    assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == 4
