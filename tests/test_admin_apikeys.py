@@ -225,3 +225,8 @@ def test_customers_get_no_support_admin(request, who, keys):
         assert response["Location"].startswith(reverse("admin:login"))
     _revoke(client, keys["valid"], reason="not allowed")
     assert ApiKey.objects.get(pk=keys["valid"].pk).status == Status.VALID
+
+
+def test_searching_for_the_hash_or_the_nonce_finds_nothing(sam_client, keys):
+    for term in [keys["valid"].secret_hash, keys["valid"].secret_hash[:12], keys["valid"].form_nonce]:
+        assert _listed(sam_client.get(reverse(CHANGELIST), {"q": term}), *keys.values()) == set()
