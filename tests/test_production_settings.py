@@ -136,3 +136,18 @@ def test_production_logs_are_one_json_object_per_line(tmp_path):
     assert event["note"] == "two\nlines"
     assert event["logger"] == "apikeys"
     assert event["level"] == "INFO"
+
+
+def test_gunicorn_logs_json_lines_with_the_shipped_log_config(tmp_path):
+    code = (
+        "import json, logging, logging.config; "
+        "logging.config.dictConfig(json.load(open('deploy/gunicorn-logging.json'))); "
+        "logging.getLogger('gunicorn.error').info('Booting worker with pid: %s', 42); "
+        "logging.getLogger('gunicorn.access').info('\"GET /healthz HTTP/1.1\" 200')"
+    )
+    result = _run(["-c", code], {}, tmp_path)
+    lines = [json.loads(line) for line in result.stderr.strip().splitlines()]
+    assert [(line["logger"], line["message"]) for line in lines] == [
+        ("gunicorn.error", "Booting worker with pid: 42"),
+        ("gunicorn.access", '"GET /healthz HTTP/1.1" 200'),
+    ]
