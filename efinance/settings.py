@@ -129,6 +129,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.lockout"
 AXES_CLIENT_IP_CALLABLE = "users.backends.client_ip"
 AXES_USERNAME_CALLABLE = "users.backends.client_username"
+# Masked in axes' log lines and in the form data it keeps with each attempt (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_ENABLE_ADMIN = True
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none of it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -89,10 +89,12 @@ def test_the_support_admin_login_is_protected_too(sam):
     assert response.status_code == 429
 
 
-def test_the_password_tried_is_not_stored(alice):
-    _login(Client(), "alice", "Tr0ub4dor&3-guess")
+def test_neither_the_password_tried_nor_the_csrf_token_is_stored(alice):
+    form = {"username": "alice", "password": "Tr0ub4dor&3-guess", "csrfmiddlewaretoken": "c" * 64}
+    Client().post(LOGIN, form)
     attempt = AccessAttempt.objects.get(username="alice")
     assert "Tr0ub4dor" not in f"{attempt.post_data} {attempt.get_data}"
+    assert "c" * 64 not in attempt.post_data
 
 
 def test_support_staff_unlock_a_login_in_the_django_admin(alice, sam_client):
