@@ -1,4 +1,5 @@
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -77,9 +78,10 @@ def _as_date(value) -> datetime.date:
 
 
 def _as_datetime(value) -> datetime.datetime | None:
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    parsed = datetime.datetime.fromisoformat(value)
+    """A datetime column read by a raw cursor: aware on PostgreSQL, naive UTC or text on SQLite."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
@@ -179,6 +181,33 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             last_used_at=_as_datetime(last_used_at),
         )
 
+    LAST_USED_INTERVAL = datetime.timedelta(seconds=60)
+    _last_used_sql = None
+
+    def record_use(self, verification: Verification, ip: str | None, now: datetime.datetime | None = None) -> bool:
+        """Note that the verified key was used now from `ip`: at most one write per key and minute.
+
+        No query at all when the verification already read a use of the last minute; otherwise one
+        conditional UPDATE, so that concurrent requests of the same minute write once between them.
+        Answers whether this call wrote.
+        """
+        now = now or timezone.now()
+        since = now - self.LAST_USED_INTERVAL
+        if verification.last_used_at is not None and verification.last_used_at >= since:
+            return False
+        if self._last_used_sql is None:
+            q = connection.ops.quote_name
+            meta = ApiKey._meta
+            last, ip_col = q(meta.get_field("last_used_at").column), q(meta.get_field("last_used_ip").column)
+            self._last_used_sql = (
+                f"UPDATE {q(meta.db_table)} SET {last} = %s, {ip_col} = %s "  # noqa: S608
+                f"WHERE {q(meta.get_field('id').column)} = %s AND ({last} IS NULL OR {last} < %s)"
+            )
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(self._last_used_sql, [adapt(now), ip, verification.pk, adapt(since)])
+            return cursor.rowcount > 0
+
 
 class ApiKey(models.Model):
     """An API key for the Billing Solutions API. Its secret is never stored, only its HMAC.
@@ -259,6 +288,80 @@ class ApiKey(models.Model):
     def expired_on(self) -> datetime.date:
         """The first day on which the key no longer worked."""
         return self.valid_until + datetime.timedelta(days=1)
+
+
+class Currency(models.TextChoices):
+    CHF = "CHF", "CHF"
+    EUR = "EUR", "EUR"
+
+
+class DocumentStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    DELIVERED = "delivered", _("Delivered")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DocumentQuerySet(models.QuerySet):
+    def visible_to(self, organization_id: int, api: str):
+        """The documents that a key of this organization and API environment may see."""
+        return self.filter(organization_id=organization_id, api=api)
+
+
+class Document(models.Model):
+    """A billing document delivered through the Billing Solutions API, for one organization and one
+    API environment (production or customer integration), by one key and its user.
+
+    `idempotency_key` is the client's `Idempotency-Key` header, unique per organization and
+    environment, and `request_hash` the SHA-256 of the validated request: a retry finds the stored
+    document, another body under the same key is refused.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "users.Organization", verbose_name=_("organization"), on_delete=models.PROTECT, related_name="documents"
+    )
+    api = models.CharField(_("API"), max_length=20, choices=Api.choices)
+    api_key = models.ForeignKey(
+        ApiKey, verbose_name=_("API key"), on_delete=models.PROTECT, related_name="documents", editable=False
+    )
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delivered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("delivered on"), default=timezone.now, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=DocumentStatus.choices, default="received")
+    invoice_number = models.CharField(_("invoice number"), max_length=35)
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    amount = models.DecimalField(_("amount"), max_digits=11, decimal_places=2)
+    recipient_name = models.CharField(_("recipient name"), max_length=140)
+    recipient_ebill_id = models.CharField(_("e-bill recipient ID"), max_length=17, blank=True)
+    recipient_email = models.EmailField(_("recipient e-mail"), max_length=254, blank=True)
+    qr_reference = models.CharField(_("QR reference"), max_length=27, blank=True)
+    free_text = models.CharField(_("free text"), max_length=500, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001 (NULLs are not unique)
+    request_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        indexes = [models.Index(fields=["organization", "api", "-created_at"], name="document_org_api_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "api", "idempotency_key"], name="document_unique_idempotency_key"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="document_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number
 
 
 # The audit log lives in its own module; imported here so that Django finds its model.

@@ -5,6 +5,8 @@ exists; real environment variables win over it. `ENV_FILE` names another file, o
 """
 
 import datetime
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # the Billing Solutions API; listed so that its docs use its own static files, no CDN
     "users",
     "apikeys",
     "csp",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apikeys.api.middleware.ApiProblemsMiddleware",  # under /api/: problem documents, never an HTML error page
     "users.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too, one per test process: in SQLite's shared-cache memory database concurrent
+    # requests fail with "database table is locked" instead of waiting for the lock as they do here.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"efinance-test-{os.getpid()}.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # No state in process memory (several app servers must behave as one): nothing is cached unless
@@ -172,6 +179,10 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The Billing Solutions API (apikeys.api): request bodies over this many bytes are refused with 413
+# before they are read.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 
 # Production switches (README: Production). Each defaults to the safe value when DEBUG is off; a
 # local run over plain HTTP with DEBUG off sets SECURE_COOKIES=0 and SECURE_SSL_REDIRECT=0.

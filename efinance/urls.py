@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
+from apikeys.api import urlpatterns as billing_api_urls
 from users.views import healthz, home
 
 admin.site.site_header = admin.site.site_title = _("e-finance API access — support")
@@ -16,4 +17,5 @@ urlpatterns = [
     path("administration/", include("apikeys.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("support/", admin.site.urls),
+    *billing_api_urls,
 ]
