@@ -386,3 +386,57 @@ def test_the_api_document_list_survives_hostile_queries(client, alice_key, query
 def test_the_api_answers_404_or_422_to_a_hostile_document_id(client, alice_key, document_id):
     response = _api(client, alice_key[1], b"", method="GET", path=f"{DOCS}/{document_id}")
     _assert_problem(response, 404, 422)
+
+
+# --- The Activity page's filters and the support's revocation reason ------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"user": "' OR 1=1 --"},
+        {"user": "99999999999999999999"},
+        {"key_id": "x" * 5000},
+        {"key_id": "abc\x00def"},
+        {"key_id": "<script>alert(1)</script>"},
+        {"action": "<script>alert(1)</script>"},
+        {"page": "abc"},
+        {"page": "1" * 30},
+    ],
+)
+def test_the_activity_filters_survive_hostile_values(alice_client, alice_key, query):
+    response = alice_client.get("/administration/activity/", query)
+    assert response.status_code == 200
+    assert "<script>alert" not in response.content.decode()
+
+
+def test_the_activity_filter_refuses_a_user_of_another_organization(alice_client, alice_key, charlie):
+    response = alice_client.get("/administration/activity/", {"user": charlie.pk})
+    assert response.status_code == 200
+    assert "Choose a user of your organization" in response.content.decode()
+    assert alice_key[0].key_id not in response.content.decode()
+
+
+@pytest.mark.parametrize("length", [500, 501, 100_000])
+def test_a_hostile_revocation_reason_is_stored_as_text_and_escaped(sam_client, alice_client, alice_key, length):
+    key = alice_key[0]
+    reason = (HOSTILE_TEXT * (length // len(HOSTILE_TEXT) + 1))[:length]
+    response = sam_client.post(
+        "/support/apikeys/apikey/",
+        {"action": "revoke_selected", "_selected_action": [key.pk], "post": "yes", "reason": reason},
+    )
+    assert response.status_code in (200, 302)
+    assert "<script>alert" not in response.content.decode()
+    key.refresh_from_db()
+    if length > 500:
+        assert key.status == Status.VALID
+        assert "at most 500 characters" in response.content.decode()
+        return
+    assert key.revoke_reason == reason
+    for page in (
+        sam_client.get(f"/support/apikeys/apikey/{key.pk}/change/"),
+        alice_client.get("/administration/activity/"),
+    ):
+        assert page.status_code == 200
+        assert "<script>alert" not in page.content.decode()
+        assert ESCAPED in page.content.decode()
