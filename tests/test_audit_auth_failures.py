@@ -1,7 +1,10 @@
 """Failed API authentications against an existing key ID: one row per key and hour, with a counter."""
 
 import datetime
+import threading
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apikeys import tokens
@@ -77,3 +80,63 @@ def test_counting_is_one_statement(alice_key, django_assert_num_queries):
     with django_assert_num_queries(1):
         record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="expired")
     assert _failures().get().count == 2
+
+
+PING = "/api/billing-int/v1/ping"
+
+
+def _ping(client, token, ip="192.0.2.80"):
+    return client.get(PING, HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR=ip)
+
+
+def test_the_api_counts_a_deleted_key_and_a_wrong_secret_in_one_row_and_the_admin_sees_it(
+    client, alice_client, make_key
+):
+    key, token = make_key(deleted=True)
+    responses = [_ping(client, token), _ping(client, _wrong_secret(token)), _ping(client, token, ip="192.0.2.81")]
+    assert [r.status_code for r in responses] == [401, 401, 401]
+    row = _failures().get()
+    assert (row.key_id, row.count, row.ip, row.details["last_ip"]) == (key.key_id, 3, "192.0.2.80", "192.0.2.81")
+    body = alice_client.get("/administration/activity/", {"key_id": key.key_id}).content.decode()
+    assert "3 failures in this hour" in body
+
+
+def test_the_api_records_nothing_for_an_unknown_key_id_or_a_malformed_token(client, alice_key):
+    _key, token = alice_key
+    unknown = tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret())
+    for attempt in [unknown, token[:-1] + ("a" if token[-1] != "a" else "b"), "bsint_nonsense", token + "x"]:
+        assert _ping(client, attempt).status_code == 401
+    assert not _failures().exists()
+
+
+def test_a_successful_call_records_nothing(client, alice_key):
+    _key, token = alice_key
+    assert _ping(client, token).status_code == 200
+    assert not _failures().exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_failures_of_one_key_are_all_counted_in_one_row(alice_key):
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database locks whole tables: run on PostgreSQL (CI does)")
+    key, _token = alice_key
+    at = timezone.now().replace(minute=30)
+    barrier, errors = threading.Barrier(8, timeout=10), []
+
+    def fail_25_times():
+        try:
+            barrier.wait()
+            for _ in range(25):
+                record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="unknown", at=at)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fail_25_times) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert list(_failures().values_list("count", flat=True)) == [200]
