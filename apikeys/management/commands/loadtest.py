@@ -11,7 +11,8 @@ What it does, all on the loopback interface and bounded in time and in requests:
 2. starts `--instances` gunicorn servers (`--workers` each, `--no-control-socket`) on free ports;
 3. drives them with `--clients` threads (``http.client``, keep-alive where the server allows it) that
    mix ``GET ping`` and ``POST documents`` (each document with its own ``Idempotency-Key``; after a 503
-   or a dropped connection the same document is sent again, as an integrator would);
+   or a dropped connection the same document is sent again, as an integrator would, and 5 % of the
+   delivered documents are sent a second time, to the other instance when there are two);
 4. meanwhile a second process (this command with ``--deleter``) deletes `--deletions` keys at random
    moments and reports the wall-clock time at which each deletion had committed;
 5. with `--db-fault`, stops PostgreSQL (``pg_ctl stop -m fast`` through ``PG_CTL``/``PG_DATA``) for
