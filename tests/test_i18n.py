@@ -281,3 +281,9 @@ def test_the_server_error_page_speaks_the_language(rf, lang, title):
     assert page.status_code == 500
     assert texts(page, "h1") == [title]
     assert f'<html lang="{lang}">' in page.content.decode()
+
+
+def test_the_support_admin_speaks_the_language_too(sam):
+    page = _client(sam, "it").get("/support/")
+    assert {"Accesso API", "Utenti e organizzazioni"} <= set(texts(page, "a", **{"class": "section"}))
+    assert "Accesso API e-finance — supporto" in texts(page, "a")
