@@ -27,6 +27,7 @@ latency percentiles.
 """
 
 import argparse
+import csv
 import datetime
 import http.client
 import json
@@ -209,8 +210,9 @@ class Command(BaseCommand):
         connection.close()
         lines = [line.removeprefix(DELETED) for line in deletions_out.splitlines() if line.startswith(DELETED)]
         deletions = {d["key_id"]: d["committed_at"] for d in map(json.loads, lines)}
+        self._write_records(workdir, results, deletions, fault)
         ok = self._prove(keys, results, unfinished, deletions, fault, elapsed, options)
-        self.stdout.write(f"Server logs: {workdir}")
+        self.stdout.write(f"Per-request records (requests.csv, deletions.csv) and server logs: {workdir}")
         if not ok:
             raise CommandError("a proof failed (see above)")
         self.stdout.write(self.style.SUCCESS("RESULT: every proof holds"))
@@ -424,6 +426,20 @@ class Command(BaseCommand):
         leftovers.extend(retries)
         for conn in connections.values():
             conn.close()
+
+    def _write_records(self, workdir: Path, results, deletions, fault) -> None:
+        """Every request (key ID, operation, instance, times, status, document) and every deletion, as CSV."""
+        with (workdir / "requests.csv").open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["key_id", "op", "instance", "sent_at", "received_at", "status", "reason", "document_id"])
+            for r in sorted(results, key=lambda r: r.sent_at):
+                times = [f"{r.sent_at:.6f}", f"{r.received_at:.6f}"]
+                writer.writerow([r.key_id, r.op, r.instance, *times, r.status, r.reason or "", r.document_id or ""])
+        with (workdir / "deletions.csv").open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["key_id", "committed_at"])
+            writer.writerows([key_id, f"{moment:.6f}"] for key_id, moment in sorted(deletions.items()))
+            writer.writerows([f"# database {event}", f"{moment:.6f}"] for event, moment in fault.items())
 
     # -- the proofs -------------------------------------------------------------------------------
 
