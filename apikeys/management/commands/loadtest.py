@@ -324,12 +324,19 @@ class Command(BaseCommand):
         options = [arg for arg in recorded[1:] if arg not in ("-D", str(data))]
         time.sleep(max(0.0, at - time.time()))
         fault["stopping"] = time.time()
-        self._pg_ctl("stop", "-m", "fast", "-w")
-        fault["down"] = time.time()
-        time.sleep(seconds)
-        fault["starting"] = time.time()
-        self._pg_ctl("start", "-w", "-l", str(data.parent / "log"), "-o", shlex.join(options))
-        fault["up"] = time.time()
+        try:
+            self._pg_ctl("stop", "-m", "fast", "-w")
+            fault["down"] = time.time()
+            time.sleep(seconds)
+        except (OSError, subprocess.CalledProcessError) as error:
+            fault["error"] = f"pg_ctl stop: {error}"
+        finally:  # whatever happened, PostgreSQL must run again
+            fault["starting"] = time.time()
+            try:
+                self._pg_ctl("start", "-w", "-l", str(data.parent / "log"), "-o", shlex.join(options))
+                fault["up"] = time.time()
+            except (OSError, subprocess.CalledProcessError) as error:
+                fault["error"] = f"pg_ctl start: {error}"
 
     # -- the clients ------------------------------------------------------------------------------
 
@@ -516,7 +523,10 @@ class Command(BaseCommand):
             ok = False
             out(f"  {len(no_answer)} requests got no answer outside a database fault")
 
-        if fault:
+        if fault.get("error") or (options.get("db_fault") and not fault.get("up")):
+            ok = False
+            out(f"database fault: FAILED to stop and start PostgreSQL: {fault.get('error', 'no fault happened')}")
+        elif fault:
             ok &= self._prove_fault(results, fault, out)
 
         # 3. Documents: every 201 in the database once, none twice, none that no client was told about.
