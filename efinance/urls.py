@@ -5,10 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from apikeys.api import urlpatterns as billing_api_urls
+from users.forms import SupportLoginForm
 from users.views import healthz, home
 
 admin.site.site_header = admin.site.site_title = _("e-finance API access — support")
 admin.site.index_title = _("Support: API keys, users and organizations")
+admin.site.login_form = SupportLoginForm
 
 urlpatterns = [
     path("", home, name="home"),

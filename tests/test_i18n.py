@@ -272,6 +272,12 @@ def test_a_failed_login_is_told_in_the_projects_words(alice, lang, error):
     assert texts(page, "li") == [error]
 
 
+def test_a_failed_support_login_is_told_in_swiss_german(sam):
+    page = Client(HTTP_ACCEPT_LANGUAGE="de").post("/support/login/", {"username": "sam", "password": "wrong"})
+    assert "Gross-/Kleinschreibung" in page.content.decode()
+    assert "ß" not in page.content.decode()
+
+
 @pytest.mark.parametrize(
     ("lang", "title"), [("it", "Errore del server"), ("de", "Serverfehler"), ("fr", "Erreur du serveur")]
 )
