@@ -368,7 +368,7 @@ class Command(BaseCommand):
             # Half of the traffic uses keys that are going to be deleted, so that deletions meet requests.
             key_index = rng.choice(doomed) if doomed and rng.random() < 0.5 else rng.randrange(len(keys))
             pending = None
-            if retries and retries[0].not_before <= time.time() and rng.random() < 0.5:
+            if retries and retries[0].not_before <= time.time():  # a due retry or replay goes first
                 pending = retries.pop(0)
                 key_index = pending.key_index
             elif rng.random() < 0.5:
