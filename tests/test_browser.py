@@ -126,8 +126,9 @@ def test_the_admin_creates_copies_closes_and_deletes_a_key(page: Page, live_serv
     assert key_id and token.startswith(f"bsint_{key_id}_")
     expect(page.get_by_role("alert")).to_contain_text("shown only once")
     shot(page, "05-token-screen")
-    page.get_by_role("button", name="Copy").click()
-    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    copy_button = page.locator("button[data-copy-target=token]")
+    copy_button.click()
+    expect(copy_button).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == token
     parsed = tokens.parse_token(copied)
