@@ -8,7 +8,8 @@ from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from tests.conftest import PASSWORD
 
@@ -196,3 +197,19 @@ def test_an_absurd_username_is_counted_not_a_server_error(alice):
     responses = _fail(Client(), "a" * 100_000, 5)
     assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
     assert AccessAttempt.objects.get().username == "a" * 255
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "it"])
+def test_the_lockout_page_speaks_the_users_language(alice, language):
+    _fail(Client(), "alice", 4)
+    response = Client().post(
+        LOGIN, {"username": "alice", "password": "wrong"}, REMOTE_ADDR="203.0.113.7", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 429
+    with translation.override(language):
+        heading = gettext("Login blocked")
+        advice = gettext("Back to the login")
+    assert heading != "Login blocked"
+    assert heading in response.content.decode()
+    assert advice in response.content.decode()
+    assert f'lang="{language}"' in response.content.decode()
