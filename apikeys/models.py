@@ -184,17 +184,20 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
     LAST_USED_INTERVAL = datetime.timedelta(seconds=60)
     _last_used_sql = None
 
-    def record_use(self, verification: Verification, ip: str | None, now: datetime.datetime | None = None) -> bool:
+    def record_use(self, verification: Verification, ip, now: datetime.datetime | None = None) -> bool:
         """Note that the verified key was used now from `ip`: at most one write per key and minute.
 
         No query at all when the verification already read a use of the last minute; otherwise one
         conditional UPDATE, so that concurrent requests of the same minute write once between them.
-        Answers whether this call wrote.
+        `ip` is an address, None, or a function that answers it (only called when writing). Answers
+        whether this call wrote.
         """
         now = now or timezone.now()
         since = now - self.LAST_USED_INTERVAL
         if verification.last_used_at is not None and verification.last_used_at >= since:
             return False
+        if callable(ip):
+            ip = ip()
         if self._last_used_sql is None:
             q = connection.ops.quote_name
             meta = ApiKey._meta

@@ -13,11 +13,11 @@ admin.site.index_title = _("Support: API keys, users and organizations")
 admin.site.login_form = SupportLoginForm
 
 urlpatterns = [
+    *billing_api_urls,  # first: the API's hot path resolves without trying the others
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("users.urls")),
     path("administration/", include("apikeys.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("support/", admin.site.urls),
-    *billing_api_urls,
 ]

@@ -89,7 +89,7 @@ class ApiKeyBearer(HttpBearer):
         self.api = api
 
     def __call__(self, request: HttpRequest) -> Verification:
-        value = request.headers.get("Authorization", "")
+        value = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _sep, token = value.partition(" ")
         if not value or scheme.lower() != "bearer":
             log_event(log, "api.auth_failed", reason="missing", api=self.api, path=request.path, ip=client_ip(request))
@@ -119,5 +119,5 @@ class ApiKeyBearer(HttpBearer):
                     ip=client_ip(request),
                 )
             raise refuse(verification.failure)
-        ApiKey.objects.record_use(verification, client_ip(request))
+        ApiKey.objects.record_use(verification, lambda: client_ip(request))
         return verification
