@@ -5,8 +5,10 @@ import re
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.db import OperationalError
 
 from apikeys.api import routes
+from apikeys.models import ApiKey
 
 DOCS = "/api/billing-int/v1/documents"
 
@@ -74,6 +76,18 @@ def test_an_unexpected_error_is_a_500_problem_without_details(client, alice_key,
         DOCS, json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert "secret internals" not in assert_problem(response, 500)["detail"]
+
+
+def test_a_database_outage_is_a_503_problem_to_retry(client, alice_key, monkeypatch):
+    _key, token = alice_key
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(ApiKey.objects, "verify_token", down)
+    response = client.get("/api/billing-int/v1/ping", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert_problem(response, 503)
+    assert response["Retry-After"] == "5"
 
 
 def test_a_validation_error_lists_fields_and_reasons(client, alice_key):

@@ -8,12 +8,16 @@ of this API for its own problems, so that software can tell them apart:
 - ``urn:efinance:problem:validation`` (422) with ``errors``: one ``{location, field, reason}`` each;
 - ``urn:efinance:problem:idempotency-key-reused`` (422): the same Idempotency-Key with another body;
 - ``urn:efinance:problem:malformed-json`` (400).
+
+A database that is down or a broken connection answers 503 with ``Retry-After``: the same request
+(with the same Idempotency-Key) can be sent again.
 """
 
 import json
 import logging
 from http import HTTPStatus
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
@@ -115,6 +119,18 @@ def install_handlers(api) -> None:
     @api.exception_handler(Http404)
     def _not_found(request, exc):
         return problem_response(404, _("No such resource."))
+
+    def _database_unavailable(request, exc):
+        log.warning("api.database_unavailable path=%s error=%s", request.path, type(exc).__name__)
+        return problem_response(
+            503,
+            _("The service is briefly unavailable. Send the same request again in a few seconds."),
+            headers={"Retry-After": "5"},
+        )
+
+    # The database is down or the connection broke: worth a retry (an IntegrityError is not).
+    api.add_exception_handler(OperationalError, _database_unavailable)
+    api.add_exception_handler(InterfaceError, _database_unavailable)
 
     @api.exception_handler(Exception)
     def _server_error(request, exc):

@@ -32,7 +32,7 @@ bodies are limited to {limit} bytes. `POST documents` with an `Idempotency-Key` 
 safely: a retry answers the document already stored.
 """
 
-AUTH_ERRORS = {401: Problem, 500: Problem}
+AUTH_ERRORS = {401: Problem, 500: Problem, 503: Problem}
 INPUT_ERRORS = {400: Problem, 413: Problem, 415: Problem, 422: Problem}
 
 
