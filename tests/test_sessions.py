@@ -1,0 +1,61 @@
+"""Sessions end after 15 minutes without a request, and on logout (server side)."""
+
+import datetime
+from unittest import mock
+
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from tests.conftest import PASSWORD
+
+
+def _login(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def _logged_in_client(user):
+    client = Client()
+    assert _login(client, user.username, PASSWORD).status_code == 302
+    return client
+
+
+def _at(minutes):
+    later = timezone.now() + datetime.timedelta(minutes=minutes)
+    return mock.patch("django.utils.timezone.now", return_value=later)
+
+
+def test_the_session_ends_after_15_minutes_without_a_request(alice):
+    client = _logged_in_client(alice)
+    with _at(14):
+        assert client.get("/administration/").status_code == 200
+    with _at(14 + 16):
+        response = client.get("/administration/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_every_request_moves_the_end_of_the_session(alice):
+    client = _logged_in_client(alice)
+    for minutes in (10, 20, 30, 40):
+        with _at(minutes):
+            assert client.get("/administration/").status_code == 200
+    session = Session.objects.get()
+    assert session.expire_date > timezone.now() + datetime.timedelta(minutes=40 + 14)
+
+
+def test_the_session_cookie_lives_only_as_long_as_the_browser(alice):
+    client = Client()
+    response = _login(client, "alice", PASSWORD)
+    cookie = response.cookies["sessionid"]
+    assert cookie["max-age"] == "" and cookie["expires"] == ""
+
+
+def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_useless(alice):
+    client = _logged_in_client(alice)
+    stolen = client.cookies["sessionid"].value
+    assert client.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=stolen).exists()
+    thief = Client()
+    thief.cookies["sessionid"] = stolen
+    assert thief.get("/administration/").status_code == 302
