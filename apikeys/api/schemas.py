@@ -7,14 +7,19 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from apikeys import qr
+from apikeys.models import add_years
 
 # Printable text: no control characters (they have no place on an invoice, and PostgreSQL refuses NUL).
 TEXT = r"^[^\x00-\x1f\x7f]*$"
 MAX_AMOUNT = Decimal("999999999.99")
+# A billing document's dates stay near today: an issue date at most 10 years back or 1 year ahead
+# (Swiss retention is 10 years), a due date at most 10 years after the issue date.
+ISSUE_YEARS_BACK, ISSUE_YEARS_AHEAD, DUE_YEARS_AFTER_ISSUE = 10, 1, 10
 CENT = Decimal("0.01")
 
 
@@ -84,12 +89,24 @@ class DocumentIn(Schema):
             raise ValueError("not a QR reference: 27 digits whose last one is the check digit (modulo 10, recursive)")
         return qr.normalize(value)
 
+    @field_validator("issue_date")
+    @classmethod
+    def _issue_date_near_today(cls, value: datetime.date) -> datetime.date:
+        today = timezone.localdate()
+        if not add_years(today, -ISSUE_YEARS_BACK) <= value <= add_years(today, ISSUE_YEARS_AHEAD):
+            raise ValueError(
+                f"the issue date must lie between {ISSUE_YEARS_BACK} years ago and {ISSUE_YEARS_AHEAD} year ahead"
+            )
+        return value
+
     @field_validator("due_date")
     @classmethod
     def _not_before_issue(cls, value: datetime.date, info: ValidationInfo) -> datetime.date:
         issue_date = info.data.get("issue_date")
         if issue_date is not None and value < issue_date:
             raise ValueError("the due date is before the issue date")
+        if issue_date is not None and value > add_years(issue_date, DUE_YEARS_AFTER_ISSUE):
+            raise ValueError(f"the due date is more than {DUE_YEARS_AFTER_ISSUE} years after the issue date")
         return value
 
 
