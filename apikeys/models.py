@@ -127,7 +127,7 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
                 f"SELECT k.{col(key, 'id')}, k.{col(key, 'secret_hash')}, k.{col(key, 'api')}, "  # noqa: S608
                 f"k.{col(key, 'valid_until')}, k.{col(key, 'revoked_at')}, k.{col(key, 'last_used_at')}, "
                 f"u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'is_active')}, "
-                f"o.{col(org, 'id')}, o.{col(org, 'name')} "
+                f"o.{col(org, 'id')}, o.{col(org, 'name')}, u.{col(user, 'organization')} "
                 f"FROM {q(key.db_table)} k "
                 f"JOIN {q(user.db_table)} u ON u.{col(user, 'id')} = k.{col(key, 'user')} "
                 f"JOIN {q(org.db_table)} o ON o.{col(org, 'id')} = k.{col(key, 'organization')} "
@@ -156,13 +156,13 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             # A wrong secret on an existing key ID: pk, key ID and organization only, for the audit
             # log's count of failures per key and hour; the client is told nothing more than "unknown".
             return Verification(Failure.UNKNOWN, pk=row[0], key_id=parsed.key_id, organization_id=row[9])
-        pk, _hash, key_api, valid_until, revoked_at, last_used_at, user_id, username, active, org_id, org = row
+        pk, _hash, key_api, valid_until, revoked_at, last_used_at, user_id, username, active, org_id, org, user_org = row
         valid_until = _as_date(valid_until)
         if revoked_at is not None:
             failure = Failure.DELETED
         elif valid_until < timezone.localdate():
             failure = Failure.EXPIRED
-        elif not active:
+        elif not active or user_org != org_id:  # a user who left the key's organization is inactive for it
             failure = Failure.USER_INACTIVE
         elif api is not None and api != key_api:
             failure = Failure.WRONG_API
