@@ -156,7 +156,8 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             # A wrong secret on an existing key ID: pk, key ID and organization only, for the audit
             # log's count of failures per key and hour; the client is told nothing more than "unknown".
             return Verification(Failure.UNKNOWN, pk=row[0], key_id=parsed.key_id, organization_id=row[9])
-        pk, _hash, key_api, valid_until, revoked_at, last_used_at, user_id, username, active, org_id, org, user_org = row
+        pk, _hash, key_api, valid_until, revoked_at, last_used_at = row[:6]
+        user_id, username, active, org_id, org, user_org = row[6:]
         valid_until = _as_date(valid_until)
         if revoked_at is not None:
             failure = Failure.DELETED

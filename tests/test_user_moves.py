@@ -36,7 +36,7 @@ def test_support_can_move_a_user_whose_keys_are_deleted(sam_client, bob, other_a
 
 
 def test_a_key_of_a_user_moved_behind_the_admins_back_is_refused(bob, other_ag, alice_key):
-    key, token = alice_key
+    _key, token = alice_key
     bob.organization = other_ag
     bob.save(update_fields=["organization"])  # a shell or a raw write, past the model's validation
     result = ApiKey.objects.verify_token(token)
