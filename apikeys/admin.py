@@ -60,8 +60,23 @@ class RevokeForm(forms.Form):
     )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen, never added, changed or deleted through the admin: not even by a superuser."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Support finds keys and revokes them (an action with a reason); the rest is read-only."""
+
     list_display = [
         "key_id",
         "user_display",
@@ -109,16 +124,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # What is never shown is not even loaded.
         return super().get_queryset(request).defer(*HIDDEN_FIELDS)
-
-    # Nobody creates, edits or deletes a key here; support may revoke.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
@@ -199,7 +204,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit log of every organization, for support staff (``apikeys.view_auditevent``).
 
     Read-only for everyone, superusers included: no add, change or delete here, nor a delete action
@@ -228,12 +233,3 @@ class AuditEventAdmin(admin.ModelAdmin):
         "last_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
