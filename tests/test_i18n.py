@@ -289,7 +289,9 @@ def test_the_server_error_page_speaks_the_language(rf, lang, title):
     assert f'<html lang="{lang}">' in page.content.decode()
 
 
-def test_the_support_admin_speaks_the_language_too(sam):
+def test_the_support_admin_speaks_the_language_too(sam, bob):
     page = _client(sam, "it").get("/support/")
     assert {"Accesso API", "Utenti e organizzazioni"} <= set(texts(page, "a", **{"class": "section"}))
     assert "Accesso API e-finance — supporto" in texts(page, "a")
+    user = _client(sam, "de").get(f"/support/users/user/{bob.pk}/change/")
+    assert "Passwörter werden nicht im Klartext gespeichert" in user.content.decode()
