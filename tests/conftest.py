@@ -128,3 +128,36 @@ def alice_key(make_key, bob):
 
 def key_count() -> int:
     return ApiKey.objects.count()
+
+
+# --- Browser tests: Playwright drives Debian's Chromium (never a browser of Playwright's own). ----
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        # Playwright turns the back/forward cache off by default; a real Chrome has it, and it must not
+        # bring the token back when the user goes back in the history.
+        "ignore_default_args": ["--disable-back-forward-cache"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 800},
+        "locale": "en-CH",
+        "timezone_id": "Europe/Zurich",
+        "permissions": ["clipboard-read", "clipboard-write"],
+    }

@@ -9,8 +9,6 @@ from playwright.sync_api import Page, expect
 # The Chromium set-up and the walk's helpers of the browser tests.
 from tests.test_browser import (  # noqa: F401 (fixtures)
     _fail_fast,
-    browser_context_args,
-    browser_type_launch_args,
     create_key,
     demo,
     log_in,

@@ -29,36 +29,6 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or settings.BASE_DIR / "docs
 KEYS_URL = re.compile(r"/administration/api-keys/$")
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        # Playwright turns the back/forward cache off by default; a real Chrome has it, and it must not
-        # bring the token back when the user goes back in the history.
-        "ignore_default_args": ["--disable-back-forward-cache"],
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 800},
-        "locale": "en-CH",
-        "timezone_id": "Europe/Zurich",
-        "permissions": ["clipboard-read", "clipboard-write"],
-    }
-
-
 @pytest.fixture(autouse=True)
 def _fail_fast(context):
     """A missing label fails in seconds, not after Playwright's default 30."""

@@ -105,16 +105,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    flags = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": ["--no-sandbox", *flags, "--no-first-run"],
-    }
-
-
 def _visit(page, url) -> list[str]:
     page.goto(url)
     page.wait_for_load_state("networkidle")
