@@ -19,11 +19,13 @@ def new_form_nonce(user) -> str:
     return signing.dumps({"u": user.pk, "n": secrets.token_urlsafe(16)}, salt=NONCE_SALT)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+class SwissDateInput(forms.DateInput):
+    """A text field in the Swiss format dd.mm.yyyy, whatever the browser's own locale would show
+    in a native date picker (which follows the browser, not the page: mm/dd/yyyy in en-US)."""
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+        attrs = {"placeholder": _("dd.mm.yyyy"), "inputmode": "numeric", "autocomplete": "off", "maxlength": 10}
+        super().__init__(format="%d.%m.%Y", attrs=attrs, **kwargs)
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -63,8 +65,8 @@ class ApiKeyCreateForm(forms.Form):
     )
     valid_until = forms.DateField(
         label=_("Valid until"),
-        widget=DateInput(),
-        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        widget=SwissDateInput(),
+        input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         error_messages={
             "required": _("Enter the last day on which the key is valid."),
             "invalid": _("Enter a valid date, for example 31.12.2027."),
@@ -79,9 +81,6 @@ class ApiKeyCreateForm(forms.Form):
         self.fields["user"].queryset = organization.users.filter(is_active=True).order_by("username")
         self.fields["user"].label_from_instance = lambda u: f"{u.username} — {u.get_full_name()}".rstrip(" —")
         self.fields["valid_until"].initial = latest_valid_until(self.today)
-        self.fields["valid_until"].widget.attrs.update(
-            min=self.today.isoformat(), max=latest_valid_until(self.today).isoformat()
-        )
         if not self.is_bound:
             self.initial["nonce"] = new_form_nonce(user)
 

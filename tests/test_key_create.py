@@ -90,6 +90,15 @@ def test_validity_defaults_to_two_years_from_today(alice_client, freeze_today):
     assert form.fields["valid_until"].initial == datetime.date(2029, 5, 14)
 
 
+def test_the_validity_field_shows_and_takes_the_swiss_format(alice_client, bob, freeze_today):
+    freeze_today(datetime.date(2027, 5, 14))
+    html = alice_client.get(URL).content.decode()
+    assert re.search(r'<input type="text" name="valid_until" value="14\.05\.2029"', html)
+    response = _post(alice_client, user=bob.pk, valid_until="31.12.2027")
+    assert response.status_code == 200
+    assert ApiKey.objects.get().valid_until == datetime.date(2027, 12, 31)
+
+
 def test_validity_may_end_today_or_on_the_last_day_but_never_later(alice_client, bob, freeze_today):
     freeze_today(datetime.date(2027, 5, 14))
     assert _post(alice_client, user=bob.pk, valid_until="2027-05-14").status_code == 200
