@@ -157,8 +157,6 @@ def test_the_database_refuses_a_second_key_for_one_form_whatever_the_timing(alic
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_of_one_form_make_one_key(alice, bob):
-    if connection.vendor == "sqlite":
-        pytest.skip("the in-memory SQLite test database locks whole tables: run on PostgreSQL (CI does)")
     client = Client()
     client.force_login(alice)
     data = _form(client, bob)
