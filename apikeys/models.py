@@ -369,4 +369,56 @@ class Document(models.Model):
 
 
 # The audit log lives in its own module; imported here so that Django finds its model.
+class DeliveryCounterManager(models.Manager):
+    _sql = None
+
+    def hit(self, api_key_pk: int, now: datetime.datetime | None = None) -> int:
+        """Count one delivery of the key in the current minute and answer the minute's count so far.
+
+        One INSERT … ON CONFLICT DO UPDATE … RETURNING: concurrent requests on several app servers
+        count in one row. The first delivery of a minute also drops the key's older rows.
+        """
+        now = now or timezone.now()
+        minute = now.replace(second=0, microsecond=0)
+        if self._sql is None:
+            q = connection.ops.quote_name
+            meta = DeliveryCounter._meta
+            table, key, at, count = (
+                q(meta.db_table),
+                q(meta.get_field("api_key").column),
+                q(meta.get_field("minute").column),
+                q(meta.get_field("count").column),
+            )
+            self._sql = (
+                f"INSERT INTO {table} ({key}, {at}, {count}) VALUES (%s, %s, 1) "  # noqa: S608
+                f"ON CONFLICT ({key}, {at}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count}",
+                f"DELETE FROM {table} WHERE {key} = %s AND {at} < %s",  # noqa: S608
+            )
+        upsert, prune = self._sql
+        at = connection.ops.adapt_datetimefield_value(minute)
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [api_key_pk, at])
+            value = cursor.fetchone()[0]
+            if value == 1:
+                cursor.execute(prune, [api_key_pk, at])
+        return value
+
+
+class DeliveryCounter(models.Model):
+    """Deliveries of one key in one minute: the API's rate limit, in the database so that every app
+    server counts in the same place."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+
+    objects = DeliveryCounterManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "minute"], name="delivery_counter_key_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} {self.minute:%Y-%m-%d %H:%M} {self.count}"
+
+
 from apikeys.audit import AuditEvent  # noqa: E402, F401

@@ -183,6 +183,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The Billing Solutions API (apikeys.api): request bodies over this many bytes are refused with 413
 # before they are read.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Documents one key may deliver per minute (POST documents); more answer 429 with Retry-After.
+API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
 
 # Production switches (README: Production). Each defaults to the safe value when DEBUG is off; a
 # local run over plain HTTP with DEBUG off sets SECURE_COOKIES=0 and SECURE_SSL_REDIRECT=0.

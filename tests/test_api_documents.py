@@ -71,10 +71,12 @@ def test_it_stores_a_document_for_the_keys_organization_environment_key_and_user
     assert answer["status"] == "received"
 
 
-def test_a_delivery_costs_the_verification_and_one_insert(client, alice_key, django_assert_max_num_queries):
+def test_a_delivery_costs_the_verification_the_rate_count_and_one_insert(
+    client, alice_key, django_assert_max_num_queries
+):
     _key, token = alice_key
-    post(client, token, document())  # the first use writes last-used
-    with django_assert_max_num_queries(4):  # verification, savepoint, INSERT, release
+    post(client, token, document())  # the first use writes last-used and starts the minute's count
+    with django_assert_max_num_queries(5):  # verification, rate-limit upsert, savepoint, INSERT, release
         assert post(client, token, document(invoice_number="2")).status_code == 201
 
 

@@ -8,13 +8,14 @@ from typing import Annotated
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, NinjaAPI, Query, Schema, Status, Swagger
 
 from apikeys.api.auth import ApiKeyBearer
 from apikeys.api.problems import CONTENT_TYPE, Problem, ProblemError, install_handlers
 from apikeys.api.schemas import DocumentIn, DocumentOut, DocumentPage, Ping
-from apikeys.models import Api, Document, DocumentStatus
+from apikeys.models import Api, DeliveryCounter, Document, DocumentStatus
 from apikeys.services import IdempotencyKeyReused, document_deliver
 
 TITLES = {Api.PRODUCTION: "Billing Solutions", Api.INTEGRATION: "Billing Solutions Customer Integration"}
@@ -34,6 +35,18 @@ safely: a retry answers the document already stored.
 
 AUTH_ERRORS = {401: Problem, 500: Problem, 503: Problem}
 INPUT_ERRORS = {400: Problem, 413: Problem, 415: Problem, 422: Problem}
+
+
+def _limit_deliveries(api_key_pk: int) -> None:
+    now = timezone.now()
+    if DeliveryCounter.objects.hit(api_key_pk, now) > settings.API_DELIVERIES_PER_MINUTE:
+        raise ProblemError(
+            429,
+            _("This key has delivered the most documents allowed in one minute. Send the rest after Retry-After."),
+            type_="rate-limited",
+            title=_("Too many deliveries"),
+            headers={"Retry-After": str(60 - now.second)},
+        )
 
 
 class DocumentFilter(Schema):
@@ -94,7 +107,7 @@ def build_api(environment: Api) -> NinjaAPI:
 
     @api.post(
         "documents",
-        response={201: DocumentOut, **AUTH_ERRORS, **INPUT_ERRORS},
+        response={201: DocumentOut, **AUTH_ERRORS, **INPUT_ERRORS, 429: Problem},
         summary="Deliver a billing document",
         tags=["documents"],
     )
@@ -112,8 +125,13 @@ def build_api(environment: Api) -> NinjaAPI:
             ),
         ] = None,
     ):
-        """Store one billing document for your organization in this environment."""
+        """Store one billing document for your organization in this environment.
+
+        A key may deliver `API_DELIVERIES_PER_MINUTE` documents a minute (600 by default); beyond,
+        429 with `Retry-After` (seconds until the next minute).
+        """
         auth = request.auth
+        _limit_deliveries(auth.pk)
         try:
             document, created = document_deliver(
                 verification=auth,
