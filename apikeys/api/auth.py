@@ -99,6 +99,7 @@ class ApiKeyBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Verification:
         verification = ApiKey.objects.verify_token(token, api=self.api)
         if not verification.ok:
+            ip = client_ip(request)
             # Only public facts: the reason and, once known to exist, the key ID; never the token.
             log_event(
                 log,
@@ -108,7 +109,7 @@ class ApiKeyBearer(HttpBearer):
                 key_id=verification.key_id,
                 api=self.api,
                 path=request.path,
-                ip=client_ip(request),
+                ip=ip,
             )
             if verification.key_id is not None:
                 # An existing key ID: counted in the audit log, one row per key and hour.
@@ -116,7 +117,7 @@ class ApiKeyBearer(HttpBearer):
                     key_id=verification.key_id,
                     organization_id=verification.organization_id,
                     reason=verification.failure,
-                    ip=client_ip(request),
+                    ip=ip,
                 )
             raise refuse(verification.failure)
         ApiKey.objects.record_use(verification, lambda: client_ip(request))

@@ -27,8 +27,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,16 +41,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from apikeys.management import gunicorn
+
 PING = "/api/billing-int/v1/ping"
 TRIVIAL = "/i18n/setlang/"
 TARGET_US = 100
 TARGET_SHARE = 80
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _child_env(database_url: str) -> dict:
@@ -130,8 +124,9 @@ class Command(BaseCommand):
         )
         if options["no_http"]:
             return
-        port = _free_port()
-        server = _start_gunicorn(port, options["workers"])
+        port = gunicorn.free_port()
+        server = gunicorn.start(port, workers=options["workers"])
+        gunicorn.wait_until_up(port, server)
         try:
             base = f"http://127.0.0.1:{port}"
             token = tokens[len(tokens) // 2]
@@ -147,7 +142,7 @@ class Command(BaseCommand):
                 trivial = max(trivial, _load(base, TRIVIAL, {}, options["seconds"], options["connections"]))
                 ping = max(ping, _load(base, PING, auth, options["seconds"], options["connections"]))
         finally:
-            _stop(server)
+            gunicorn.stop(server)
         share = 100 * ping / trivial if trivial else 0.0
         verdict = "at or above" if share >= TARGET_SHARE else "BELOW"
         self.stdout.write(
@@ -202,45 +197,6 @@ def _verify_timings(tokens: list[str], runs: int) -> tuple[float, float]:
             raise CommandError(f"a valid token was refused: {verification.failure}")
     timings.sort()
     return statistics.median(timings), timings[int(0.9 * (len(timings) - 1))]
-
-
-def _start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "efinance.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        "--no-control-socket",
-        "--log-level=warning",
-        "--timeout=30",
-        "--graceful-timeout=5",
-    ]
-    server = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL)  # noqa: S603
-    limit = time.monotonic() + 30
-    while time.monotonic() < limit:
-        if server.poll() is not None:
-            raise CommandError(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", TRIVIAL)
-            connection.getresponse().read()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    _stop(server)
-    raise CommandError("gunicorn did not answer within 30 s")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _expect(base: str, path: str, headers: dict, status: int) -> None:

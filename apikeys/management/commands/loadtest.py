@@ -35,8 +35,6 @@ import os
 import pwd
 import random
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +52,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from apikeys import services
+from apikeys.management import gunicorn
 from apikeys.models import Api, ApiKey, Document
 from users.models import Organization, User
 
@@ -104,12 +103,6 @@ class Shared:
                 return False
             self.sent += 1
             return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
@@ -175,11 +168,11 @@ class Command(BaseCommand):
         deleter = None
         try:
             for instance in range(options["instances"]):
-                port = _free_port()
+                port = gunicorn.free_port()
                 servers.append(self._start_gunicorn(port, options, workdir / f"gunicorn-{instance}.log"))
                 ports.append(port)
             for port, server in zip(ports, servers, strict=True):
-                self._wait_until_up(port, server)
+                gunicorn.wait_until_up(port, server)
             start = time.time()
             deadline = start + options["seconds"]
             plan = self._deletion_plan(keys, doomed, admin, start, options["seconds"], rng)
@@ -206,7 +199,7 @@ class Command(BaseCommand):
             if deleter is not None and deleter.poll() is None:
                 deleter.kill()
             for server in servers:
-                self._stop(server)
+                gunicorn.stop(server)
         connection.close()
         lines = [line.removeprefix(DELETED) for line in deletions_out.splitlines() if line.startswith(DELETED)]
         deletions = {d["key_id"]: d["committed_at"] for d in map(json.loads, lines)}
@@ -268,44 +261,7 @@ class Command(BaseCommand):
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "efinance.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={options['workers']}",
-            "--no-control-socket",
-            "--timeout=30",
-            "--graceful-timeout=5",
-            "--log-level=warning",
-        ]
-        log = log_file.open("w")
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)  # noqa: S603
-
-    def _wait_until_up(self, port: int, server: subprocess.Popen) -> None:
-        limit = time.time() + 30
-        while time.time() < limit:
-            if server.poll() is not None:
-                raise CommandError(f"gunicorn on port {port} exited with {server.returncode}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise CommandError(f"gunicorn on port {port} did not answer /healthz within 30 s")
-
-    def _stop(self, server: subprocess.Popen) -> None:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        return gunicorn.start(port, workers=options["workers"], env=env, log=log_file.open("w"))
 
     # -- the database fault -----------------------------------------------------------------------
 

@@ -1,0 +1,62 @@
+"""This project under gunicorn on the loopback, for `bench_auth` and `loadtest`: start, wait, stop."""
+
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import CommandError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(port: int, *, workers: int, env: dict | None = None, log=subprocess.DEVNULL) -> subprocess.Popen:
+    """gunicorn with `workers` workers on 127.0.0.1:`port`; `env` defaults to this process's."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "efinance.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        "--no-control-socket",
+        "--timeout=30",
+        "--graceful-timeout=5",
+        "--log-level=warning",
+    ]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)  # noqa: S603
+
+
+def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
+    """Until /healthz answers 200 (the app and its database are up); CommandError after `seconds`."""
+    limit = time.monotonic() + seconds
+    while time.monotonic() < limit:
+        if server.poll() is not None:
+            raise CommandError(f"gunicorn on port {port} exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    stop(server)
+    raise CommandError(f"gunicorn on port {port} did not answer /healthz within {seconds:.0f} s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
