@@ -17,10 +17,9 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
-from apikeys import audit
-from apikeys.audit import AuditEvent
-from apikeys.models import ApiKey, Status
+from apikeys.models import ApiKey, AuditEvent, Status
 from apikeys.services import KeyNotValid, apikey_revoke
+from efinance.lib.net import client_ip
 
 # Never shown, searched, filtered or ordered by in the admin.
 HIDDEN_FIELDS = ("secret_hash", "form_nonce")
@@ -157,7 +156,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                 for key in valid:
                     try:
                         apikey_revoke(
-                            key=key, by=request.user, reason=form.cleaned_data["reason"], ip=audit.client_ip(request)
+                            key=key, by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
                         )
                     except KeyNotValid:  # deleted or expired since the page was shown
                         skipped.append(key)

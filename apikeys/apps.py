@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +6,16 @@ class ApikeysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apikeys"
     verbose_name = _("API access")
+
+    def ready(self):
+        """The audit log listens to the logins (Django) and lockouts (django-axes)."""
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from apikeys import audit
+
+        user_logged_in.connect(audit.on_login, dispatch_uid="apikeys.audit.login")
+        user_login_failed.connect(audit.on_login_failed, dispatch_uid="apikeys.audit.login_failed")
+        if apps.is_installed("axes"):
+            from axes.signals import user_locked_out
+
+            user_locked_out.connect(audit.on_locked_out, dispatch_uid="apikeys.audit.locked_out")

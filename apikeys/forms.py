@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import tokens
-from apikeys.audit import Action
-from apikeys.models import Api, latest_valid_until
+from apikeys.models import VALIDITY_MESSAGES, Action, Api, check_valid_until, latest_valid_until
 
 NONCE_SALT = "apikeys.create-form"
 NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
@@ -30,8 +29,7 @@ class SwissDateInput(forms.DateInput):
 
 class ApiKeyCreateForm(forms.Form):
     error_messages = {
-        "past": _("The validity cannot end in the past."),
-        "too_late": _("A key is valid for at most two years: choose %(latest)s or earlier."),
+        **VALIDITY_MESSAGES,
         "stale_form": _("This form has expired or was not issued to you. Please fill it in again."),
     }
 
@@ -86,13 +84,7 @@ class ApiKeyCreateForm(forms.Form):
 
     def clean_valid_until(self):
         value = self.cleaned_data["valid_until"]
-        latest = latest_valid_until(self.today)
-        if value < self.today:
-            raise forms.ValidationError(self.error_messages["past"], code="past")
-        if value > latest:
-            raise forms.ValidationError(
-                self.error_messages["too_late"], code="too_late", params={"latest": latest.strftime("%d.%m.%Y")}
-            )
+        check_valid_until(value, self.today)  # the guide's two years, stated on the model
         return value
 
     def clean_nonce(self):
@@ -109,10 +101,6 @@ class ApiKeyCreateForm(forms.Form):
     def nonce_key(self) -> str:
         """What is stored to make the form single-use: a digest of the signed value."""
         return hashlib.sha256(self.cleaned_data["nonce"].encode()).hexdigest()
-
-
-class ApiKeyDeleteForm(forms.Form):
-    """Confirmation of a deletion; carries nothing but the CSRF token."""
 
 
 class ActivityFilterForm(forms.Form):

@@ -1,14 +1,21 @@
+"""API keys and their audit log.
+
+The rules of the guide about a key are stated here once, and every screen, the Django admin and the
+API ask them: a key is valid for at most two years (`check_valid_until`), and its status is derived
+from its dates and its revocation record (`status_of` in Python, `ApiKeyQuerySet.valid` in SQL).
+"""
+
 import datetime
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, models
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apikeys import tokens
+from apikeys import sql, tokens
 
 MAX_VALIDITY_YEARS = 2
 
@@ -22,7 +29,27 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
 
 
 def latest_valid_until(today: datetime.date | None = None) -> datetime.date:
+    """The last day a key created on `today` may be valid: two years later (the guide's rule 4)."""
     return add_years(today or timezone.localdate(), MAX_VALIDITY_YEARS)
+
+
+VALIDITY_MESSAGES = {
+    "past": _("The validity cannot end in the past."),
+    "too_late": _("A key is valid for at most two years: choose %(latest)s or earlier."),
+}
+
+
+def check_valid_until(valid_until: datetime.date, created_on: datetime.date | None = None) -> None:
+    """Raise ValidationError (code ``past`` or ``too_late``) unless a key created on `created_on`
+    (today by default) may be valid until `valid_until`: not before that day, at most two years after."""
+    created_on = created_on or timezone.localdate()
+    latest = latest_valid_until(created_on)
+    if valid_until < created_on:
+        raise ValidationError(VALIDITY_MESSAGES["past"], code="past")
+    if valid_until > latest:
+        raise ValidationError(
+            VALIDITY_MESSAGES["too_late"], code="too_late", params={"latest": latest.strftime("%d.%m.%Y")}
+        )
 
 
 class Api(models.TextChoices):
@@ -34,6 +61,16 @@ class Status(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     DELETED = "deleted", _("Deleted")
+
+
+def status_of(revoked_at, valid_until: datetime.date, today: datetime.date | None = None) -> str:
+    """The status of a key: deleted once revoked, expired once its last valid day has passed
+    (Europe/Zurich), valid otherwise. `ApiKeyQuerySet.valid` is the same rule in SQL."""
+    if revoked_at is not None:
+        return Status.DELETED
+    if valid_until < (today or timezone.localdate()):
+        return Status.EXPIRED
+    return Status.VALID
 
 
 class Failure(models.TextChoices):
@@ -85,105 +122,79 @@ def _as_datetime(value) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
+def valid_q(today: datetime.date | None = None, prefix: str = "") -> Q:
+    """The keys that are valid on `today`, as a filter; `prefix` reaches them through a relation
+    (``"api_keys__"`` from a user). The SQL form of `status_of`."""
+    return Q(**{f"{prefix}revoked_at__isnull": True, f"{prefix}valid_until__gte": today or timezone.localdate()})
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def of_organization(self, organization_id: int):
         return self.filter(organization_id=organization_id)
 
     def valid(self, today: datetime.date | None = None):
-        return self.filter(revoked_at__isnull=True, valid_until__gte=today or timezone.localdate())
+        return self.filter(valid_q(today))
 
     def ended(self, today: datetime.date | None = None):
-        return self.filter(Q(revoked_at__isnull=False) | Q(valid_until__lt=today or timezone.localdate()))
+        """Expired or deleted: «Expired and deleted keys»."""
+        return self.exclude(valid_q(today))
 
     def with_status(self, status: str, today: datetime.date | None = None):
-        today = today or timezone.localdate()
         if status == Status.VALID:
             return self.valid(today)
         if status == Status.DELETED:
             return self.filter(revoked_at__isnull=False)
-        return self.filter(revoked_at__isnull=True, valid_until__lt=today)
+        return self.ended(today).filter(revoked_at__isnull=True)
 
 
 class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
-    _sql = None
-
-    def _verification_sql(self) -> str:
-        """One parameterized statement joining key, user and organization.
-
-        Built once from the models' metadata; the hot path then skips the ORM's query building,
-        which costs more than the lookup itself (SPEC.md: ~300 µs against ~30 µs).
-        """
-        if self._sql is None:
-            from users.models import Organization, User
-
-            q = connection.ops.quote_name
-            key, user, org = ApiKey._meta, User._meta, Organization._meta
-
-            def col(meta, field):
-                return q(meta.get_field(field).column)
-
-            # Identifiers come from the models, the key ID is a bound parameter.
-            self._sql = (
-                f"SELECT k.{col(key, 'id')}, k.{col(key, 'secret_hash')}, k.{col(key, 'api')}, "  # noqa: S608
-                f"k.{col(key, 'valid_until')}, k.{col(key, 'revoked_at')}, k.{col(key, 'last_used_at')}, "
-                f"u.{col(user, 'id')}, u.{col(user, 'username')}, u.{col(user, 'is_active')}, "
-                f"o.{col(org, 'id')}, o.{col(org, 'name')}, u.{col(user, 'organization')} "
-                f"FROM {q(key.db_table)} k "
-                f"JOIN {q(user.db_table)} u ON u.{col(user, 'id')} = k.{col(key, 'user')} "
-                f"JOIN {q(org.db_table)} o ON o.{col(org, 'id')} = k.{col(key, 'organization')} "
-                f"WHERE k.{col(key, 'key_id')} = %s"
-            )
-        return self._sql
-
     def verify_token(self, raw: str, api: str | None = None) -> Verification:
         """Answer whether `raw` is a token that may be used now, for `api` when given.
 
-        Parse and checksum first (no database), then one indexed lookup by key ID, a constant-time
-        comparison of the secret's HMAC, and only then the key's state: deleted, expired, user
-        deactivated, other API. State is read from the database on every call, so a deletion or the
-        end of validity takes effect on the very next request.
+        Parse and checksum first (no database), then one indexed lookup by key ID (`sql.VERIFY`), a
+        constant-time comparison of the secret's HMAC, and only then the key's state: deleted,
+        expired, user deactivated, other API. State is read from the database on every call, so a
+        deletion or the end of validity takes effect on the very next request.
         """
         try:
             parsed = tokens.parse_token(raw)
         except tokens.MalformedToken:
             return Verification(Failure.MALFORMED)
-        with connection.cursor() as cursor:
-            cursor.execute(self._verification_sql(), [parsed.key_id])
-            row = cursor.fetchone()
-        if not tokens.secret_matches(parsed.secret, row[1] if row else None) or row[2] != parsed.api:
+        row = sql.VERIFY.fetchone([parsed.key_id])
+        if not tokens.secret_matches(parsed.secret, row["secret_hash"] if row else None) or row["api"] != parsed.api:
             if row is None:
                 return Verification(Failure.UNKNOWN)
             # A wrong secret on an existing key ID: pk, key ID and organization only, for the audit
             # log's count of failures per key and hour; the client is told nothing more than "unknown".
-            return Verification(Failure.UNKNOWN, pk=row[0], key_id=parsed.key_id, organization_id=row[9])
-        pk, _hash, key_api, valid_until, revoked_at, last_used_at = row[:6]
-        user_id, username, active, org_id, org, user_org = row[6:]
-        valid_until = _as_date(valid_until)
-        if revoked_at is not None:
+            return Verification(
+                Failure.UNKNOWN, pk=row["pk"], key_id=parsed.key_id, organization_id=row["organization_id"]
+            )
+        valid_until = _as_date(row["valid_until"])
+        status = status_of(row["revoked_at"], valid_until)
+        if status == Status.DELETED:
             failure = Failure.DELETED
-        elif valid_until < timezone.localdate():
+        elif status == Status.EXPIRED:
             failure = Failure.EXPIRED
-        elif not active or user_org != org_id:  # a user who left the key's organization is inactive for it
-            failure = Failure.USER_INACTIVE
-        elif api is not None and api != key_api:
+        elif not row["user_active"] or row["user_organization_id"] != row["organization_id"]:
+            failure = Failure.USER_INACTIVE  # a user who left the key's organization is inactive for it
+        elif api is not None and api != row["api"]:
             failure = Failure.WRONG_API
         else:
             failure = None
         return Verification(
             failure,
-            pk=pk,
+            pk=row["pk"],
             key_id=parsed.key_id,
-            api=key_api,
+            api=row["api"],
             valid_until=valid_until,
-            user_id=user_id,
-            username=username,
-            organization_id=org_id,
-            organization_name=org,
-            last_used_at=_as_datetime(last_used_at),
+            user_id=row["user_id"],
+            username=row["username"],
+            organization_id=row["organization_id"],
+            organization_name=row["organization_name"],
+            last_used_at=_as_datetime(row["last_used_at"]),
         )
 
     LAST_USED_INTERVAL = datetime.timedelta(seconds=60)
-    _last_used_sql = None
 
     def record_use(self, verification: Verification, ip, now: datetime.datetime | None = None) -> bool:
         """Note that the verified key was used now from `ip`: at most one write per key and minute.
@@ -199,18 +210,8 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             return False
         if callable(ip):
             ip = ip()
-        if self._last_used_sql is None:
-            q = connection.ops.quote_name
-            meta = ApiKey._meta
-            last, ip_col = q(meta.get_field("last_used_at").column), q(meta.get_field("last_used_ip").column)
-            self._last_used_sql = (
-                f"UPDATE {q(meta.db_table)} SET {last} = %s, {ip_col} = %s "  # noqa: S608
-                f"WHERE {q(meta.get_field('id').column)} = %s AND ({last} IS NULL OR {last} < %s)"
-            )
-        adapt = connection.ops.adapt_datetimefield_value
-        with connection.cursor() as cursor:
-            cursor.execute(self._last_used_sql, [adapt(now), ip, verification.pk, adapt(since)])
-            return cursor.rowcount > 0
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=since)
+        return self.filter(stale, pk=verification.pk).update(last_used_at=now, last_used_ip=ip) > 0
 
 
 class ApiKey(models.Model):
@@ -218,7 +219,7 @@ class ApiKey(models.Model):
 
     Status is derived: deleted once `revoked_at` is set, expired once `valid_until` has passed
     (in Europe/Zurich), valid otherwise. Both end states are final; the database refuses an update
-    that clears a revocation or extends the validity (triggers in migration 0002).
+    that clears a revocation or extends the validity (trigger of migration 0002_final_states_guard).
     """
 
     key_id = models.CharField(_("key ID"), max_length=tokens.KEY_ID_LENGTH, unique=True, editable=False)
@@ -275,11 +276,7 @@ class ApiKey(models.Model):
 
     @property
     def status(self) -> str:
-        if self.revoked_at is not None:
-            return Status.DELETED
-        if self.valid_until < timezone.localdate():
-            return Status.EXPIRED
-        return Status.VALID
+        return status_of(self.revoked_at, self.valid_until)
 
     def get_status_display(self) -> str:
         return Status(self.status).label
@@ -294,131 +291,122 @@ class ApiKey(models.Model):
         return self.valid_until + datetime.timedelta(days=1)
 
 
-class Currency(models.TextChoices):
-    CHF = "CHF", "CHF"
-    EUR = "EUR", "EUR"
+class Action(models.TextChoices):
+    KEY_CREATED = "key_created", _("Key created")
+    KEY_DELETED = "key_deleted", _("Key deleted")
+    KEY_REVOKED = "key_revoked", _("Key revoked by bank support")
+    AUTH_FAILED = "auth_failed", _("Failed API authentication")
+    LOGIN = "login", _("Login")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOCKED_OUT = "locked_out", _("Login locked")
 
 
-class DocumentStatus(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    DELIVERED = "delivered", _("Delivered")
-    REJECTED = "rejected", _("Rejected")
+class AppendOnly(Exception):
+    """An audit entry cannot be changed or deleted."""
 
 
-class DocumentQuerySet(models.QuerySet):
-    def visible_to(self, organization_id: int, api: str):
-        """The documents that a key of this organization and API environment may see."""
-        return self.filter(organization_id=organization_id, api=api)
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("audit entries cannot be changed")
+
+    def delete(self):
+        raise AppendOnly("audit entries cannot be deleted")
+
+    def of_organization(self, organization_id: int):
+        return self.filter(organization_id=organization_id)
+
+    def involving(self, user):
+        """Entries in which `user` acted or which concern them (the key's user, the login tried)."""
+        return self.filter(models.Q(actor=user) | models.Q(subject=user))
 
 
-class Document(models.Model):
-    """A billing document delivered through the Billing Solutions API, for one organization and one
-    API environment (production or customer integration), by one key and its user.
-
-    `idempotency_key` is the client's `Idempotency-Key` header, unique per organization and
-    environment, and `request_hash` the SHA-256 of the validated request: a retry finds the stored
-    document, another body under the same key is refused.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(
-        "users.Organization", verbose_name=_("organization"), on_delete=models.PROTECT, related_name="documents"
-    )
-    api = models.CharField(_("API"), max_length=20, choices=Api.choices)
-    api_key = models.ForeignKey(
-        ApiKey, verbose_name=_("API key"), on_delete=models.PROTECT, related_name="documents", editable=False
-    )
-    delivered_by = models.ForeignKey(
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices, editable=False)
+    actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("delivered by"),
+        verbose_name=_("by"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         editable=False,
     )
-    created_at = models.DateTimeField(_("delivered on"), default=timezone.now, editable=False)
-    status = models.CharField(_("status"), max_length=20, choices=DocumentStatus.choices, default="received")
-    invoice_number = models.CharField(_("invoice number"), max_length=35)
-    issue_date = models.DateField(_("issue date"))
-    due_date = models.DateField(_("due date"))
-    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
-    amount = models.DecimalField(_("amount"), max_digits=11, decimal_places=2)
-    recipient_name = models.CharField(_("recipient name"), max_length=140)
-    recipient_ebill_id = models.CharField(_("e-bill recipient ID"), max_length=17, blank=True)
-    recipient_email = models.EmailField(_("recipient e-mail"), max_length=254, blank=True)
-    qr_reference = models.CharField(_("QR reference"), max_length=27, blank=True)
-    free_text = models.CharField(_("free text"), max_length=500, blank=True)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001 (NULLs are not unique)
-    request_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The username as it was, or as typed at a failed login (which may match no user).
+    username = models.CharField(_("user identification"), max_length=150, blank=True, editable=False)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("for user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    organization = models.ForeignKey(
+        "users.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    key_id = models.CharField(_("key ID"), max_length=tokens.KEY_ID_LENGTH, blank=True, editable=False)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
+    details = models.JSONField(_("details"), default=dict, blank=True, editable=False)
+    # Failed API authentications: one row per key and hour; `count` grows, `last_at` follows.
+    hour = models.DateTimeField(_("hour"), null=True, blank=True, editable=False)
+    count = models.PositiveIntegerField(_("count"), default=1, editable=False)
+    last_at = models.DateTimeField(_("last time"), null=True, blank=True, editable=False)
 
-    objects = DocumentQuerySet.as_manager()
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("document")
-        verbose_name_plural = _("documents")
-        indexes = [models.Index(fields=["organization", "api", "-created_at"], name="document_org_api_created")]
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=["organization", "-at"], name="audit_org_time"),
+            models.Index(fields=["key_id"], name="audit_key_id"),
+        ]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "api", "idempotency_key"], name="document_unique_idempotency_key"
+                fields=["key_id", "hour"], condition=models.Q(action="auth_failed"), name="audit_auth_failed_key_hour"
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="document_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(action="auth_failed", hour__isnull=False)
+                | (~models.Q(action="auth_failed") & models.Q(hour__isnull=True, count=1)),
+                name="audit_counter_only_for_auth_failures",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.invoice_number
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.key_id or self.username}".rstrip()
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("audit entries cannot be changed")
+        super().save(*args, **kwargs)
 
-# The audit log lives in its own module; imported here so that Django finds its model.
-class DeliveryCounterManager(models.Manager):
-    _sql = None
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("audit entries cannot be deleted")
 
-    def hit(self, api_key_pk: int, now: datetime.datetime | None = None) -> int:
-        """Count one delivery of the key in the current minute and answer the minute's count so far.
+    @property
+    def api_display(self) -> str:
+        api = self.details.get("api")
+        return Api(api).label if api in Api.values else ""
 
-        One INSERT … ON CONFLICT DO UPDATE … RETURNING: concurrent requests on several app servers
-        count in one row. The first delivery of a minute also drops the key's older rows.
-        """
-        now = now or timezone.now()
-        minute = now.replace(second=0, microsecond=0)
-        if self._sql is None:
-            q = connection.ops.quote_name
-            meta = DeliveryCounter._meta
-            table, key, at, count = (
-                q(meta.db_table),
-                q(meta.get_field("api_key").column),
-                q(meta.get_field("minute").column),
-                q(meta.get_field("count").column),
-            )
-            self._sql = (
-                f"INSERT INTO {table} ({key}, {at}, {count}) VALUES (%s, %s, 1) "  # noqa: S608
-                f"ON CONFLICT ({key}, {at}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count}",
-                f"DELETE FROM {table} WHERE {key} = %s AND {at} < %s",  # noqa: S608
-            )
-        upsert, prune = self._sql
-        at = connection.ops.adapt_datetimefield_value(minute)
-        with connection.cursor() as cursor:
-            cursor.execute(upsert, [api_key_pk, at])
-            value = cursor.fetchone()[0]
-            if value == 1:
-                cursor.execute(prune, [api_key_pk, at])
-        return value
+    @property
+    def valid_until(self) -> datetime.date | None:
+        value = self.details.get("valid_until")
+        return datetime.date.fromisoformat(value) if value else None
 
+    @property
+    def reason(self) -> str:
+        return self.details.get("reason", "")
 
-class DeliveryCounter(models.Model):
-    """Deliveries of one key in one minute: the API's rate limit, in the database so that every app
-    server counts in the same place."""
-
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
-    minute = models.DateTimeField()
-    count = models.PositiveIntegerField(default=1)
-
-    objects = DeliveryCounterManager()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["api_key", "minute"], name="delivery_counter_key_minute")]
-
-    def __str__(self) -> str:
-        return f"{self.api_key_id} {self.minute:%Y-%m-%d %H:%M} {self.count}"
-
-
-from apikeys.audit import AuditEvent  # noqa: E402, F401
+    @property
+    def failure_display(self) -> str:
+        """Why the latest API authentication of a failure row was refused."""
+        return Failure(self.reason).label if self.reason in Failure.values else ""

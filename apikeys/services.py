@@ -1,4 +1,4 @@
-"""Operations that write: creating and revoking keys."""
+"""Operations that write several rows together: a key and its audit entry."""
 
 import datetime
 import logging
@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apikeys import audit, tokens
-from apikeys.models import ApiKey, Document
-from users.logging import log_event
+from apikeys.models import ApiKey, check_valid_until
+from efinance.lib.logging import log_event
 
 log = logging.getLogger("apikeys")
 
@@ -41,8 +41,11 @@ def apikey_create(
     The caller shows the token once and forgets it. `form_nonce`, when given, makes the creation
     single-use: a second call with the same value raises NonceAlreadyUsed and creates nothing.
     `created_at` is for demo and imported data only; it defaults to now. The audit entry (with the
-    actor's `ip`) is written in the same transaction as the key.
+    actor's `ip`) is written in the same transaction as the key. A validity end before the day of
+    creation or more than two years after it raises ValidationError (`check_valid_until`).
     """
+    created_at = created_at or timezone.now()
+    check_valid_until(valid_until, timezone.localdate(created_at))
     for _attempt in range(3):
         key_id, secret = tokens.new_key_id(), tokens.new_secret()
         try:
@@ -57,7 +60,7 @@ def apikey_create(
                     valid_until=valid_until,
                     created_by=created_by,
                     form_nonce=form_nonce,
-                    created_at=created_at or timezone.now(),
+                    created_at=created_at,
                 )
                 audit.record_key_created(key=key, by=created_by, ip=ip)
         except IntegrityError:
@@ -92,7 +95,7 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
         raise KeyNotValid(key.key_id)
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
-    if by.is_staff and not by.organization_id:
+    if by.is_support_staff:
         log_event(
             log,
             "apikey.revoked_by_support",
@@ -105,48 +108,3 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
     else:
         log_event(log, "apikey.deleted", key_id=key.key_id, organization=key.organization_id, by=by.username, ip=ip)
     return key
-
-
-class IdempotencyKeyReused(Exception):
-    """The Idempotency-Key of a delivery was already used for a document with another request body."""
-
-
-def document_deliver(
-    *, verification, fields: dict, idempotency_key: str | None = None, request_hash: str = ""
-) -> tuple[Document, bool]:
-    """Store a document delivered with the verified key; answer it and whether it was created now.
-
-    With an `idempotency_key`, a unique constraint (organization, API, key) decides: a retry, even
-    one running at the same time in another process, finds the document stored first and gets it
-    back (created is False) if its `request_hash` is the same, or IdempotencyKeyReused if not.
-    """
-    owner = {
-        "organization_id": verification.organization_id,
-        "api": verification.api,
-        "api_key_id": verification.pk,
-        "delivered_by_id": verification.user_id,
-    }
-    try:
-        with transaction.atomic():
-            document = Document.objects.create(
-                **owner, **fields, idempotency_key=idempotency_key, request_hash=request_hash
-            )
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        document = Document.objects.filter(
-            organization_id=verification.organization_id, api=verification.api, idempotency_key=idempotency_key
-        ).first()
-        if document is None:
-            raise
-        if document.request_hash != request_hash:
-            raise IdempotencyKeyReused(idempotency_key) from None
-        return document, False
-    log.info(
-        "document.delivered id=%s organization=%s api=%s key_id=%s",
-        document.pk,
-        verification.organization_id,
-        verification.api,
-        verification.key_id,
-    )
-    return document, True

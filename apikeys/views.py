@@ -3,7 +3,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,10 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apikeys import audit, services, tokens
-from apikeys.audit import AuditEvent
+from apikeys import services, tokens
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, new_form_nonce
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, AuditEvent, valid_q
+from efinance.lib.net import client_ip
 
 PAGE_SIZE = 50
 
@@ -57,7 +57,7 @@ def administration(request):
 def user_management(request):
     today = timezone.localdate()
     users = request.user.organization.users.order_by("username").annotate(
-        valid_keys=Count("api_keys", filter=Q(api_keys__revoked_at__isnull=True, api_keys__valid_until__gte=today))
+        valid_keys=Count("api_keys", filter=valid_q(today, prefix="api_keys__"))
     )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
@@ -102,7 +102,7 @@ def key_create(request):
                 valid_until=form.cleaned_data["valid_until"],
                 created_by=request.user,
                 form_nonce=form.nonce_key,
-                ip=audit.client_ip(request),
+                ip=client_ip(request),
             )
         except services.NonceAlreadyUsed as used:
             messages.warning(
@@ -133,7 +133,7 @@ def key_delete(request, key_id: str):
         return redirect("apikeys:list")
     if request.method == "POST":
         try:
-            services.apikey_revoke(key=key, by=request.user, ip=audit.client_ip(request))
+            services.apikey_revoke(key=key, by=request.user, ip=client_ip(request))
         except services.KeyNotValid:
             messages.info(request, _("The key %(key_id)s is no longer valid.") % {"key_id": key.key_id})
         else:

@@ -56,14 +56,15 @@ INSTALLED_APPS = [
     "ninja",  # the Billing Solutions API; listed so that its docs use its own static files, no CDN
     "users",
     "apikeys",
+    "billing",
     "csp",
     "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "apikeys.api.middleware.ApiProblemsMiddleware",  # under /api/: problem documents, never an HTML error page
-    "users.middleware.ContentSecurityPolicyMiddleware",
+    "billing.api.middleware.ApiProblemsMiddleware",  # under /api/: problem documents, never an HTML error page
+    "efinance.lib.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -134,7 +135,7 @@ _lockout_minutes = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.lockout"
-AXES_CLIENT_IP_CALLABLE = "users.backends.client_ip"
+AXES_CLIENT_IP_CALLABLE = "efinance.lib.net.client_ip"
 AXES_USERNAME_CALLABLE = "users.backends.client_username"
 # Masked in axes' log lines and in the form data it keeps with each attempt (the password always is).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
@@ -180,7 +181,7 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The Billing Solutions API (apikeys.api): request bodies over this many bytes are refused with 413
+# The Billing Solutions API (billing.api): request bodies over this many bytes are refused with 413
 # before they are read.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Documents one key may deliver per minute (POST documents); more answer 429 with Retry-After.
@@ -223,7 +224,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
     },
 }
-# What a third-party page needs beyond that, for its paths only (users.middleware): the API docs,
+# What a third-party page needs beyond that, for its paths only (efinance.lib.csp): the API docs,
 # whose Swagger UI draws its icons as data: URIs. The Django admin needs nothing more (checked in
 # Chromium, tests/test_security_headers.py); no page gets 'unsafe-inline' or 'unsafe-eval'.
 CONTENT_SECURITY_POLICY_PATH_UPDATES = [
@@ -231,15 +232,15 @@ CONTENT_SECURITY_POLICY_PATH_UPDATES = [
 ]
 
 # One line per event on standard error: JSON in production, key=value with DEBUG (LOG_FORMAT).
-# Django's own loggers go through the same handler; SQL debug lines lose their values (users.logging).
+# Django's own loggers go through the same handler; SQL debug lines lose their values (efinance.lib.logging).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "users.logging.JsonFormatter"},
-        "keyvalue": {"()": "users.logging.KeyValueFormatter"},
+        "json": {"()": "efinance.lib.logging.JsonFormatter"},
+        "keyvalue": {"()": "efinance.lib.logging.KeyValueFormatter"},
     },
-    "filters": {"redact_sql": {"()": "users.logging.RedactSqlFilter"}},
+    "filters": {"redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

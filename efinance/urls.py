@@ -4,16 +4,16 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from apikeys.api import urlpatterns as billing_api_urls
+from efinance.lib.health import healthz
 from users.forms import SupportLoginForm
-from users.views import healthz, home
+from users.views import home
 
 admin.site.site_header = admin.site.site_title = _("e-finance API access — support")
 admin.site.index_title = _("Support: API keys, users and organizations")
 admin.site.login_form = SupportLoginForm
 
 urlpatterns = [
-    *billing_api_urls,  # first: the API's hot path resolves without trying the others
+    path("", include("billing.urls")),  # first: the API's hot path resolves without trying the others
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("users.urls")),

@@ -7,8 +7,10 @@
 """
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -101,15 +103,21 @@ def sam_client(sam):
 
 @pytest.fixture
 def make_key(alice):
-    """make_key(user=..., api=..., valid_until=..., deleted=False) -> (ApiKey, token)."""
+    """make_key(user=..., api=..., valid_until=..., deleted=False) -> (ApiKey, token).
+
+    A key whose validity ended in the past is made as it would have been: created a year before its end.
+    """
 
     def make(user=None, api=Api.INTEGRATION, valid_until=None, deleted=False, note="", created_by=None, **extra):
         user = user or alice
+        valid_until = valid_until or timezone.localdate() + datetime.timedelta(days=365)
+        if valid_until < timezone.localdate() and "created_at" not in extra:
+            extra["created_at"] = timezone.now() - (timezone.localdate() - valid_until) - datetime.timedelta(days=365)
         key, token = services.apikey_create(
             user=user,
             api=api,
             note=note,
-            valid_until=valid_until or timezone.localdate() + datetime.timedelta(days=365),
+            valid_until=valid_until,
             created_by=created_by or (user if user.is_org_admin else alice),
             **extra,
         )
@@ -161,3 +169,22 @@ def browser_context_args(browser_context_args):
         "timezone_id": "Europe/Zurich",
         "permissions": ["clipboard-read", "clipboard-write"],
     }
+
+
+@pytest.fixture(autouse=True)
+def _browser_fails_fast(request):
+    """In a browser test, a missing label fails in seconds, not after Playwright's default 30."""
+    if request.node.get_closest_marker("browser") is None:
+        return
+    from playwright.sync_api import expect
+
+    request.getfixturevalue("context").set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo data of `seed_demo`, with the browser tests' password."""
+    from tests.browser import PASSWORD
+
+    call_command("seed_demo", password=PASSWORD, stdout=StringIO())

@@ -1,7 +1,4 @@
-import ipaddress
-
 from axes.backends import AxesStandaloneBackend
-from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -17,24 +14,6 @@ class LoginProtectionBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's IP address: REMOTE_ADDR, or with `TRUSTED_PROXY_COUNT` proxies in front of the
-    app, the address that the outermost trusted proxy saw (counted from the right of X-Forwarded-For;
-    anything further left was written by the client and is not trusted)."""
-    candidates = [request.META.get("REMOTE_ADDR", "")]
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            candidates.insert(0, forwarded[-proxies])
-    for candidate in candidates:  # a garbled header must not reach the database's IP column
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
 
 
 def client_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

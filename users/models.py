@@ -74,5 +74,10 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     @property
+    def is_support_staff(self) -> bool:
+        """The bank's support staff: Django staff of no organization (customers are never staff)."""
+        return self.is_staff and self.organization_id is None
+
+    @property
     def is_admin_of_organization(self) -> bool:
         return self.is_active and self.is_org_admin and self.organization_id is not None

@@ -1,0 +1,67 @@
+"""The two NinjaAPI instances of the Billing Solutions API, one per API of a key, each with the
+same module-level routers mounted (django-ninja's layout), its own Bearer authentication, OpenAPI
+description and Swagger UI:
+
+- «Billing Solutions» (production), URL namespace ``billing``;
+- «Billing Solutions Customer Integration», URL namespace ``billing-int``.
+
+A key works only with the API it was made for (`ApiKeyBearer`).
+"""
+
+from django.conf import settings
+from ninja import NinjaAPI, Swagger
+
+from apikeys.models import Api
+from billing.api import documents, keys
+from billing.api.auth import ApiKeyBearer
+from billing.api.problems import CONTENT_TYPE, install_handlers
+
+TITLES = {Api.PRODUCTION: "Billing Solutions", Api.INTEGRATION: "Billing Solutions Customer Integration"}
+NAMESPACES = {Api.PRODUCTION: "billing", Api.INTEGRATION: "billing-int"}
+
+DESCRIPTION = """Deliver billing documents to e-finance.
+
+Authenticate every call with `Authorization: Bearer <API key>`. An Admin user of your e-finance contract
+creates keys under Administration → User management → Details; a key works only with the API it was
+created for ({other} is the other one).
+
+Errors are problem documents (RFC 9457, `application/problem+json`) with `type`, `title`, `status` and
+`detail`; a refused key also has `reason`, a validation error lists each field in `errors`. Request
+bodies are limited to {limit} bytes. `POST documents` with an `Idempotency-Key` header can be retried
+safely: a retry answers the document already stored.
+"""
+
+
+class BillingApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Error responses are described with their real media type, `application/problem+json`."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        response["content"] = {CONTENT_TYPE: content.pop("application/json")}
+        return schema
+
+
+def _billing_api(api: Api) -> NinjaAPI:
+    other = Api.INTEGRATION if api == Api.PRODUCTION else Api.PRODUCTION
+    ninja_api = BillingApi(
+        title=TITLES[api],
+        version="1",
+        description=DESCRIPTION.format(other=TITLES[other], limit=settings.API_MAX_BODY_BYTES),
+        auth=ApiKeyBearer(api),
+        urls_namespace=NAMESPACES[api],
+        docs=Swagger(settings={"persistAuthorization": False}),
+        docs_url="docs",
+        openapi_url="openapi.json",
+    )
+    install_handlers(ninja_api)
+    ninja_api.add_router("", keys.router)
+    ninja_api.add_router("", documents.router)
+    return ninja_api
+
+
+production = _billing_api(Api.PRODUCTION)
+integration = _billing_api(Api.INTEGRATION)

@@ -1,0 +1,32 @@
+"""The hand-written SQL of billing (the idiom: `efinance.lib.sql`): the atomic per-minute delivery
+counter of a key, which must count in one row across app servers. Models are looked up when a
+statement is first built, so this module imports none."""
+
+from django.apps import apps
+
+from efinance.lib.sql import Statement, quoted_column, quoted_table
+
+
+def _counter():
+    counter = apps.get_model("billing", "DeliveryCounter")
+    return counter, quoted_table(counter), quoted_column(counter, "api_key"), quoted_column(counter, "minute")
+
+
+def _hit() -> str:
+    counter, table, key, minute = _counter()
+    count = quoted_column(counter, "count")
+    return (
+        f"INSERT INTO {table} ({key}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
+        f"ON CONFLICT ({key}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
+    )
+
+
+def _prune() -> str:
+    _model, table, key, minute = _counter()
+    return f"DELETE FROM {table} WHERE {key} = %s AND {minute} < %s"  # noqa: S608
+
+
+# Count one delivery of a key (pk) in a minute (the minute's start); answers the row's count.
+DELIVERY_HIT = Statement(_hit)
+# Drop a key's rows of the minutes before the given one.
+DELIVERY_PRUNE = Statement(_prune)

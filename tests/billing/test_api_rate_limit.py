@@ -1,0 +1,47 @@
+"""Deliveries per key and minute are limited, in the database: one more answers a 429 problem."""
+
+import datetime
+
+from django.utils import timezone
+
+from apikeys.models import Api
+from billing.models import DeliveryCounter, Document
+from tests.billing.test_api_documents import document, post
+
+
+def test_the_delivery_after_the_limit_is_a_429_problem_with_retry_after(client, alice_key, settings):
+    settings.API_DELIVERIES_PER_MINUTE = 3
+    _key, token = alice_key
+    statuses = [post(client, token, document(invoice_number=f"R-{n}")).status_code for n in range(4)]
+    assert statuses[:3] == [201, 201, 201]
+    response = post(client, token, document(invoice_number="R-3"))
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    problem = response.json()
+    assert problem["status"] == 429 and problem["type"].endswith("rate-limited") and problem["detail"]
+    assert Document.objects.count() == 3
+
+
+def test_the_limit_is_per_key(client, alice_key, make_key, bob, settings):
+    settings.API_DELIVERIES_PER_MINUTE = 1
+    _key, token = alice_key
+    _other, other_token = make_key(user=bob, api=Api.INTEGRATION)
+    assert post(client, token, document(invoice_number="A-1")).status_code == 201
+    assert post(client, token, document(invoice_number="A-2")).status_code == 429
+    assert post(client, other_token, document(invoice_number="B-1")).status_code == 201
+
+
+def test_the_count_starts_again_each_minute_and_old_minutes_are_dropped(alice_key):
+    key, _token = alice_key
+    start = timezone.now().replace(second=5, microsecond=0)
+    assert [DeliveryCounter.objects.hit(key.pk, start) for _ in range(3)] == [1, 2, 3]
+    assert DeliveryCounter.objects.hit(key.pk, start + datetime.timedelta(minutes=1)) == 1
+    assert DeliveryCounter.objects.filter(api_key=key).count() == 1
+
+
+def test_reading_is_not_limited(client, alice_key, settings):
+    settings.API_DELIVERIES_PER_MINUTE = 1
+    _key, token = alice_key
+    for _ in range(3):
+        assert client.get("/api/billing-int/v1/ping", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200

@@ -1,0 +1,63 @@
+"""What the browser tests share: Playwright driving Debian's Chromium against the live server.
+
+Screenshots go to a temporary directory (``$TMPDIR/efinance-screenshots``), so that the test command
+leaves the checkout as it was; ``SCREENSHOT_DIR`` names another one, and ``REFRESH_SCREENSHOTS=1``
+writes the README's own, under docs/screenshots/.
+"""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from playwright.sync_api import Page, expect
+
+from users.models import User
+
+# Playwright's sync API runs an event loop in the test's thread; Django's ORM refuses to run in a
+# thread with a running loop unless told otherwise. Set before pytest-playwright's fixtures run.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "browser-walk-2026"
+
+
+def _screenshot_dir() -> Path:
+    if os.environ.get("REFRESH_SCREENSHOTS") == "1":
+        return Path(settings.BASE_DIR) / "docs" / "screenshots"
+    return Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "efinance-screenshots")
+
+
+SCREENSHOTS = _screenshot_dir()
+KEYS_URL = re.compile(r"/administration/api-keys/$")
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def log_in(page: Page, live_server, username: str, screenshot: str | None = None) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    if screenshot:
+        shot(page, screenshot)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.locator(".whoami")).to_contain_text(User.objects.get(username=username).get_full_name())
+
+
+def go_back(page: Page) -> None:
+    """Back in the history; a page restored from the back/forward cache fires no load event."""
+    page.go_back(wait_until="commit")
+    page.wait_for_function("document.readyState === 'complete'")
+
+
+def create_key(page: Page, username: str, note: str) -> str:
+    """From the key list, create an integration key through the form; returns the token shown."""
+    page.get_by_test_id("create-key").click()
+    page.locator("#id_user").select_option(str(User.objects.get(username=username).pk))
+    page.locator("input[name=api][value=integration]").check()
+    page.locator("#id_note").fill(note)
+    page.get_by_test_id("create-submit").click()
+    return page.get_by_test_id("token").input_value()
