@@ -1,18 +1,22 @@
-"""`manage.py loadtest`: a real run with tiny numbers, and its proofs shown to catch what they claim to."""
+"""`python -m tools.loadtest`: a real run with tiny numbers, and its proofs shown to catch what they claim to.
 
+And the tools stay out of the wheel: pyproject's package list does not take them in.
+"""
+
+import fnmatch
 import io
 import os
 import subprocess
 import sys
-from pathlib import Path
+import tomllib
 
 import pytest
-from django.conf import settings
-from django.core.management import CommandError, call_command
+import setuptools
 
-from apikeys.management.commands.loadtest import Command, Result
+from tools import ROOT
+from tools.loadtest import LoadTest, Result, main
 
-MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+MANAGE = str(ROOT / "manage.py")
 OPTIONS = {"instances": 1, "workers": 2, "clients": 2, "seconds": 1.0, "report": ""}
 
 
@@ -20,15 +24,17 @@ def test_a_short_run_on_sqlite_proves_no_late_acceptance_no_5xx_and_no_lost_docu
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'load.sqlite3'}"}
     env.pop("PG_CTL", None)
     migrate = subprocess.run(  # noqa: S603
-        [sys.executable, MANAGE, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, MANAGE, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT
     )
     assert migrate.returncode == 0, migrate.stderr[-2000:]
+    options = ["--seconds", "3", "--clients", "4", "--keys", "10", "--deletions", "3"]
     run = subprocess.run(  # noqa: S603
-        [sys.executable, MANAGE, "loadtest", "--seconds", "3", "--clients", "4", "--keys", "10", "--deletions", "3"],
+        [sys.executable, "-m", "tools.loadtest", *options],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "3/3 deletions committed" in run.stdout
@@ -43,7 +49,7 @@ def test_a_short_run_on_sqlite_proves_no_late_acceptance_no_5xx_and_no_lost_docu
 
 
 def _prove(results, deletions=None, fault=None):
-    command = Command(stdout=io.StringIO())
+    command = LoadTest(stdout=io.StringIO())
     keys = [("k" * 12, "integration", "token-not-used")]
     deletions = deletions or {}
     ok = command._prove(keys, results, [], deletions, fault or {}, 1.0, {**OPTIONS, "deletions": len(deletions)})
@@ -106,7 +112,19 @@ def test_the_proof_fails_on_a_document_answered_201_but_not_stored():
         (["--db-fault"], "--db-fault needs"),
     ],
 )
-def test_it_refuses_options_it_cannot_honour(monkeypatch, argv, message):
+def test_it_refuses_options_it_cannot_honour(monkeypatch, capsys, argv, message):
     monkeypatch.delenv("PG_CTL", raising=False)
-    with pytest.raises(CommandError, match=message):
-        call_command("loadtest", *argv, stdout=io.StringIO())
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Created" not in captured.out  # refused before any key is made
+
+
+def test_the_wheel_leaves_the_tools_out():
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert not [pattern for pattern in include if fnmatch.fnmatch("tools", pattern)]
+    assert not [pattern for pattern in include if fnmatch.fnmatch("tools.loadtest", pattern)]
+    packages = setuptools.find_packages(where=str(ROOT), include=include)
+    assert {"efinance", "apikeys", "users"} <= set(packages)
+    assert not [package for package in packages if package == "tools" or package.startswith("tools.")]
+    assert "tools" in setuptools.find_packages(where=str(ROOT))  # it is a package, only left out

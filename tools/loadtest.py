@@ -1,8 +1,10 @@
 """Load test of the Billing Solutions API under gunicorn, with deletions and (optionally) a database fault.
 
-    python manage.py loadtest                       # 30 s, 32 clients, 200 keys, 50 deletions, 1 instance
-    python manage.py loadtest --instances 2         # two gunicorn instances on two ports, one database
-    python manage.py loadtest --db-fault            # PostgreSQL only: stop it for 3 s during the load
+    .venv/bin/python -m tools.loadtest              # 30 s, 32 clients, 200 keys, 50 deletions, 1 instance
+    .venv/bin/python -m tools.loadtest --instances 2    # two gunicorn instances on two ports, one database
+    .venv/bin/python -m tools.loadtest --db-fault   # PostgreSQL only: stop it for 3 s during the load
+
+Run from the checkout root, on a migrated database (``manage.py migrate``).
 
 What it does, all on the loopback interface and bounded in time and in requests:
 
@@ -13,7 +15,7 @@ What it does, all on the loopback interface and bounded in time and in requests:
    mix ``GET ping`` and ``POST documents`` (each document with its own ``Idempotency-Key``; after a 503
    or a dropped connection the same document is sent again, as an integrator would, and 5 % of the
    delivered documents are sent a second time, to the other instance when there are two);
-4. meanwhile a second process (this command with ``--deleter``) deletes `--deletions` keys at random
+4. meanwhile a second process (this module with ``--deleter``) deletes `--deletions` keys at random
    moments and reports the wall-clock time at which each deletion had committed;
 5. with `--db-fault`, stops PostgreSQL (``pg_ctl stop -m fast`` through ``PG_CTL``/``PG_DATA``) for
    `--fault-seconds` and starts it again, without touching gunicorn.
@@ -44,19 +46,21 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+import django
+from django.apps import apps
 from django.db import DatabaseError, InterfaceError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from apikeys import services
-from apikeys.management import gunicorn
-from apikeys.models import Api, ApiKey, Document
-from users.models import Organization, User
+from apikeys.tokens import INTEGRATION, PRODUCTION
+from tools import ROOT, ToolError, gunicorn
 
-BASE_PATHS = {Api.PRODUCTION: "/api/billing/v1/", Api.INTEGRATION: "/api/billing-int/v1/"}
+if TYPE_CHECKING:
+    from users.models import User
+
+# Keyed by the values of apikeys.models.Api: the models are imported once main() has set Django up.
+BASE_PATHS = {PRODUCTION: "/api/billing/v1/", INTEGRATION: "/api/billing-int/v1/"}
 RETRY_LIMIT = 100  # how often a document is sent again after a 503 or a dropped connection
 REPLAY_SHARE = 0.05  # share of delivered documents sent a second time with the same Idempotency-Key
 DELETED = "loadtest.deleted "  # the deleter's report lines on its stdout
@@ -112,28 +116,61 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
-class Command(BaseCommand):
-    help = "Load test of the Billing API under gunicorn, with key deletions and optionally a PostgreSQL fault."
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.loadtest",
+        description="Load test of the Billing API under gunicorn, with key deletions and optionally a database fault.",
+    )
+    parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load (default 30)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent client threads (default 32)")
+    parser.add_argument("--keys", type=int, default=200, help="API keys to create (default 200)")
+    parser.add_argument("--deletions", type=int, default=50, help="keys deleted during the load (default 50)")
+    parser.add_argument("--max-requests", type=int, default=500_000, help="stop after this many requests")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance (default 2)")
+    parser.add_argument("--instances", type=int, default=1, help="gunicorn instances on one database")
+    parser.add_argument("--conn-max-age", type=int, default=60, help="CONN_MAX_AGE of the servers")
+    parser.add_argument("--db-fault", action="store_true", help="PostgreSQL only: stop it during the load")
+    parser.add_argument("--fault-seconds", type=float, default=3.0, help="how long PostgreSQL is down")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    parser.add_argument("--report", default="", help="also write the figures to this JSON file")
+    parser.add_argument("--deleter", default="", help=argparse.SUPPRESS)  # the second process
+    return parser
 
-    def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load (default 30)")
-        parser.add_argument("--clients", type=int, default=32, help="concurrent client threads (default 32)")
-        parser.add_argument("--keys", type=int, default=200, help="API keys to create (default 200)")
-        parser.add_argument("--deletions", type=int, default=50, help="keys deleted during the load (default 50)")
-        parser.add_argument("--max-requests", type=int, default=500_000, help="stop after this many requests")
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance (default 2)")
-        parser.add_argument("--instances", type=int, default=1, help="gunicorn instances on one database")
-        parser.add_argument("--conn-max-age", type=int, default=60, help="CONN_MAX_AGE of the servers")
-        parser.add_argument("--db-fault", action="store_true", help="PostgreSQL only: stop it during the load")
-        parser.add_argument("--fault-seconds", type=float, default=3.0, help="how long PostgreSQL is down")
-        parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
-        parser.add_argument("--report", default="", help="also write the figures to this JSON file")
-        parser.add_argument("--deleter", default="", help=argparse.SUPPRESS)  # the second process
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load test (or, with ``--deleter``, its deletions); 0 when every proof holds, 1 otherwise."""
+    options = vars(_parser().parse_args(argv))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
+    if not apps.ready:  # a test calling main() has set Django up already
+        django.setup()
+    try:
+        if options["deleter"]:
+            LoadTest().run_deleter(options["deleter"])
+        else:
+            LoadTest().run(options)
+    except ToolError as error:
+        print(f"loadtest: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class LoadTest:
+    """The load test; its report goes to `stdout` (this process's by default), one line per write()."""
+
+    def __init__(self, stdout: TextIO | None = None):
+        self.stdout = stdout if stdout is not None else sys.stdout
+
+    def write(self, line: str) -> None:
+        print(line, file=self.stdout, flush=True)
 
     # -- the second process: deletions ----------------------------------------------------------
 
-    def _run_deleter(self, plan_file: str) -> None:
+    def run_deleter(self, plan_file: str) -> None:
         """Delete the planned keys at their moments; one JSON line per committed deletion on stdout."""
+        from apikeys import services
+        from apikeys.models import ApiKey
+        from users.models import User
+
         plan = json.loads(Path(plan_file).read_text())
         by = User.objects.get(pk=plan["by"])
         for key_id, moment in plan["deletions"]:
@@ -151,14 +188,12 @@ class Command(BaseCommand):
                 except (DatabaseError, InterfaceError):  # the database is down (--db-fault): try until it is back
                     connection.close()
                     time.sleep(0.1)
-            self.stdout.write(DELETED + json.dumps({"key_id": key_id, "committed_at": committed_at}))
-            self.stdout.flush()
+            self.write(DELETED + json.dumps({"key_id": key_id, "committed_at": committed_at}))
 
     # -- the main process -------------------------------------------------------------------------
 
-    def handle(self, *args, **options):
-        if options["deleter"]:
-            return self._run_deleter(options["deleter"])
+    def run(self, options: dict) -> None:
+        """The load, the deletions, the fault if asked for, then the proofs: ToolError if one fails."""
         self._check(options)
         rng = random.Random(options["seed"])  # noqa: S311 (choosing keys and moments, not secrets)
         workdir = Path(tempfile.mkdtemp(prefix="efinance-loadtest-"))
@@ -178,11 +213,11 @@ class Command(BaseCommand):
             plan = self._deletion_plan(keys, doomed, admin, start, options["seconds"], rng)
             plan_file = workdir / "deletions.json"
             plan_file.write_text(json.dumps(plan))
-            deleter = subprocess.Popen(  # noqa: S603 (our own command)
-                [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "loadtest", "--deleter", str(plan_file)],
+            deleter = subprocess.Popen(  # noqa: S603 (this interpreter, this module)
+                [sys.executable, "-m", "tools.loadtest", "--deleter", str(plan_file)],
                 stdout=subprocess.PIPE,
                 text=True,
-                cwd=settings.BASE_DIR,
+                cwd=ROOT,
             )
             fault = {}
             if options["db_fault"]:
@@ -205,29 +240,35 @@ class Command(BaseCommand):
         deletions = {d["key_id"]: d["committed_at"] for d in map(json.loads, lines)}
         self._write_records(workdir, results, deletions, fault)
         ok = self._prove(keys, results, unfinished, deletions, fault, elapsed, options)
-        self.stdout.write(f"Per-request records (requests.csv, deletions.csv) and server logs: {workdir}")
+        self.write(f"Per-request records (requests.csv, deletions.csv) and server logs: {workdir}")
         if not ok:
-            raise CommandError("a proof failed (see above)")
-        self.stdout.write(self.style.SUCCESS("RESULT: every proof holds"))
+            raise ToolError("a proof failed (see above)")
+        self.write("RESULT: every proof holds")
 
     def _check(self, options) -> None:
+        from django.db.migrations.executor import MigrationExecutor
+
         if options["deletions"] > options["keys"]:
-            raise CommandError("--deletions cannot exceed --keys")
+            raise ToolError("--deletions cannot exceed --keys")
         if min(options["clients"], options["keys"], options["workers"], options["instances"]) < 1:
-            raise CommandError("--clients, --keys, --workers and --instances must be at least 1")
+            raise ToolError("--clients, --keys, --workers and --instances must be at least 1")
         if options["seconds"] <= 0 or options["seconds"] > 600:
-            raise CommandError("--seconds must be between 0 and 600")
+            raise ToolError("--seconds must be between 0 and 600")
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError("the database has unapplied migrations: run `manage.py migrate` first")
+            raise ToolError("the database has unapplied migrations: run `manage.py migrate` first")
         if options["db_fault"]:
             if connection.vendor != "postgresql":
-                raise CommandError("--db-fault needs PostgreSQL (DATABASE_URL=postgres://...)")
+                raise ToolError("--db-fault needs PostgreSQL (DATABASE_URL=postgres://...)")
             if not os.environ.get("PG_CTL") or not os.environ.get("PG_DATA"):
-                raise CommandError("--db-fault needs PG_CTL and PG_DATA (the cluster's pg_ctl and data directory)")
+                raise ToolError("--db-fault needs PG_CTL and PG_DATA (the cluster's pg_ctl and data directory)")
 
-    def _create_keys(self, count: int) -> tuple[list[tuple[str, str, str]], User]:
+    def _create_keys(self, count: int) -> tuple[list[tuple[str, str, str]], "User"]:
         """(key ID, API, token) for `count` new keys of a new organization, and its Admin user."""
+        from apikeys import services
+        from apikeys.models import Api
+        from users.models import Organization, User
+
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         with transaction.atomic():
             organization = Organization.objects.create(name=f"Load test {stamp}")
@@ -245,7 +286,7 @@ class Command(BaseCommand):
                     user=users[n % len(users)], api=api, valid_until=valid_until, created_by=admin, note="load test"
                 )
                 keys.append((key.key_id, api, token))
-        self.stdout.write(f"Created {count} keys for «{organization.name}» in {connection.vendor}.")
+        self.write(f"Created {count} keys for «{organization.name}» in {connection.vendor}.")
         return keys, admin
 
     def _deletion_plan(self, keys, doomed, admin, start: float, seconds: float, rng) -> dict:
@@ -407,7 +448,7 @@ class Command(BaseCommand):
     # -- the proofs -------------------------------------------------------------------------------
 
     def _prove(self, keys, results, unfinished, deletions, fault, elapsed, options) -> bool:
-        out = self.stdout.write
+        out = self.write
         ok = True
         vendor = connection.vendor
         out("")
@@ -535,6 +576,8 @@ class Command(BaseCommand):
         return ok
 
     def _prove_documents(self, keys, results, unfinished, out) -> bool:
+        from apikeys.models import Document
+
         key_ids = [key_id for key_id, _api, _token in keys]
         stored = list(
             Document.objects.filter(api_key__key_id__in=key_ids).values_list("id", "idempotency_key", "invoice_number")
@@ -577,3 +620,7 @@ class Command(BaseCommand):
         if not ok:
             out("  DOCUMENT PROOF FAILED: " + ", ".join((lost + duplicated + inconsistent + unseen)[:10]))
         return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""This project under gunicorn on the loopback, for `bench_auth` and `loadtest`: start, wait, stop."""
+"""This project under gunicorn on the loopback, for `tools.bench_auth` and `tools.loadtest`: start, wait, stop."""
 
 import http.client
 import signal
@@ -7,8 +7,7 @@ import subprocess
 import sys
 import time
 
-from django.conf import settings
-from django.core.management.base import CommandError
+from tools import ROOT, ToolError
 
 
 def free_port() -> int:
@@ -31,15 +30,15 @@ def start(port: int, *, workers: int, env: dict | None = None, log=subprocess.DE
         "--graceful-timeout=5",
         "--log-level=warning",
     ]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)  # noqa: S603
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
 
 
 def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
-    """Until /healthz answers 200 (the app and its database are up); CommandError after `seconds`."""
+    """Until /healthz answers 200 (the app and its database are up); ToolError after `seconds`."""
     limit = time.monotonic() + seconds
     while time.monotonic() < limit:
         if server.poll() is not None:
-            raise CommandError(f"gunicorn on port {port} exited with {server.returncode}")
+            raise ToolError(f"gunicorn on port {port} exited with {server.returncode}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
@@ -49,7 +48,7 @@ def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 30) -> N
             pass
         time.sleep(0.1)
     stop(server)
-    raise CommandError(f"gunicorn on port {port} did not answer /healthz within {seconds:.0f} s")
+    raise ToolError(f"gunicorn on port {port} did not answer /healthz within {seconds:.0f} s")
 
 
 def stop(server: subprocess.Popen) -> None:

@@ -1,11 +1,13 @@
 """Benchmark of API-key verification, in process and under gunicorn, on throwaway databases.
 
-    python manage.py bench_auth                      # 1,000 keys, 3 rounds of 5 s per HTTP measurement
-    python manage.py bench_auth --keys 20 --seconds 1 --rounds 1 --verifications 200   # a quick smoke run
+    .venv/bin/python -m tools.bench_auth             # 1,000 keys, 3 rounds of 5 s per HTTP measurement
+    .venv/bin/python -m tools.bench_auth --keys 20 --seconds 1 --rounds 1 --verifications 200   # a quick smoke run
+
+Run from the checkout root; it exits 1 with a message on stderr when a measurement fails.
 
 For each database — a temporary SQLite file (never db.sqlite3) and, when DATABASE_URL names a
 PostgreSQL server, a temporary database created beside the one it names and dropped afterwards — it
-runs this command again in a child process (``--child``) whose DATABASE_URL points there. The child
+runs this module again in a child process (``--child``) whose DATABASE_URL points there. The child
 migrates, creates `--keys` keys and prints:
 
 1. the median (and 90th percentile) microseconds of ``ApiKey.objects.verify_token`` for valid
@@ -36,12 +38,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
+import django
+from django.apps import apps
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from apikeys.management import gunicorn
+from tools import ROOT, ToolError, gunicorn
 
 PING = "/api/billing-int/v1/ping"
 TRIVIAL = "/i18n/setlang/"
@@ -67,88 +69,113 @@ def _child_env(database_url: str) -> dict:
     }
 
 
-class Command(BaseCommand):
-    help = "Median µs of verifying a token in process, and req/s of authenticated ping vs a trivial view."
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench_auth",
+        description="Median µs of verifying a token in process, and req/s of authenticated ping vs a trivial view.",
+    )
+    parser.add_argument("--keys", type=int, default=1000, help="keys in the database (default 1000)")
+    parser.add_argument("--verifications", type=int, default=5000, help="in-process verifications (default 5000)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each HTTP measurement (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating HTTP rounds, best of each (default 3)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--no-http", action="store_true", help="only the in-process measurement")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    return parser
 
-    def add_arguments(self, parser):
-        parser.add_argument("--keys", type=int, default=1000, help="keys in the database (default 1000)")
-        parser.add_argument("--verifications", type=int, default=5000, help="in-process verifications (default 5000)")
-        parser.add_argument("--seconds", type=float, default=5.0, help="duration of each HTTP measurement (default 5)")
-        parser.add_argument("--rounds", type=int, default=3, help="alternating HTTP rounds, best of each (default 3)")
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-        parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
-        parser.add_argument("--no-http", action="store_true", help="only the in-process measurement")
-        parser.add_argument("--child", default="", help=argparse.SUPPRESS)
 
-    def handle(self, *args, **options):
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or, with ``--child``, one database's part of it); 0 when done, 1 on a failure."""
+    options = vars(_parser().parse_args(argv))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
+    if not apps.ready:  # a test calling main() has set Django up already
+        django.setup()
+    try:
         if options["child"]:
-            return self._child(options)
-        load = "wrk" if shutil.which("wrk") else "Python threads (wrk is not installed)"
-        self.stdout.write(
-            f"bench_auth: {options['keys']:,} keys; in process: {options['verifications']:,} verifications; "
-            f"HTTP: gunicorn {options['workers']} workers, {load}, {options['connections']} connections, "
-            f"{options['rounds']} alternating rounds of {options['seconds']:g} s each, best of each, 127.0.0.1"
-        )
-        with tempfile.TemporaryDirectory(prefix="efinance-bench-") as workdir:
-            self._run_child("SQLite", f"sqlite:///{Path(workdir) / 'bench.sqlite3'}", options)
-        database_url = os.environ.get("DATABASE_URL", "")
-        if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-            with _temporary_postgres_database(database_url) as bench_url:
-                self._run_child("PostgreSQL", bench_url, options)
+            _child(options)
+        else:
+            _parent(options)
+    except ToolError as error:
+        print(f"bench_auth: error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
-    def _run_child(self, label: str, database_url: str, options) -> None:
-        command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_auth", "--child", label]
-        for name in ("keys", "verifications", "seconds", "rounds", "workers", "connections"):
-            command += [f"--{name}", str(options[name])]
-        if options["no_http"]:
-            command.append("--no-http")
-        limit = 120 + 4 * options["seconds"] + options["verifications"] / 1000
-        result = subprocess.run(  # noqa: S603 (this interpreter, this command)
-            command, env=_child_env(database_url), capture_output=True, text=True, timeout=limit, check=False
-        )
-        if result.returncode != 0:
-            raise CommandError(f"{label}: the benchmark failed:\n{result.stderr[-3000:]}")
-        self.stdout.write(result.stdout.rstrip())
 
-    # The child: its DATABASE_URL is the throwaway database.
+def _out(line: str) -> None:
+    print(line, flush=True)
 
-    def _child(self, options) -> None:
-        label = options["child"]
-        call_command("migrate", verbosity=0)
-        tokens = _make_keys(options["keys"])
-        median, p90 = _verify_timings(tokens, options["verifications"])
-        verdict = "at or below" if median <= TARGET_US else "ABOVE"
-        self.stdout.write(
-            f"{label}: verify_token median {median:.1f} µs, p90 {p90:.1f} µs over {options['verifications']:,} "
-            f"verifications of {len(tokens):,} valid tokens ({verdict} the target of {TARGET_US} µs)"
-        )
-        if options["no_http"]:
-            return
-        port = gunicorn.free_port()
-        server = gunicorn.start(port, workers=options["workers"])
-        gunicorn.wait_until_up(port, server)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            token = tokens[len(tokens) // 2]
-            auth = {"Authorization": f"Bearer {token}"}
-            _expect(base, PING, auth, 200)
-            _expect(base, TRIVIAL, {}, 302)
-            for path, headers in ((TRIVIAL, {}), (PING, auth)):  # warm-up
-                _load(base, path, headers, min(1.0, options["seconds"]), options["connections"])
-            # Alternating rounds, the best of each: a burst of other work on the machine then
-            # disturbs both measurements alike instead of deciding the ratio.
-            trivial = ping = 0.0
-            for _round in range(options["rounds"]):
-                trivial = max(trivial, _load(base, TRIVIAL, {}, options["seconds"], options["connections"]))
-                ping = max(ping, _load(base, PING, auth, options["seconds"], options["connections"]))
-        finally:
-            gunicorn.stop(server)
-        share = 100 * ping / trivial if trivial else 0.0
-        verdict = "at or above" if share >= TARGET_SHARE else "BELOW"
-        self.stdout.write(
-            f"{label}: HTTP authenticated ping {ping:,.0f} req/s, trivial view {trivial:,.0f} req/s: "
-            f"{share:.0f} % ({verdict} the target of {TARGET_SHARE} %)"
-        )
+
+def _parent(options) -> None:
+    load = "wrk" if shutil.which("wrk") else "Python threads (wrk is not installed)"
+    _out(
+        f"bench_auth: {options['keys']:,} keys; in process: {options['verifications']:,} verifications; "
+        f"HTTP: gunicorn {options['workers']} workers, {load}, {options['connections']} connections, "
+        f"{options['rounds']} alternating rounds of {options['seconds']:g} s each, best of each, 127.0.0.1"
+    )
+    with tempfile.TemporaryDirectory(prefix="efinance-bench-") as workdir:
+        _run_child("SQLite", f"sqlite:///{Path(workdir) / 'bench.sqlite3'}", options)
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        with _temporary_postgres_database(database_url) as bench_url:
+            _run_child("PostgreSQL", bench_url, options)
+
+
+def _run_child(label: str, database_url: str, options) -> None:
+    command = [sys.executable, "-m", "tools.bench_auth", "--child", label]
+    for name in ("keys", "verifications", "seconds", "rounds", "workers", "connections"):
+        command += [f"--{name}", str(options[name])]
+    if options["no_http"]:
+        command.append("--no-http")
+    limit = 120 + 4 * options["seconds"] + options["verifications"] / 1000
+    result = subprocess.run(  # noqa: S603 (this interpreter, this module)
+        command, env=_child_env(database_url), capture_output=True, text=True, timeout=limit, check=False, cwd=ROOT
+    )
+    if result.returncode != 0:
+        raise ToolError(f"{label}: the benchmark failed:\n{result.stderr[-3000:]}")
+    _out(result.stdout.rstrip())
+
+
+# The child: its DATABASE_URL is the throwaway database.
+
+
+def _child(options) -> None:
+    label = options["child"]
+    call_command("migrate", verbosity=0)
+    tokens = _make_keys(options["keys"])
+    median, p90 = _verify_timings(tokens, options["verifications"])
+    verdict = "at or below" if median <= TARGET_US else "ABOVE"
+    _out(
+        f"{label}: verify_token median {median:.1f} µs, p90 {p90:.1f} µs over {options['verifications']:,} "
+        f"verifications of {len(tokens):,} valid tokens ({verdict} the target of {TARGET_US} µs)"
+    )
+    if options["no_http"]:
+        return
+    port = gunicorn.free_port()
+    server = gunicorn.start(port, workers=options["workers"])
+    gunicorn.wait_until_up(port, server)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        token = tokens[len(tokens) // 2]
+        auth = {"Authorization": f"Bearer {token}"}
+        _expect(base, PING, auth, 200)
+        _expect(base, TRIVIAL, {}, 302)
+        for path, headers in ((TRIVIAL, {}), (PING, auth)):  # warm-up
+            _load(base, path, headers, min(1.0, options["seconds"]), options["connections"])
+        # Alternating rounds, the best of each: a burst of other work on the machine then
+        # disturbs both measurements alike instead of deciding the ratio.
+        trivial = ping = 0.0
+        for _round in range(options["rounds"]):
+            trivial = max(trivial, _load(base, TRIVIAL, {}, options["seconds"], options["connections"]))
+            ping = max(ping, _load(base, PING, auth, options["seconds"], options["connections"]))
+    finally:
+        gunicorn.stop(server)
+    share = 100 * ping / trivial if trivial else 0.0
+    verdict = "at or above" if share >= TARGET_SHARE else "BELOW"
+    _out(
+        f"{label}: HTTP authenticated ping {ping:,.0f} req/s, trivial view {trivial:,.0f} req/s: "
+        f"{share:.0f} % ({verdict} the target of {TARGET_SHARE} %)"
+    )
 
 
 def _make_keys(count: int) -> list[str]:
@@ -194,7 +221,7 @@ def _verify_timings(tokens: list[str], runs: int) -> tuple[float, float]:
         verification = verify(token, api=Api.INTEGRATION)
         timings.append((time.perf_counter_ns() - start) / 1000)
         if not verification.ok:
-            raise CommandError(f"a valid token was refused: {verification.failure}")
+            raise ToolError(f"a valid token was refused: {verification.failure}")
     timings.sort()
     return statistics.median(timings), timings[int(0.9 * (len(timings) - 1))]
 
@@ -205,7 +232,7 @@ def _expect(base: str, path: str, headers: dict, status: int) -> None:
     response = connection.getresponse()
     body = response.read()
     if response.status != status:
-        raise CommandError(f"GET {path} answered {response.status}, not {status}: {body[:300]!r}")
+        raise ToolError(f"GET {path} answered {response.status}, not {status}: {body[:300]!r}")
 
 
 def _load(base: str, path: str, headers: dict, seconds: float, connections: int) -> float:
@@ -224,7 +251,7 @@ def _wrk(url: str, headers: dict, seconds: float, connections: int) -> float:
     ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
-        raise CommandError(f"{errors[1]} answers were not 2xx/3xx for {urlsplit(url).path}:\n{output}")
+        raise ToolError(f"{errors[1]} answers were not 2xx/3xx for {urlsplit(url).path}:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
 
 
@@ -251,7 +278,7 @@ def _threads(base: str, path: str, headers: dict, seconds: float, connections: i
     for thread in threads:
         thread.join(timeout=seconds + 30)
     if failures:
-        raise CommandError(f"{len(failures)} answers were not 2xx/3xx for {path}: {failures[:5]}")
+        raise ToolError(f"{len(failures)} answers were not 2xx/3xx for {path}: {failures[:5]}")
     return sum(counts) / seconds
 
 
@@ -275,3 +302,7 @@ class _temporary_postgres_database:
 
     def __exit__(self, *exc_info) -> None:
         self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
