@@ -576,7 +576,7 @@ class LoadTest:
         return ok
 
     def _prove_documents(self, keys, results, unfinished, out) -> bool:
-        from apikeys.models import Document
+        from billing.models import Document
 
         key_ids = [key_id for key_id, _api, _token in keys]
         stored = list(
