@@ -1,13 +1,14 @@
 """The format of an API-key token, and the keyed hash of its secret.
 
-A token is what an integrator pastes into their software, one string of 80 characters::
+A token is what an integrator pastes into their software, one string of 80 characters for production
+and 79 for customer integration (the prefix is one letter shorter)::
 
     bsint_4kq7x2mdn5ra_<52 characters of secret>_<7 characters of checksum>
     └─┬─┘ └────┬─────┘
     prefix   key ID
 
 - prefix: ``bsprod`` for Billing Solutions (production), ``bsint`` for Billing Solutions Customer
-  Integration, so that a key pasted into the wrong environment is recognised before any lookup;
+  Integration, so that a key pasted into the wrong API is recognised before any lookup;
 - key ID: 12 characters of lowercase base32 (60 bits), public, unique, shown on every list;
 - secret: 32 bytes (256 bits) from :mod:`secrets`, lowercase base32 without padding (52 characters);
 - checksum: CRC-32 of everything before it, 7 characters of base32, so that a typo or a truncated
@@ -39,6 +40,11 @@ _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 TOKEN_RE = re.compile(
     rf"^(?P<prefix>bsprod|bsint)_(?P<key_id>[a-z2-7]{{{KEY_ID_LENGTH}}})"
     rf"_(?P<secret>[a-z2-7]{{{SECRET_LENGTH}}})_(?P<checksum>[a-z2-7]{{{CHECKSUM_LENGTH}}})$"
+)
+# The same shape unanchored, to find tokens inside any text: the log filter redacts what it finds, and
+# secret scanners publish it (docs/token-format.json); a find is a token only if its checksum matches.
+TOKEN_SEARCH_RE = re.compile(
+    rf"(?:bsprod|bsint)_[a-z2-7]{{{KEY_ID_LENGTH}}}_[a-z2-7]{{{SECRET_LENGTH}}}_[a-z2-7]{{{CHECKSUM_LENGTH}}}"
 )
 TOKEN_MAX_LENGTH = len("bsprod") + KEY_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH + 3
 KEY_ID_RE = re.compile(rf"^[a-z2-7]{{{KEY_ID_LENGTH}}}$")

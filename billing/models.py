@@ -27,16 +27,16 @@ class DocumentStatus(models.TextChoices):
 
 class DocumentQuerySet(models.QuerySet):
     def visible_to(self, organization_id: int, api: str):
-        """The documents that a key of this organization and API environment may see."""
+        """The documents that a key of this organization and API may see."""
         return self.filter(organization_id=organization_id, api=api)
 
 
 class Document(models.Model):
     """A billing document delivered through the Billing Solutions API, for one organization and one
-    API environment (production or customer integration), by one key and its user.
+    API (production or customer integration), by one key and its user.
 
     `idempotency_key` is the client's `Idempotency-Key` header, unique per organization and
-    environment, and `request_hash` the SHA-256 of the validated request: a retry finds the stored
+    API, and `request_hash` the SHA-256 of the validated request: a retry finds the stored
     document, another body under the same key is refused.
     """
 

@@ -187,6 +187,25 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Documents one key may deliver per minute (POST documents); more answer 429 with Retry-After.
 API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
 
+# E-mail (users.mail): an outbox in the database, sent through Django's SMTP backend. EMAIL_URL is
+# django-environ's email_url, e.g. smtp://user:pass@host:587 or smtp+tls://user:pass@host:587; with
+# DEBUG and no EMAIL_URL, messages are printed on the console.
+if env.str("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST", ""), _email.get("EMAIL_PORT")
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER", ""), _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _email.get("EMAIL_USE_TLS", False), _email.get("EMAIL_USE_SSL", False)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_HOST, EMAIL_PORT = "localhost", 25
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="e-finance API access <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address of the site as links in e-mails show it (no request to read it from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "https://localhost").rstrip("/")
+
 # Production switches (README: Production). Each defaults to the safe value when DEBUG is off; a
 # local run over plain HTTP with DEBUG off sets SECURE_COOKIES=0 and SECURE_SSL_REDIRECT=0.
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)

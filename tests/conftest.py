@@ -35,6 +35,7 @@ def _user(username, organization=None, **extra):
     user = User.objects.create_user(
         username=username,
         password=PASSWORD,
+        email=f"{username}@demo.example",
         first_name=username.capitalize(),
         last_name="Tester",
         organization=organization,
@@ -188,3 +189,8 @@ def demo(transactional_db):
     from tests.browser import PASSWORD
 
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
+
+
+def flip_last(text: str) -> str:
+    """`text` with its last character changed, always to another one (a random token may end in any)."""
+    return text[:-1] + ("a" if text[-1] != "a" else "b")

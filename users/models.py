@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,6 +41,8 @@ class User(AbstractUser):
         default=False,
         help_text=_("Sees «Administration» and manages the API keys of their organization."),
     )
+    # The language of the e-mails to this user: set from the language switch; empty until then.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
 
     class Meta:
         ordering = ["username"]
@@ -81,3 +85,42 @@ class User(AbstractUser):
     @property
     def is_admin_of_organization(self) -> bool:
         return self.is_active and self.is_org_admin and self.organization_id is not None
+
+    @property
+    def mail_language(self) -> str:
+        """The language of e-mails to this user: their choice, else the site's default."""
+        return self.language or settings.LANGUAGE_CODE
+
+
+class OutboxMessage(models.Model):
+    """An e-mail waiting to be sent, or sent: the outbox that `users.mail` fills in the transaction
+    of what it reports, and that `send_outbox` (cron, every minute) and the end of that transaction
+    drain. A failed send stays here and is retried; nothing is lost.
+
+    `dedupe_key`, when set, is unique: a notice that must go out once (a reminder of one key and
+    threshold to one recipient) is enqueued at most once, however often or concurrently it is tried.
+    """
+
+    to = models.EmailField(_("to"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, editable=False)  # noqa: DJ001 (NULLs are not unique)
+    created_at = models.DateTimeField(_("created on"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent on"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("outbox")
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to}"

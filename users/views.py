@@ -1,7 +1,10 @@
 from axes.helpers import get_client_username
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
+from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
 
 
 @require_GET
@@ -18,3 +21,16 @@ def lockout(request, original_response=None, credentials=None):
         "minutes": max(1, round(cool_off.total_seconds() / 60)) if cool_off else None,
     }
     return render(request, "registration/lockout.html", context, status=429)
+
+
+@login_not_required
+def set_language(request):
+    """Django's language switch; a signed-in user's choice is also kept as the language of their e-mails."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    chosen = request.method == "POST" and check_for_language(language) and language in dict(settings.LANGUAGES)
+    if chosen and user.is_authenticated and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

@@ -116,10 +116,7 @@ def install_handlers(api) -> None:
             return problem_response(
                 400, _("The request body is not valid JSON."), type_="malformed-json", title=_("Malformed JSON")
             )
-        headers = {}
-        if exc.status_code == 429 and getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
-        return problem_response(exc.status_code, str(exc), headers=headers)
+        return problem_response(exc.status_code, str(exc))
 
     @api.exception_handler(Http404)
     def _not_found(request, exc):

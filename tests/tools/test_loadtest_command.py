@@ -125,6 +125,6 @@ def test_the_wheel_leaves_the_tools_out():
     assert not [pattern for pattern in include if fnmatch.fnmatch("tools", pattern)]
     assert not [pattern for pattern in include if fnmatch.fnmatch("tools.loadtest", pattern)]
     packages = setuptools.find_packages(where=str(ROOT), include=include)
-    assert {"efinance", "apikeys", "users"} <= set(packages)
+    assert {"efinance", "efinance.lib", "apikeys", "billing", "billing.api", "users"} <= set(packages)
     assert not [package for package in packages if package == "tools" or package.startswith("tools.")]
     assert "tools" in setuptools.find_packages(where=str(ROOT))  # it is a package, only left out

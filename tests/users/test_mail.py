@@ -1,0 +1,127 @@
+"""E-mail through the outbox: in the recipient's language, once per dedupe key, never lost when SMTP
+fails, and delivered for real to an SMTP server on the loopback (aiosmtpd)."""
+
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from django.core import mail
+from django.test import Client
+
+from users.mail import notify, send_pending
+from users.models import OutboxMessage
+
+TEMPLATES = {
+    "probe.subject.txt": "{% load i18n %}{% translate 'Language' %} {{ recipient.username }}",
+    "probe.txt": "{% load i18n %}{% translate 'Close' %} {{ value }}",
+    "probe.html": "{% load i18n %}<p>{% translate 'Close' %} {{ value }}</p>",
+}
+
+
+@pytest.fixture
+def probe_templates(tmp_path, settings):
+    """A message kind of the tests' own, so that these tests do not depend on a product's notice."""
+    (tmp_path / "emails").mkdir()
+    for name, text in TEMPLATES.items():
+        (tmp_path / "emails" / name).write_text(text)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+
+
+def test_each_recipient_gets_the_message_in_their_language(probe_templates, alice, bob):
+    bob.language = "it"
+    bob.save()
+    notify([alice, bob], "probe", {"value": 42})
+    assert send_pending() == (2, 0)
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    assert by_recipient[alice.email].subject == "Language alice"
+    assert by_recipient[bob.email].subject == "Lingua bob"
+    assert by_recipient[bob.email].body == "Chiudere 42"
+    assert by_recipient[bob.email].alternatives[0][0] == "<p>Chiudere 42</p>"
+
+
+def test_a_recipient_without_an_address_or_named_twice_gets_one_or_none(probe_templates, alice, bob):
+    bob.email = ""
+    bob.save()
+    assert len(notify([alice, alice, bob], "probe", {})) == 1
+
+
+def test_a_dedupe_key_queues_a_message_once_ever(probe_templates, alice):
+    assert len(notify([alice], "probe", {}, dedupe_key="reminder:k1:30")) == 1
+    assert notify([alice], "probe", {}, dedupe_key="reminder:k1:30") == []
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_a_failed_send_is_kept_and_sent_on_the_next_run(probe_templates, alice, settings):
+    notify([alice], "probe", {})
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    assert send_pending() == (0, 1)
+    message = OutboxMessage.objects.get()
+    assert message.sent_at is None
+    assert message.attempts == 1
+    assert "ConnectionRefusedError" in message.last_error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_pending() == (1, 0)
+    assert send_pending() == (0, 0)  # sent once, not again
+    assert len(mail.outbox) == 1
+
+
+def test_a_message_claimed_by_another_sender_is_left_to_it(probe_templates, alice):
+    from users.mail import _claim
+
+    [message] = notify([alice], "probe", {})
+    from django.utils import timezone
+
+    assert _claim(message.pk, timezone.now())  # another app server took it a moment ago
+    assert send_pending() == (0, 0)
+    assert mail.outbox == []
+
+
+def test_the_language_switch_keeps_a_signed_in_users_choice_for_their_mail(alice_client, alice):
+    alice_client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    alice.refresh_from_db()
+    assert alice.language == "fr"
+    Client().post("/i18n/setlang/", {"language": "de", "next": "/"})  # anonymous: a cookie only
+    alice.refresh_from_db()
+    assert alice.language == "fr"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def test_it_delivers_through_a_real_smtp_server_on_the_loopback(probe_templates, alice, settings):
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_closed_port())
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        settings.DEFAULT_FROM_EMAIL = "e-finance <no-reply@bank.example>"
+        notify([alice], "probe", {"value": "ok"})
+        assert send_pending() == (1, 0)
+    finally:
+        controller.stop()
+    [received] = inbox.messages
+    assert received["To"] == alice.email
+    assert received["From"] == "e-finance <no-reply@bank.example>"
+    assert received["Subject"] == "Language alice"
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in received.walk()
+        if not part.is_multipart()
+    }
+    assert parts["text/plain"] == "Close ok"
+    assert parts["text/html"] == "<p>Close ok</p>"
