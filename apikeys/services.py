@@ -108,3 +108,17 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
     else:
         log_event(log, "apikey.deleted", key_id=key.key_id, organization=key.organization_id, by=by.username, ip=ip)
     return key
+
+
+@transaction.atomic
+def apikey_revoke_all_of_user(*, user, by, reason: str, ip: str | None = None) -> list[ApiKey]:
+    """Delete every valid key of `user` for good (they left: deactivated, or moved to another
+    organization), each through `apikey_revoke`, so that its audit entry and log line are those of
+    any deletion. Nothing revives them: reactivating the user or moving them back finds them deleted."""
+    revoked = []
+    for key in ApiKey.objects.valid().filter(user_id=user.pk).select_for_update().order_by("key_id"):
+        try:
+            revoked.append(apikey_revoke(key=key, by=by, reason=reason, ip=ip))
+        except KeyNotValid:  # deleted or expired meanwhile
+            continue
+    return revoked
