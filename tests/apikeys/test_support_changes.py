@@ -187,3 +187,12 @@ def test_each_admin_gets_the_notice_in_their_own_language(sam_client, alice, bob
     # bob is an Admin now: he is told as well, in the site's language.
     [to_bob] = _mails_to(bob)
     assert "The bank's support changed the user bob" in to_bob.subject
+
+
+def test_every_kind_of_change_users_announces_is_an_action_of_the_audit_log():
+    from users.signals import Change
+
+    kinds = {value for name, value in vars(Change).items() if name.isupper() and isinstance(value, str)}
+    assert len(kinds) == 9
+    assert kinds <= set(Action.values)
+    assert kinds >= Change.LEAVING

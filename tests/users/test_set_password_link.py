@@ -218,3 +218,15 @@ def test_the_link_is_in_the_e_mail_only(sam_client, demo_ag, caplog):
     _set_password(link)
     assert token not in caplog.text
     assert all(token not in str(record.__dict__) for record in caplog.records)
+
+
+def test_the_link_e_mail_is_in_the_users_language(sam_client, bob):
+    bob.language = "de"
+    bob.save(update_fields=["language"])
+    changelist = reverse("admin:users_user_changelist")
+    sam_client.post(changelist, {"action": "send_set_password_link", "_selected_action": [bob.pk]})
+    send_pending()
+    [message] = [m for m in mail.outbox if m.to == [bob.email] and LINK.search(m.body)]
+    assert message.subject == "Ihr e-finance Passwort festlegen"
+    assert "funktioniert einmal und 3 Tage lang" in message.body
+    assert LINK.search(message.alternatives[0][0])
