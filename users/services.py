@@ -1,3 +1,4 @@
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -8,9 +9,12 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from efinance.lib.logging import log_event
 from users.mail import notify
 from users.models import User
 from users.signals import Change, UserChange, customer_user_changed
+
+log = logging.getLogger("users")
 
 SUPPORT_GROUP = "Support staff"
 SUPPORT_PERMISSIONS = [
@@ -98,6 +102,15 @@ def _announce(*, user: User, by, changes: list[UserChange], ip: str | None) -> S
         for _receiver, answer in customer_user_changed.send(sender=User, user=user, by=by, changes=changes, ip=ip):
             if isinstance(answer, dict):
                 deleted.extend(answer.get("deleted_keys", []))
+        log_event(
+            log,
+            "user.changed_by_staff",
+            user=user.username,
+            organization=user.organization_id,
+            changes=",".join(change.kind for change in changes),
+            by=by.username,
+            ip=ip,
+        )
     return StaffChange(changes=changes, deleted_keys=deleted)
 
 

@@ -196,3 +196,10 @@ def test_every_kind_of_change_users_announces_is_an_action_of_the_audit_log():
     assert len(kinds) == 9
     assert kinds <= set(Action.values)
     assert kinds >= Change.LEAVING
+
+
+def test_a_superusers_change_is_shown_as_the_banks_too(admin_client, admin_user, alice_client, alice, bob):
+    _change(admin_client, bob, is_org_admin="on")
+    [row] = _activity_rows(alice_client, Action.ADMIN_GRANTED)
+    assert f"bank support: {admin_user.username} ({admin_user.username})" in row
+    assert len(_mails_to(alice)) == 1

@@ -230,3 +230,27 @@ def test_the_link_e_mail_is_in_the_users_language(sam_client, bob):
     assert message.subject == "Ihr e-finance Passwort festlegen"
     assert "funktioniert einmal und 3 Tage lang" in message.body
     assert LINK.search(message.alternatives[0][0])
+
+
+def test_a_password_or_hash_posted_with_the_user_forms_is_ignored(sam_client, admin_client, bob, demo_ag):
+    from django.contrib.auth.hashers import make_password
+
+    forged = make_password("chosen-by-support-2026")
+    for client in (sam_client, admin_client):
+        data = {
+            "username": bob.username,
+            "first_name": bob.first_name,
+            "last_name": bob.last_name,
+            "email": bob.email,
+            "organization": demo_ag.pk,
+            "is_active": "on",
+            "password": forged,
+            "password1": "chosen-by-support-2026",
+            "password2": "chosen-by-support-2026",
+        }
+        assert client.post(reverse("admin:users_user_change", args=[bob.pk]), data).status_code == 302
+    bob.refresh_from_db()
+    assert bob.check_password("correct-horse-battery-staple")
+    _add_dora(sam_client, demo_ag, password=forged)
+    assert not User.objects.get(username="dora").has_usable_password()
+    assert not _log_in("dora", "chosen-by-support-2026")

@@ -132,3 +132,14 @@ def test_only_the_leaving_users_keys_are_deleted(sam_client, alice, bob, other_a
     assert ApiKey.objects.valid().filter(pk=alices.pk).exists()
     mine.refresh_from_db()
     assert mine.status == "deleted"
+
+
+def test_the_move_and_the_deleted_keys_are_logged_by_key_id(sam_client, bob, other_ag, alice_key, caplog):
+    key, token = alice_key
+    with caplog.at_level("INFO"):
+        _change_user(sam_client, bob, other_ag)
+    events = {getattr(record, "event", None): record for record in caplog.records}
+    assert events["apikey.revoked_by_support"].key_id == key.key_id
+    changed = events["user.changed_by_staff"]
+    assert (changed.user, changed.by, changed.changes) == ("bob", "sam", "user_moved_out,user_moved_in")
+    assert token not in caplog.text
