@@ -122,6 +122,10 @@ def _as_datetime(value) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
+# The order of «Expired and deleted keys»: deleted ones by deletion, newest first, then the expired ones.
+ENDED_ORDER = ["-revoked_at", "-valid_until", "-id"]
+
+
 def valid_q(today: datetime.date | None = None, prefix: str = "") -> Q:
     """The keys that are valid on `today`, as a filter; `prefix` reaches them through a relation
     (``"api_keys__"`` from a user). The SQL form of `status_of`."""
@@ -264,7 +268,18 @@ class ApiKey(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
-        indexes = [models.Index(fields=["organization", "revoked_at", "valid_until"], name="apikey_org_state")]
+        indexes = [
+            models.Index(fields=["organization", "revoked_at", "valid_until"], name="apikey_org_state"),
+            # The orders of the key list (tools.bench_auth: 10,000 keys list as fast as 10): the valid
+            # keys newest first, read in index order and stopped after a page instead of sorted.
+            models.Index(
+                fields=["organization", "-created_at", "-id"],
+                name="apikey_org_valid_order",
+                condition=Q(revoked_at__isnull=True),
+            ),
+            # «Expired and deleted keys» in ENDED_ORDER.
+            models.Index(fields=["organization", *ENDED_ORDER], name="apikey_org_ended_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | Q(revoked_by__isnull=False), name="apikey_revoked_has_actor"
