@@ -89,7 +89,7 @@ LEAN_PATH_PREFIXES = ["/api/", "/healthz"]
 LEAN_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "billing.api.middleware.ApiProblemsMiddleware",
-    "efinance.lib.csp.ContentSecurityPolicyMiddleware",
+    "efinance.lib.csp.LeanContentSecurityPolicyMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

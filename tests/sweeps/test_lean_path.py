@@ -89,6 +89,7 @@ def test_the_api_keeps_its_security_headers_and_problem_documents(db, settings):
     assert response["Content-Type"] == "application/problem+json"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     missing = Client().get("/api/billing-int/v1/nothing-here", secure=True)
     assert missing.status_code == 404
     assert missing["Content-Type"] == "application/problem+json"
