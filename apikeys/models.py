@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -122,8 +122,9 @@ def _as_datetime(value) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
-# The order of «Expired and deleted keys»: deleted ones by deletion, newest first, then the expired ones.
-ENDED_ORDER = ["-revoked_at", "-valid_until", "-id"]
+# The order of «Expired and deleted keys», alike on every database: deleted ones by deletion, newest
+# first, then the expired ones (PostgreSQL would put the NULLs of a DESC order first).
+ENDED_ORDER = [F("revoked_at").desc(nulls_last=True), "-valid_until", "-id"]
 
 
 def valid_q(today: datetime.date | None = None, prefix: str = "") -> Q:
@@ -277,8 +278,8 @@ class ApiKey(models.Model):
                 name="apikey_org_valid_order",
                 condition=Q(revoked_at__isnull=True),
             ),
-            # «Expired and deleted keys» in ENDED_ORDER.
-            models.Index(fields=["organization", *ENDED_ORDER], name="apikey_org_ended_order"),
+            # «Expired and deleted keys» in ENDED_ORDER: migration 0008 (NULLS LAST is written in the
+            # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
         ]
         constraints = [
             models.CheckConstraint(

@@ -75,8 +75,10 @@ def test_a_broken_connection_answers_one_503_and_the_next_request_reconnects(tra
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     assert client.get("/api/billing-int/v1/ping", **auth).status_code == 200
     pid = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    with psycopg.connect(**{k: v for k, v in params.items() if k not in ("cursor_factory", "prepare_threshold")}) as other:
+    params = {
+        k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "prepare_threshold")
+    }
+    with psycopg.connect(**params) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     broken = client.get("/api/billing-int/v1/ping", **auth)
     assert broken.status_code == 503
