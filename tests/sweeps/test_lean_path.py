@@ -56,8 +56,18 @@ def test_a_request_with_a_session_cookie_neither_reads_nor_extends_the_session(a
 @pytest.mark.parametrize("path", PATHS)
 def test_an_anonymous_request_gets_no_session_and_no_cookie(db, path):
     response = Client().get(path, HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=not-a-session")
+    assert response.status_code in (200, 401, 404)
     assert not response.cookies
     assert Session.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", ["/healthz/", "/healthzz"])
+def test_a_path_that_only_starts_like_the_probe_is_a_plain_404_without_a_session(alice, path):
+    client, session, ends = _logged_in_with_an_old_session(alice)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Session.objects.get(pk=session.pk).expire_date == ends
 
 
 def test_a_posted_document_touches_no_session_either(alice, alice_key):
