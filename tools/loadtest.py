@@ -216,6 +216,7 @@ class LoadTest:
             deleter = subprocess.Popen(  # noqa: S603 (this interpreter, this module)
                 [sys.executable, "-m", "tools.loadtest", "--deleter", str(plan_file)],
                 stdout=subprocess.PIPE,
+                stderr=(workdir / "deleter.log").open("w"),  # kept beside the server logs
                 text=True,
                 cwd=ROOT,
             )
@@ -490,6 +491,8 @@ class LoadTest:
         )
         if leaks or len(deletions) != options["deletions"]:
             ok = False
+            if len(deletions) != options["deletions"]:
+                out(f"  only {len(deletions)} of {options['deletions']} deletions committed: see deleter.log")
             for r in leaks[:10]:
                 out(f"  LEAK: {r.key_id} {r.op} sent {r.sent_at - deletions[r.key_id]:+.4f} s after commit: {r.status}")
 
