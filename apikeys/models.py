@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +122,11 @@ def _as_datetime(value) -> datetime.datetime | None:
         return None
     parsed = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+# The order of «Expired and deleted keys», alike on every database: deleted ones by deletion, newest
+# first, then the expired ones (PostgreSQL would put the NULLs of a DESC order first).
+ENDED_ORDER = [F("revoked_at").desc(nulls_last=True), "-valid_until", "-id"]
 
 
 def valid_q(today: datetime.date | None = None, prefix: str = "") -> Q:
@@ -266,7 +271,18 @@ class ApiKey(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
-        indexes = [models.Index(fields=["organization", "revoked_at", "valid_until"], name="apikey_org_state")]
+        indexes = [
+            models.Index(fields=["organization", "revoked_at", "valid_until"], name="apikey_org_state"),
+            # The orders of the key list (tools.bench_auth: 10,000 keys list as fast as 10): the valid
+            # keys newest first, read in index order and stopped after a page instead of sorted.
+            models.Index(
+                fields=["organization", "-created_at", "-id"],
+                name="apikey_org_valid_order",
+                condition=Q(revoked_at__isnull=True),
+            ),
+            # «Expired and deleted keys» in ENDED_ORDER: migration 0008 (NULLS LAST is written in the
+            # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | Q(revoked_by__isnull=False), name="apikey_revoked_has_actor"

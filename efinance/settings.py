@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the paths of LEAN_PATH_PREFIXES take the LEAN_MIDDLEWARE chain below, none of this one.
+    "efinance.lib.lean.LeanPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "billing.api.middleware.ApiProblemsMiddleware",  # under /api/: problem documents, never an HTML error page
     "efinance.lib.csp.ContentSecurityPolicyMiddleware",
@@ -76,6 +78,20 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",
+]
+
+# The Billing Solutions API and the load balancer's probe (efinance.lib.lean): they authenticate by key
+# or not at all, so they run without sessions (never read, written or extended), users, CSRF, messages
+# or the login protection. Problem documents, the HTTPS redirect, HSTS and nosniff, the language of
+# the problems' texts (Accept-Language), and for the HTML of the API docs the CSP and framing refusal
+# stay. A middleware the API needs as well goes in both lists.
+LEAN_PATH_PREFIXES = ["/api/", "/healthz"]
+LEAN_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "billing.api.middleware.ApiProblemsMiddleware",
+    "efinance.lib.csp.LeanContentSecurityPolicyMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "efinance.urls"
@@ -110,8 +126,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too, one per test process: in SQLite's shared-cache memory database concurrent
     # requests fail with "database table is locked" instead of waiting for the lock as they do here.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"efinance-test-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Server-side binding and prepared statements (psycopg 3): a statement run a second time on a
+    # connection is prepared, so PostgreSQL plans the key verification's join once per connection
+    # instead of on every request. Off (DATABASE_PREPARED_STATEMENTS=0) behind a pooler in transaction
+    # mode (PgBouncer before 1.21, or without max_prepared_statements), which may hand each transaction
+    # another server connection that never saw the statement.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 2})
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No `SELECT 1` before each request's first query: a connection that failed is tested and closed
+# at the end of that request (Django does this after any database error), so a worker answers at
+# most one 503 after an outage and then reconnects, without a restart (tools.loadtest --db-fault).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 # No state in process memory (several app servers must behave as one): nothing is cached unless
 # CACHE_URL names a shared cache, e.g. redis://cache.internal:6379/0.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dummycache://")}

@@ -16,13 +16,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(port: int, *, workers: int, env: dict | None = None, log=subprocess.DEVNULL) -> subprocess.Popen:
-    """gunicorn with `workers` workers on 127.0.0.1:`port`; `env` defaults to this process's."""
+PROJECT_APP = "efinance.wsgi:application"
+# Any other Django project (tools.peer, tools.bare): its settings module from DJANGO_SETTINGS_MODULE.
+DJANGO_APP = "django.core.wsgi:get_wsgi_application()"
+
+
+def start(
+    port: int, *, workers: int, env: dict | None = None, log=subprocess.DEVNULL, app: str = PROJECT_APP
+) -> subprocess.Popen:
+    """gunicorn with `workers` workers on 127.0.0.1:`port` serving `app`; `env` defaults to this process's."""
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "efinance.wsgi:application",
+        app,
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--no-control-socket",
@@ -33,22 +40,24 @@ def start(port: int, *, workers: int, env: dict | None = None, log=subprocess.DE
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
 
 
-def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
-    """Until /healthz answers 200 (the app and its database are up); ToolError after `seconds`."""
+def wait_until_up(
+    port: int, server: subprocess.Popen, seconds: float = 30, path: str = "/healthz", headers: dict | None = None
+) -> None:
+    """Until `path` answers 200 (/healthz: the app and its database are up); ToolError after `seconds`."""
     limit = time.monotonic() + seconds
     while time.monotonic() < limit:
         if server.poll() is not None:
             raise ToolError(f"gunicorn on port {port} exited with {server.returncode}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
+            connection.request("GET", path, headers=headers or {})
             if connection.getresponse().status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.1)
     stop(server)
-    raise ToolError(f"gunicorn on port {port} did not answer /healthz within {seconds:.0f} s")
+    raise ToolError(f"gunicorn on port {port} did not answer {path} within {seconds:.0f} s")
 
 
 def stop(server: subprocess.Popen) -> None:

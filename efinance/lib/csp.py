@@ -30,3 +30,18 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
                     merged[directive] += [source for source in sources if source not in merged[directive]]
                 parts.update = merged
         return parts
+
+
+class LeanContentSecurityPolicyMiddleware(ContentSecurityPolicyMiddleware):
+    """The lean path's (`LEAN_MIDDLEWARE`): the full policy for HTML (the API docs), and for every other
+    answer (JSON, problem documents) one fixed policy that allows nothing, without building a policy
+    per response (the profile of the authenticated ping showed that costing a fifth of the request)."""
+
+    NOTHING = "default-src 'none'; frame-ancestors 'none'"
+
+    def process_response(self, request, response):
+        if response.get("Content-Type", "").startswith("text/html"):
+            return super().process_response(request, response)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.NOTHING
+        return response

@@ -95,6 +95,21 @@ def test_only_503_problems_while_the_database_is_down_are_expected():
 
 
 @pytest.mark.django_db
+def test_after_the_database_is_back_each_worker_may_answer_one_503_and_no_more():
+    fault = {"stopping": 10.0, "down": 10.1, "starting": 13.1, "up": 13.3}
+    problem = "application/problem+json"
+    during = Result("k" * 12, "ping", 0, 11.0, 11.01, 503, problem)
+    reconnecting = [Result("k" * 12, "ping", 0, 13.4 + n / 100, 13.41 + n / 100, 503, problem) for n in range(3)]
+    after = _result(200, 14.0)
+    two_workers = {**OPTIONS, "workers": 2, "deletions": 0}
+    command = LoadTest(stdout=io.StringIO())
+    keys = [("k" * 12, "integration", "token-not-used")]
+    assert command._prove(keys, [during, *reconnecting[:2], after], [], {}, fault, 1.0, two_workers)
+    assert not command._prove(keys, [during, *reconnecting, after], [], {}, fault, 1.0, two_workers)
+    assert "at most one 503 per worker" in command.stdout.getvalue()
+
+
+@pytest.mark.django_db
 def test_the_proof_fails_on_a_document_answered_201_but_not_stored():
     lost = Result("k" * 12, "post", 0, 1.0, 1.01, 201, "application/json", document_id="0" * 32, idempotency_key="i")
     ok, output = _prove([lost])

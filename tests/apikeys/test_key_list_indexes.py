@@ -1,0 +1,93 @@
+"""The key list reads both of its tables in index order (no sort of all the organization's keys), with
+as many queries at many keys as at few, and lists ended keys in the same order on every database."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from apikeys.models import ENDED_ORDER, ApiKey, status_of
+from apikeys.views import KEY_LIST_COLUMNS
+from tests.apikeys.test_key_list import URL, _rows, _tables
+
+
+def _statements(client) -> list[str]:
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert client.get(URL).status_code == 200
+    return seen
+
+
+def _bulk_keys(alice, bob, count: int, *, deleted_every: int = 0) -> None:
+    """`count` keys of Demo AG in one INSERT, every `deleted_every`th one deleted, newest last."""
+    from apikeys import tokens
+
+    now, until = timezone.now(), timezone.localdate() + datetime.timedelta(days=300)
+    ApiKey.objects.bulk_create(
+        ApiKey(
+            key_id=tokens.new_key_id(),
+            secret_hash="0" * 64,
+            api="integration",
+            organization=alice.organization,
+            user=bob,
+            created_by=alice,
+            created_at=now - datetime.timedelta(minutes=count - number),
+            valid_until=until,
+            revoked_at=now if deleted_every and number % deleted_every == 0 else None,
+            revoked_by=alice if deleted_every and number % deleted_every == 0 else None,
+        )
+        for number in range(count)
+    )
+
+
+def test_many_keys_list_with_the_queries_of_few(alice_client, alice, bob):
+    _bulk_keys(alice, bob, 10, deleted_every=5)
+    few = len(_statements(alice_client))
+    _bulk_keys(alice, bob, 300, deleted_every=5)
+    assert len(_statements(alice_client)) == few
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Whatever the table's size, the planner must find the order in an index, not in a sort.
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("table", ["valid", "ended"])
+def test_each_table_is_read_in_the_order_of_an_index(alice, bob, table):
+    _bulk_keys(alice, bob, 40, deleted_every=4)
+    keys = ApiKey.objects.of_organization(alice.organization_id).select_related("user", "created_by", "revoked_by")
+    keys = keys.only(*KEY_LIST_COLUMNS)
+    queryset = (keys.valid() if table == "valid" else keys.ended().order_by(*ENDED_ORDER))[:50]
+    plan = _plan(queryset)
+    index = "apikey_org_valid_order" if table == "valid" else "apikey_org_ended_order"
+    assert index in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # SQLite's sort
+    assert "Sort" not in plan, plan  # PostgreSQL's
+
+
+def test_deleted_keys_come_first_then_the_expired_ones_on_every_database(alice_client, make_key, bob, monkeypatch):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    expired, _token = make_key(user=bob, valid_until=yesterday)
+    real_now = timezone.now()
+    monkeypatch.setattr("django.utils.timezone.now", lambda: real_now - datetime.timedelta(hours=2))
+    older, _token = make_key(user=bob, deleted=True)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: real_now - datetime.timedelta(hours=1))
+    newer, _token = make_key(user=bob, deleted=True)
+    monkeypatch.undo()
+    _valid, ended = _tables(alice_client.get(URL).content.decode())
+    assert _rows(ended) == [newer.key_id, older.key_id, expired.key_id]
+    assert status_of(None, yesterday) == "expired"

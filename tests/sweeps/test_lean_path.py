@@ -1,0 +1,117 @@
+"""The API and /healthz take the lean path: they never read, write or extend a session (issue 8, 7.),
+and keep what the API needs (problem documents, nosniff, HSTS under HTTPS, the HTTPS redirect)."""
+
+import datetime
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+PATHS = ["/api/billing-int/v1/ping", "/api/billing/v1/documents", "/api/billing-int/v1/no-such-thing", "/healthz"]
+
+
+@contextmanager
+def _statements():
+    """Every SQL statement the block runs (any mode, DEBUG or not)."""
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield seen
+
+
+def _logged_in_with_an_old_session(user) -> tuple[Client, Session, datetime.datetime]:
+    client = Client()
+    client.force_login(user)
+    session = Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+    ends = timezone.now() + datetime.timedelta(seconds=30)  # about to end: an extension would show
+    Session.objects.filter(pk=session.pk).update(expire_date=ends)
+    return client, session, ends
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_request_with_a_session_cookie_neither_reads_nor_extends_the_session(alice, alice_key, path):
+    client, session, ends = _logged_in_with_an_old_session(alice)
+    _key, token = alice_key
+    with _statements() as statements:
+        response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code in (200, 401, 404)
+    assert not [sql for sql in statements if Session._meta.db_table in sql]
+    assert Session.objects.get(pk=session.pk).expire_date == ends
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert settings.CSRF_COOKIE_NAME not in response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+    # The same session still ends when it would have, and a page of the product still extends it.
+    assert client.get("/administration/").status_code == 200
+    assert Session.objects.get(pk=session.pk).expire_date > ends
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_anonymous_request_gets_no_session_and_no_cookie(db, path):
+    response = Client().get(path, HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=not-a-session")
+    assert response.status_code in (200, 401, 404)
+    assert not response.cookies
+    assert Session.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", ["/healthz/", "/healthzz"])
+def test_a_path_that_only_starts_like_the_probe_is_a_plain_404_without_a_session(alice, path):
+    client, session, ends = _logged_in_with_an_old_session(alice)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Session.objects.get(pk=session.pk).expire_date == ends
+
+
+def test_a_posted_document_touches_no_session_either(alice, alice_key):
+    client, session, ends = _logged_in_with_an_old_session(alice)
+    _key, token = alice_key
+    body = {
+        "invoice_number": "2026-0001",
+        "issue_date": "2026-11-01",
+        "due_date": "2026-11-30",
+        "currency": "CHF",
+        "amount": "10.00",
+        "recipient": {"name": "Muster AG", "email": "billing@muster.example"},
+    }
+    with _statements() as statements:
+        response = client.post(
+            "/api/billing-int/v1/documents", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+    assert response.status_code == 201
+    assert not [sql for sql in statements if Session._meta.db_table in sql]
+    assert Session.objects.get(pk=session.pk).expire_date == ends
+    assert not response.cookies
+
+
+def test_the_api_keeps_its_security_headers_and_problem_documents(db, settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True
+    response = Client().get("/api/billing-int/v1/ping", secure=True)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    missing = Client().get("/api/billing-int/v1/nothing-here", secure=True)
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/problem+json"
+
+
+def test_plain_http_to_the_api_is_redirected_but_the_probe_is_not(db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert Client().get("/api/billing-int/v1/ping").status_code == 301
+    assert Client().get("/healthz").status_code == 200
+
+
+def test_the_problem_texts_follow_accept_language(db):
+    english = Client().get("/api/billing-int/v1/ping").json()["detail"]
+    german = Client(HTTP_ACCEPT_LANGUAGE="de").get("/api/billing-int/v1/ping").json()["detail"]
+    assert german != english
