@@ -24,7 +24,7 @@ def drop_ended_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apikeys', '0007_move_documents_to_billing'),
+        ('apikeys', '0008_support_changes_of_users'),
         ('users', '0002_outbox_and_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
