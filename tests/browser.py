@@ -29,7 +29,8 @@ def _screenshot_dir() -> Path:
 
 
 SCREENSHOTS = _screenshot_dir()
-KEYS_URL = re.compile(r"/administration/api-keys/$")
+# The key list; after «Close» with the new key's row as the fragment (#key-<key ID>).
+KEYS_URL = re.compile(r"/administration/api-keys/(#key-[a-z2-7]+)?$")
 
 
 def shot(page: Page, name: str) -> None:
