@@ -66,8 +66,9 @@ document.addEventListener("DOMContentLoaded", () => {
         // the focus back on the button.
         field.select();
         document.execCommand("copy");
-        window.getSelection().removeAllRanges();
+        field.setSelectionRange(0, 0);
         button.focus();
+        button.dataset.copyFallback = "1";
       }
       copied.add(button.dataset.copyTarget);
       button.textContent = button.dataset.copiedLabel;
