@@ -95,7 +95,9 @@ def test_closing_before_copying_asks_first(page: Page, live_server, demo):
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_test_id("close").click()
     expect(page.get_by_test_id("token")).to_be_visible()  # stayed
-    assert questions == ["You have not copied the key yet. Once you leave this page it is never shown again. Leave anyway?"]
+    assert questions == [
+        "You have not copied the key yet. Once you leave this page it is never shown again. Leave anyway?"
+    ]
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_test_id("nav-administration").click()  # the header's links ask too
     expect(page.get_by_role("heading", name="Administration", exact=True)).to_be_visible()

@@ -175,7 +175,7 @@ def _unclickable(page: Page) -> list[str]:
         )
         try:
             action.click(trial=True, timeout=2_000)
-        except Exception as error:  # noqa: BLE001 (the message names what covers it)
+        except Exception as error:
             problems.append(f"{action.evaluate('e => e.outerHTML.slice(0, 120)')}: {str(error).splitlines()[0]}")
             continue
         if not inside:
@@ -252,7 +252,7 @@ def test_a_long_note_wraps_and_delete_stays_on_screen_on_a_phone(
     delete = row.get_by_role("link", name="Delete")
     delete.scroll_into_view_if_needed()
     box = delete.bounding_box()
-    assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE
     delete.click()
     expect(page.get_by_test_id("confirm-delete")).to_be_visible()
     assert _overflow(page) <= 0
