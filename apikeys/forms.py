@@ -3,6 +3,7 @@ import secrets
 
 from django import forms
 from django.core import signing
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,7 +37,9 @@ class ApiKeyCreateForm(forms.Form):
     user = forms.ModelChoiceField(
         label=_("User identification"),
         queryset=None,
-        empty_label=None,
+        # The guide: «Selezionate un utente». Nobody is chosen for the Admin: a key on the wrong user
+        # by accident is worse than one more click.
+        empty_label=_("Select a user"),
         error_messages={
             "required": _("Choose the user for whom the key is created."),
             "invalid_choice": _("Choose a user of your organization."),
@@ -45,7 +48,6 @@ class ApiKeyCreateForm(forms.Form):
     api = forms.ChoiceField(
         label=_("API"),
         choices=Api.choices,
-        initial=Api.PRODUCTION,
         widget=forms.RadioSelect,
         error_messages={
             "required": _("Choose the API the key is for."),
@@ -57,6 +59,7 @@ class ApiKeyCreateForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"maxlength": 200}),
+        help_text=_("Optional: a comment for you, for example which software uses the key (at most 200 characters)."),
         error_messages={
             "max_length": _("The note can be at most %(limit_value)d characters long (it has %(show_value)d).")
         },
@@ -64,6 +67,7 @@ class ApiKeyCreateForm(forms.Form):
     valid_until = forms.DateField(
         label=_("Valid until"),
         widget=SwissDateInput(),
+        help_text=_("Format dd.mm.yyyy; preset to the latest possible day."),
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         error_messages={
             "required": _("Enter the last day on which the key is valid."),
@@ -101,6 +105,65 @@ class ApiKeyCreateForm(forms.Form):
     def nonce_key(self) -> str:
         """What is stored to make the form single-use: a digest of the signed value."""
         return hashlib.sha256(self.cleaned_data["nonce"].encode()).hexdigest()
+
+
+#: What each API is for, in the guide's words («ambiente produttivo», «integrazione cliente per test»).
+API_PURPOSES = {
+    Api.PRODUCTION: _("production environment"),
+    Api.INTEGRATION: _("customer integration for tests"),
+}
+
+
+class KeyFilterForm(forms.Form):
+    """The search of the key list: a GET form (works without JS; its values are kept by the page links).
+    `q` finds a key ID, a note or a user name in part; `user` and `api` narrow the lists."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        queryset=None,
+        required=False,
+        empty_label=_("All users"),
+        error_messages={"invalid_choice": _("Choose a user of your organization.")},
+    )
+    api = forms.ChoiceField(label=_("API"), required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("Key ID, note or user")})
+        self.fields["user"].queryset = organization.users.order_by("username")
+        self.fields["user"].label_from_instance = lambda u: u.username
+        self.fields["api"].choices = [("", _("Both APIs")), *Api.choices]
+
+    def clean_q(self):
+        return self.cleaned_data["q"].strip()
+
+    def filter(self, keys):
+        """`keys` narrowed to the valid filters; none at all when a filter is invalid."""
+        if not self.is_bound:
+            return keys
+        if not self.is_valid():
+            return keys.none()
+        data = self.cleaned_data
+        if data["q"]:
+            text = data["q"]
+            keys = keys.filter(
+                Q(key_id__icontains=text)
+                | Q(note__icontains=text)
+                | Q(user__username__icontains=text)
+                | Q(user__first_name__icontains=text)
+                | Q(user__last_name__icontains=text)
+            )
+        if data["user"]:
+            keys = keys.filter(user=data["user"])
+        if data["api"]:
+            keys = keys.filter(api=data["api"])
+        return keys
+
+    @property
+    def active(self) -> dict[str, str]:
+        """The filters in use, as GET parameters (for the page links)."""
+        return {name: value for name, value in self.data.items() if name in self.fields and value}
 
 
 class ActivityFilterForm(forms.Form):

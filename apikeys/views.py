@@ -1,3 +1,4 @@
+import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -6,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -14,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apikeys import services, tokens
-from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, new_form_nonce
+from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, KeyFilterForm, new_form_nonce
 from apikeys.models import ENDED_ORDER, ApiKey, AuditEvent, valid_q
 from efinance.lib.net import client_ip
 
@@ -69,22 +71,83 @@ def user_management(request):
     return render(request, "apikeys/user_management.html", {"page": page, "valid_total": valid_total})
 
 
+#: How long after its creation a key's «created» message may still be shown by ?created=<key ID>.
+CREATED_MESSAGE_WINDOW = datetime.timedelta(hours=1)
+
+
 @require_GET
 @admin_required
 def key_list(request):
+    """Both lists, narrowed by the search form (GET: the filters stay in the page links).
+
+    ``?created=<key ID>`` (the «Close» of the token screen) says the key was created;
+    ``?shown=<key ID>`` (where a reload of the token screen lands) says that its token was shown once
+    only; both then redirect to the list with the key's row as the fragment. Only for a key of this
+    organization created by this Admin within the hour; any other value is ignored.
+    """
     today = timezone.localdate()
+    organization = request.user.organization
     # Only the columns the two tables show: a page of 50 keys and their three users each is built
     # without the users' other columns (passwords, names, flags), which cost more than the query.
     keys = (
-        ApiKey.objects.of_organization(request.user.organization_id)
+        ApiKey.objects.of_organization(organization.pk)
         .select_related("user", "created_by", "revoked_by")
         .only(*KEY_LIST_COLUMNS)
     )
+    form = KeyFilterForm(request.GET or None, organization=organization)
+    keys = form.filter(keys)
     valid = Paginator(keys.valid(today), PAGE_SIZE).get_page(request.GET.get("page"))
     ended = Paginator(keys.ended(today).order_by(*ENDED_ORDER), PAGE_SIZE).get_page(request.GET.get("ended_page"))
-    # Each table's page links keep the other table on the page it shows.
-    keep = {"valid": f"&ended_page={ended.number}", "ended": f"&page={valid.number}"}
-    return render(request, "apikeys/key_list.html", {"valid": valid, "ended": ended, "keep": keep})
+    filters = urlencode(form.active) if form.is_bound else ""
+    extra = f"&{filters}" if filters else ""
+    # Each table's page links keep the other table on the page it shows, and the search.
+    keep = {"valid": f"&ended_page={ended.number}{extra}", "ended": f"&page={valid.number}{extra}"}
+    created = _recent_key_of(request, request.GET.get("created", ""))
+    shown = _recent_key_of(request, request.GET.get("shown", ""))
+    if created:
+        messages.success(
+            request,
+            _("The key %(key_id)s has been created for %(user)s. Its token cannot be shown again.")
+            % {"key_id": created.key_id, "user": created.user.username},
+        )
+    elif shown:
+        messages.warning(
+            request,
+            _(
+                "The token of the key %(key_id)s was shown once only and cannot be shown again. If you did not "
+                "copy it, delete the key and create a new one."
+            )
+            % {"key_id": shown.key_id},
+        )
+    if created or shown:
+        # The message once, and the list's own address with the new key's row as the target (marked
+        # by :target in the CSS): a reload shows the list, not the message again.
+        return redirect(f"{reverse('apikeys:list')}#key-{(created or shown).key_id}")
+    context = {
+        "valid": valid,
+        "ended": ended,
+        "keep": keep,
+        "form": form,
+        "filtered": bool(filters),
+    }
+    return render(request, "apikeys/key_list.html", context)
+
+
+def _recent_key_of(request, key_id: str) -> ApiKey | None:
+    """The key `key_id` if this Admin created it in their organization within the hour, else None."""
+    if not key_id or not tokens.KEY_ID_RE.fullmatch(key_id):
+        return None
+    since = timezone.now() - CREATED_MESSAGE_WINDOW
+    return (
+        ApiKey.objects.select_related("user")
+        .filter(
+            key_id=key_id,
+            organization_id=request.user.organization_id,
+            created_by=request.user,
+            created_at__gte=since,
+        )
+        .first()
+    )
 
 
 @never_cache

@@ -29,12 +29,23 @@ def _screenshot_dir() -> Path:
 
 
 SCREENSHOTS = _screenshot_dir()
-KEYS_URL = re.compile(r"/administration/api-keys/$")
+# The key list; after «Close» with the new key's row as the fragment (#key-<key ID>).
+KEYS_URL = re.compile(r"/administration/api-keys/(#key-[a-z2-7]+)?$")
 
 
-def shot(page: Page, name: str) -> None:
+#: The widths of the browser tests: a desktop and a phone (an iPhone 12-15 is 390 CSS pixels wide).
+DESKTOP, PHONE = 1280, 390
+
+
+def shot(page: Page, name: str, width: int | None = None) -> None:
+    """A full-page screenshot `name`.png; at another width than the desktop's `name`-<width>px.png
+    (the page's viewport is set to `width` first when given)."""
+    if width is not None and page.viewport_size["width"] != width:
+        page.set_viewport_size({"width": width, "height": page.viewport_size["height"]})
+    width = page.viewport_size["width"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    suffix = "" if width == DESKTOP else f"-{width}px"
+    page.screenshot(path=SCREENSHOTS / f"{name}{suffix}.png", full_page=True)
 
 
 def log_in(page: Page, live_server, username: str, screenshot: str | None = None) -> None:

@@ -1,12 +1,30 @@
-// e-finance API access: the few lines of behaviour the pages need. No inline scripts (CSP).
+// e-finance API access: the few lines of behaviour the pages need. No inline scripts (CSP); every page
+// works without this file (the menu is open, copying is done by selecting the read-only field, the form
+// shows its errors at the top).
 "use strict";
 
+document.documentElement.classList.add("js");
+
 document.addEventListener("DOMContentLoaded", () => {
+  // The header's menu: folded on a phone, open on a wide screen (a <details>, open by default for
+  // browsers without JS).
+  const menu = document.querySelector("details[data-menu]");
+  if (menu) {
+    const narrow = window.matchMedia("(max-width: 759px)");
+    const fit = () => { menu.open = !narrow.matches; };
+    fit();
+    narrow.addEventListener("change", fit);
+  }
+
   // The language switcher submits itself on change; its button stays for browsers without JS.
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
   for (const el of document.querySelectorAll(".js-hidden")) el.hidden = true;
+
+  // A form that came back with errors: the summary at its top takes the focus.
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
 
   // A form that must not be sent twice (double click): disable its buttons once submitted.
   for (const form of document.querySelectorAll("form[data-single-submit]")) {
@@ -15,17 +33,54 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  // Copy buttons: copy the target field's value to the clipboard.
+  // Radio groups marked data-tab-radios: every choice is a Tab stop of its own (a browser gives the
+  // whole group one, and the other choices need the arrow keys); Space checks the focused one.
+  for (const group of document.querySelectorAll("[data-tab-radios]")) {
+    const radios = [...group.querySelectorAll("input[type=radio]")];
+    radios.forEach((radio, index) => {
+      radio.addEventListener("keydown", (event) => {
+        if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
+        const next = radios[index + (event.shiftKey ? -1 : 1)];
+        if (next) {
+          event.preventDefault();
+          next.focus();
+        }
+      });
+    });
+  }
+
+  // Copy buttons: the target field's value to the clipboard, without focusing or selecting the field
+  // (a screen reader would read the secret aloud). A polite live region says «Copied»; the button's
+  // label comes back after a few seconds.
+  const status = document.getElementById("copy-status");
+  const copied = new Set();
   for (const button of document.querySelectorAll("button[data-copy-target]")) {
+    const label = button.textContent;
+    let timer = null;
     button.addEventListener("click", async () => {
       const field = document.getElementById(button.dataset.copyTarget);
-      field.select();
       try {
         await navigator.clipboard.writeText(field.value);
       } catch {
+        // No clipboard API (an old browser, plain HTTP): the browser's own copy of a selection, then
+        // the focus back on the button.
+        field.select();
         document.execCommand("copy");
+        field.setSelectionRange(0, 0);
+        button.focus();
+        button.dataset.copyFallback = "1";
       }
+      copied.add(button.dataset.copyTarget);
       button.textContent = button.dataset.copiedLabel;
+      if (status) {
+        status.textContent = "";
+        window.setTimeout(() => { status.textContent = button.dataset.copiedAnnouncement || button.dataset.copiedLabel; }, 50);
+      }
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => {
+        button.textContent = label;
+        if (status) status.textContent = "";
+      }, 4000);
     });
   }
 
@@ -34,6 +89,26 @@ document.addEventListener("DOMContentLoaded", () => {
   const forget = document.querySelector("[data-forget-url]");
   if (forget) {
     history.replaceState(null, "", forget.dataset.forgetUrl);
+    // Leaving before the token was copied: ask first («Close» and the header's links by a dialog of
+    // our own words, anything else by the browser's own question).
+    const tokenId = forget.dataset.tokenField;
+    const question = forget.dataset.confirmLeave;
+    let leaving = false;
+    for (const link of document.querySelectorAll("a[href]")) {
+      link.addEventListener("click", (event) => {
+        if (copied.has(tokenId) || link.target || link.getAttribute("href").startsWith("#")) return;
+        if (window.confirm(question)) {
+          leaving = true;
+        } else {
+          event.preventDefault();
+        }
+      });
+    }
+    window.addEventListener("beforeunload", (event) => {
+      if (leaving || copied.has(tokenId)) return;
+      event.preventDefault();
+      event.returnValue = question;
+    });
     // Browsers may keep even a no-store page in the back/forward cache: empty the token when the
     // page is left, and reload (the list) if it is ever shown again from that cache.
     window.addEventListener("pagehide", () => {

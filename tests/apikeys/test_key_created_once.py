@@ -55,7 +55,7 @@ def test_the_token_screen_shows_key_id_token_api_and_warning(created):
     assert 'data-copy-target="token"' in html  # the copy button
     assert "Billing Solutions (production)" in html
     assert "it is shown only once" in html
-    assert 'href="/administration/api-keys/"' in html  # «Close» goes back to the list
+    assert f'href="/administration/api-keys/?created={key.key_id}"' in html  # «Close» goes back to the list
     assert ApiKey.objects.verify_token(token, Api.PRODUCTION).ok
 
 

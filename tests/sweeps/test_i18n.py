@@ -172,20 +172,20 @@ def test_the_pages_show_the_labels_of_the_table(alice, bob, make_key, lang):
     keys = client.get("/administration/api-keys/")
     assert texts(keys, "a", data_testid="create-key") == [label["Create a new API key"]]
     assert label["Expired and deleted keys"] in texts(keys, "h2")
-    assert label["Billing Solutions Customer Integration"] in texts(keys, "td")
+    assert label["Billing Solutions Customer Integration"] in texts(keys, "span", **{"class": "api-name"})
 
     form, created = _create_key(client, bob)
     assert texts(form, "h1") == [label["Create a new API key"]]
     assert texts(form, "label", **{"for": "id_user"}) == [label["User identification"]]
     assert texts(form, "legend") == [label["API"]]
-    assert texts(form, "label", **{"class": "choice"}) == [
+    assert texts(form, "span", **{"class": "choice-label"}) == [
         label["Billing Solutions (production)"],
         label["Billing Solutions Customer Integration"],
     ]
     assert texts(form, "label", **{"for": "id_note"}) == [label["Note"]]
     assert texts(form, "button", data_testid="create-submit") == [label["Create"]]
     assert texts(created, "a", data_testid="close") == [label["Close"]]
-    assert label["Billing Solutions Customer Integration"] in texts(created, "dd")
+    assert label["Billing Solutions Customer Integration"] in texts(created, "span", **{"class": "api-name"})
 
 
 def test_the_standard_user_is_told_in_the_guides_words_to_contact_the_admin(bob):

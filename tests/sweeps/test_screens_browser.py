@@ -1,0 +1,259 @@
+"""Every screen a user can reach, in Chromium at 1280 and 390 pixels, in the four languages.
+
+On each screen: the document is no wider than the window (no sideways scroll), every visible action
+(link, button, field, menu) can be clicked — in the viewport after scrolling to it and not covered by
+anything (`click(trial=True)`) — and, in English at both widths, axe-core finds 0 violations.
+
+The screens are a list: a new screen is one more `Screen(...)` line (an `open` function when the
+screen needs steps, a path otherwise). `SHOTS` names the README's screenshots (REFRESH_SCREENSHOTS=1).
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from apikeys import services
+from apikeys.models import Api, ApiKey
+from tests.browser import DESKTOP, PHONE, shot
+from users.models import User
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = ["en", "de", "fr", "it"]
+#: Where every action is tried (the width is checked in all four): English, and German, whose words are longest.
+CLICK_LANGUAGES = {"en", "de"}
+LONG_NOTE = "x" * 200  # a note of 200 characters without a space
+AXE = Axe()
+
+
+def _open_create_form(page: Page, base: str) -> None:
+    page.goto(f"{base}/administration/api-keys/new/")
+
+
+def _open_create_form_with_errors(page: Page, base: str) -> None:
+    page.goto(f"{base}/administration/api-keys/new/")
+    page.get_by_test_id("create-submit").click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+
+
+def _open_token_screen(page: Page, base: str) -> None:
+    page.goto(f"{base}/administration/api-keys/new/")
+    page.locator("#id_user").select_option(str(User.objects.get(username="demo-user").pk))
+    page.locator("input[name=api][value=integration]").check()
+    page.locator("#id_note").fill(LONG_NOTE)
+    page.get_by_test_id("create-submit").click()
+    expect(page.get_by_test_id("token")).to_be_visible()
+
+
+def _open_delete_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/delete/")
+
+
+def _open_lockout(page: Page, base: str) -> None:
+    for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "demo-accounting")
+        page.fill("#id_password", "wrong password")
+        page.locator("form.form button[type=submit]").click()
+        if page.get_by_test_id("lockout").count():
+            return
+    raise AssertionError("no lockout page")
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    user: str | None  # who is logged in (None: nobody)
+    path: str = ""
+    open: Callable[[Page, str], None] | None = None
+    status: int | None = None  # the HTTP status expected for `path`
+
+
+SCREENS = [
+    Screen("administration", "demo-admin", "/administration/"),
+    Screen("user-management", "demo-admin", "/administration/users/"),
+    Screen("key-list", "demo-admin", "/administration/api-keys/"),
+    Screen("key-list-search", "demo-admin", "/administration/api-keys/?q=xxxx&api=integration"),
+    Screen("key-list-no-match", "demo-admin", "/administration/api-keys/?q=nothing-matches-this"),
+    Screen("create-form", "demo-admin", open=_open_create_form),
+    Screen("create-form-errors", "demo-admin", open=_open_create_form_with_errors),
+    Screen("token-screen", "demo-admin", open=_open_token_screen),
+    Screen("delete-page", "demo-admin", open=_open_delete_page),
+    Screen("activity", "demo-admin", "/administration/activity/"),
+    Screen("admin-home", "demo-admin", "/"),
+    Screen("not-found", "demo-admin", "/administration/api-keys/aaaaaaaaaaaa/delete/", status=404),
+    Screen("user-home", "demo-user", "/"),
+    Screen("access-denied", "demo-user", "/administration/", status=403),
+    Screen("login", None, "/accounts/login/"),
+    Screen("login-session-ended", None, "/accounts/login/?next=/administration/api-keys/new/&session=ended"),
+    Screen("lockout", None, open=_open_lockout),
+]
+#: The README's screenshots, at both widths, in English.
+SHOTS = {
+    "key-list": "ui-key-list",
+    "create-form-errors": "ui-create-form-errors",
+    "token-screen": "ui-token-screen",
+    "user-management": "ui-user-management",
+    "user-home": "ui-standard-user",
+}
+
+
+@pytest.fixture
+def screens_data(demo):
+    """The demo data, and keys of every kind: valid, expiring in 3 days, expired, deleted, long notes."""
+    admin, user = User.objects.get(username="demo-admin"), User.objects.get(username="demo-user")
+    today = timezone.localdate()
+    for api, note, days in [
+        (Api.PRODUCTION, LONG_NOTE, 400),
+        (Api.INTEGRATION, "expires soon", 3),
+        (Api.INTEGRATION, LONG_NOTE, 30),
+    ]:
+        services.apikey_create(
+            user=user, api=api, note=note, valid_until=today + datetime.timedelta(days=days), created_by=admin
+        )
+    key, _token = services.apikey_create(
+        user=user, api=Api.PRODUCTION, note=LONG_NOTE, valid_until=today + datetime.timedelta(days=10), created_by=admin
+    )
+    services.apikey_revoke(key=key, by=admin)
+    services.apikey_create(  # an expired key, made as it would have been: a year before its end
+        user=user,
+        api=Api.INTEGRATION,
+        note=LONG_NOTE,
+        valid_until=today - datetime.timedelta(days=2),
+        created_by=admin,
+        created_at=timezone.now() - datetime.timedelta(days=367),
+    )
+
+
+def _context_for(browser, browser_context_args, live_server, username, width, language):
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": width, "height": 844}})
+    context.set_default_timeout(10_000)
+    host = live_server.url.split("://", 1)[1].split(":")[0]
+    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
+    if username:
+        user = User.objects.get(username=username)
+        User.objects.filter(pk=user.pk).update(language=language)
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "domain": host, "path": "/"})
+    context.add_cookies(cookies)
+    return context
+
+
+def _overflow(page: Page) -> int:
+    """By how many pixels the document is wider than the window (0 when it fits)."""
+    return page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
+    )
+
+
+def _unclickable(page: Page) -> list[str]:
+    """The visible actions that cannot be clicked: off-screen after scrolling to them, or covered."""
+    actions = page.locator(
+        "main a[href], main button, main input:not([type=hidden]), main select, main summary, "
+        "header a[href], header button, header select, header summary"
+    )
+    problems = []
+    for index in range(actions.count()):
+        action = actions.nth(index)
+        if not action.is_visible():
+            continue
+        action.scroll_into_view_if_needed()
+        inside = page.evaluate(
+            """(el) => { const r = el.getBoundingClientRect();
+                return r.left >= -1 && r.right <= window.innerWidth + 1 && r.width > 0 && r.height > 0; }""",
+            action.element_handle(),
+        )
+        try:
+            action.click(trial=True, timeout=2_000)
+        except Exception as error:
+            problems.append(f"{action.evaluate('e => e.outerHTML.slice(0, 120)')}: {str(error).splitlines()[0]}")
+            continue
+        if not inside:
+            problems.append(f"{action.evaluate('e => e.outerHTML.slice(0, 120)')}: outside the window")
+    return problems
+
+
+def _visit(page: Page, live_server, screen: Screen) -> None:
+    if screen.open:
+        screen.open(page, live_server.url)
+    else:
+        response = page.goto(f"{live_server.url}{screen.path}")
+        assert response.status == (screen.status or 200), screen.name
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_every_screen_fits_works_and_has_no_axe_violation(
+    browser, browser_context_args, live_server, screens_data, width
+):
+    failures, violations, checked = [], {}, {}
+    for language in LANGUAGES:
+        contexts = {}
+        for screen in SCREENS:
+            if screen.user not in contexts:
+                contexts[screen.user] = _context_for(
+                    browser, browser_context_args, live_server, screen.user, width, language
+                )
+                contexts[screen.user].new_page().on("dialog", lambda dialog: dialog.accept())
+            page = contexts[screen.user].pages[0]
+            _visit(page, live_server, screen)
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            where = f"{screen.name} [{language}, {width}px]"
+            if (overflow := _overflow(page)) > 0:
+                failures.append(f"{where}: the document is {overflow}px wider than the window")
+            if width == PHONE and (height := page.locator("header.topbar").bounding_box()["height"]) > 64:
+                failures.append(f"{where}: the header is {height}px high (more than one row)")
+            if language in CLICK_LANGUAGES:
+                failures += [f"{where}: {problem}" for problem in _unclickable(page)]
+            if language == "en":
+                results = AXE.run(page)
+                checked[where] = len(results.response["passes"])
+                if results.violations_count:
+                    violations[where] = results.generate_report()
+                if screen.name in SHOTS:
+                    shot(page, SHOTS[screen.name])
+        for context in contexts.values():
+            context.close()
+    assert failures == []
+    assert violations == {}, "\n".join(violations.values())
+    assert len(checked) == len(SCREENS) and all(checked.values())  # axe did run on every screen
+
+
+def test_the_phone_menu_opens_and_its_links_can_be_tapped(browser, browser_context_args, live_server, screens_data):
+    context = _context_for(browser, browser_context_args, live_server, "demo-admin", PHONE, "it")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/administration/api-keys/")
+    expect(page.get_by_test_id("nav-administration")).to_be_hidden()
+    page.get_by_test_id("menu-toggle").click()
+    page.get_by_test_id("nav-administration").click()
+    expect(page.get_by_role("heading", name="Amministrazione", exact=True)).to_be_visible()
+    assert _overflow(page) <= 0
+    context.close()
+
+
+def test_a_long_note_wraps_and_delete_stays_on_screen_on_a_phone(
+    browser, browser_context_args, live_server, screens_data
+):
+    context = _context_for(browser, browser_context_args, live_server, "demo-admin", PHONE, "en")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/administration/api-keys/")
+    key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
+    row = page.get_by_test_id("valid-keys").locator(f'tr[data-key-id="{key.key_id}"]')
+    expect(row.locator(".badge.production")).to_have_text("Production")
+    delete = row.get_by_role("link", name="Delete")
+    delete.scroll_into_view_if_needed()
+    box = delete.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE
+    delete.click()
+    expect(page.get_by_test_id("confirm-delete")).to_be_visible()
+    assert _overflow(page) <= 0
+    context.close()
