@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apikeys import audit, tokens
-from apikeys.models import EXPOSED_REASON, Api, ApiKey, ExposureSource, Status, check_valid_until, status_of
+from apikeys.models import EXPOSED_REASON, ApiKey, ExposureSource, Status, check_valid_until, status_of
 from efinance.lib.logging import log_event
 from users.mail import notify
 from users.models import User
@@ -116,6 +116,7 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
 
 
 MAX_REPORTED_TOKENS = 1000
+MAX_KEYS_IN_MAIL = 20  # an e-mail lists this many key IDs, then counts the rest («Activity» lists them all)
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def apikeys_revoke_exposed(
 
 
 def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) -> None:
-    """One e-mail to each person concerned, listing the keys that concern them (one query for all)."""
+    """One e-mail to each person concerned, listing the keys that concern them (one query for all);
+    beyond MAX_KEYS_IN_MAIL keys it counts the rest, which «Activity» lists."""
     user_ids = {row["user_id"] for row in revoked}
     organization_ids = {row["organization_id"] for row in revoked}
     people = User.objects.filter(
@@ -237,15 +239,21 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
         keys = [
             {
                 "key_id": key_id,
-                "api": Api(rows[key_id]["api"]).label,
+                "api": rows[key_id]["api"],  # the template names it in the recipient's language
                 "user": rows[key_id]["username"],
                 "url": rows[key_id]["url"],
             }
-            for key_id in key_ids
+            for key_id in key_ids[:MAX_KEYS_IN_MAIL]
         ]
         notify(
             recipients,
             "key_exposed",
-            {"keys": keys, "at": at, "source": ExposureSource(source).label},
+            {
+                "keys": keys,
+                "count": len(key_ids),
+                "more": len(key_ids) - len(keys),
+                "at": at,
+                "source": ExposureSource(source).label,
+            },
             send_on_commit=False,
         )

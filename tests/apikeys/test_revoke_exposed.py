@@ -53,7 +53,8 @@ def test_the_audit_log_says_when_why_who_reported_and_where(make_key, bob):
     now = timezone.now()
     _report([token], source=ExposureSource.GITHUB, urls={token: "https://github.com/acme/erp/blob/abc/.env"}, now=now)
     entry = AuditEvent.objects.get(action=Action.KEY_EXPOSED)
-    assert (entry.key_id, entry.subject, entry.organization_id, entry.actor) == (key.key_id, bob, key.organization_id, None)
+    assert (entry.key_id, entry.subject, entry.actor) == (key.key_id, bob, None)
+    assert entry.organization_id == key.organization_id
     assert entry.at == now
     assert entry.ip == "203.0.113.9"
     assert entry.reason == EXPOSED_REASON
@@ -68,7 +69,7 @@ def test_the_keys_user_and_the_active_admins_get_one_e_mail_each(make_key, alice
     User.objects.create_user("carla", email="carla@demo.example", organization=demo_ag)  # standard, not concerned
     first, first_token = make_key(user=bob)
     second, second_token = make_key(user=bob, api=Api.PRODUCTION)
-    _other, charlie_token = make_key(user=charlie, created_by=charlie)
+    _other, _charlie_token = make_key(user=charlie, created_by=charlie)
     _report([first_token, second_token])
     assert send_pending() == (2, 0)
     by_recipient = {message.to[0]: message for message in mail.outbox}
@@ -108,8 +109,8 @@ def test_anything_else_changes_nothing(make_key, bob, case):
     valid, token = make_key(user=bob)
     body = token.rsplit("_", 2)[0]
     wrong_secret = tokens.build_token(Api.INTEGRATION, valid.key_id, tokens.new_secret())
-    expired, expired_token = make_key(user=bob, valid_until=timezone.localdate() - datetime.timedelta(days=1))
-    deleted, deleted_token = make_key(user=bob, deleted=True)
+    _expired, expired_token = make_key(user=bob, valid_until=timezone.localdate() - datetime.timedelta(days=1))
+    _deleted, deleted_token = make_key(user=bob, deleted=True)
     reported = {
         "wrong_secret": wrong_secret,
         "unknown": tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()),
