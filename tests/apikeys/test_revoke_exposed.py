@@ -188,3 +188,14 @@ def test_an_exposed_deletion_is_final_like_any_other(make_key, bob, alice):
         ApiKey.objects.filter(pk=key.pk).update(revoked_at=None, revoke_reason="")
     with pytest.raises(IntegrityError), transaction.atomic():
         ApiKey.objects.filter(pk=key.pk).update(revoked_by=alice)
+
+
+def test_support_sees_who_deleted_it_nobody_and_why(make_key, bob, sam_client, charlie_client):
+    key, token = make_key(user=bob)
+    _report([token])
+    html = sam_client.get("/support/apikeys/apikey/", {"q": key.key_id}).content.decode()
+    assert "nobody: reported as exposed" in html
+    log = sam_client.get("/support/apikeys/auditevent/", {"q": key.key_id}).content.decode()
+    assert "Key deleted: reported as exposed" in log
+    outsider = charlie_client.get("/administration/activity/").content.decode()
+    assert key.key_id not in outsider
