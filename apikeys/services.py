@@ -152,8 +152,9 @@ def apikeys_revoke_exposed(
 
     The revocation has no actor: `revoked_by` stays empty with the reason `EXPOSED_REASON` (the one
     case the database allows); the reporter's address (`ip`), `source` (`ExposureSource`) and the
-    place where a scanner found each token (`urls`: token → address) are in the audit log. The e-mails are queued in
-    this transaction and left to the caller to send (after its answer) or to `send_outbox`.
+    place where a scanner found each token (`urls`: token → address) are in the audit log. The
+    e-mails are queued in this transaction and left to the caller to send (after its answer) or to
+    `send_outbox`.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -225,13 +226,17 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
     people = User.objects.filter(
         Q(pk__in=user_ids) | Q(organization_id__in=organization_ids, is_org_admin=True), is_active=True
     ).order_by("pk")
+    of_organization: dict[int, list[str]] = {}
+    of_user: dict[tuple[int, int], list[str]] = {}
+    for row in revoked:  # sorted by key ID, so each list is too
+        of_organization.setdefault(row["organization_id"], []).append(row["key_id"])
+        of_user.setdefault((row["organization_id"], row["user_id"]), []).append(row["key_id"])
     by_keys: dict[tuple, list[User]] = {}
     for person in people:
-        concerned = tuple(
-            row["key_id"]
-            for row in revoked
-            if row["organization_id"] == person.organization_id and (person.is_org_admin or row["user_id"] == person.pk)
-        )
+        if person.is_org_admin:
+            concerned = tuple(of_organization.get(person.organization_id, ()))
+        else:  # a user who moved to another organization is not told about the old one's keys
+            concerned = tuple(of_user.get((person.organization_id, person.pk), ()))
         if concerned:
             by_keys.setdefault(concerned, []).append(person)
     rows = {row["key_id"]: row for row in revoked}
