@@ -114,7 +114,9 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("deleted by"), ordering="revoked_by__username", empty_value="-")
     def revoked_by_display(self, key: ApiKey) -> str | None:
-        return _person(key.revoked_by) if key.revoked_by else None
+        if key.revoked_by:
+            return _person(key.revoked_by)
+        return _("nobody: reported as exposed") if key.reported_exposed else None
 
     @admin.display(description=_("status"))
     def status_display(self, key: ApiKey) -> str:

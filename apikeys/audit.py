@@ -4,9 +4,10 @@ The model is `apikeys.models.AuditEvent`; this module writes it. Its receivers o
 (`on_login`, `on_login_failed`, django-axes' `on_locked_out`) are connected in `ApikeysConfig.ready`.
 
 Recorded: a key created (by, for, API, validity end), deleted by its Admin user, revoked by support
-(by, reason); failed API authentications against an existing key ID, one row per key and hour with a
-counter; logins, failed logins and lockouts. Every entry carries the actor, the organization, the IP
-address and the time.
+(by, reason), deleted because its token was reported as exposed (the reporter's address, where);
+failed API authentications against an existing key ID, one row per key and hour with a counter;
+logins, failed logins and lockouts. Every entry carries the actor, the organization, the IP address
+and the time.
 
 Append-only, twice over: the model refuses to save an existing entry or to delete one, and the
 database refuses an UPDATE (trigger of migration ``0004_audit_log``), except the counter of a
@@ -24,7 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apikeys import sql
-from apikeys.models import Action, AuditEvent
+from apikeys.models import EXPOSED_REASON, Action, AuditEvent
 from efinance.lib.net import client_ip
 
 log = logging.getLogger("apikeys.audit")
@@ -154,3 +155,35 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
         ip=ip,
         username=username,
     )
+
+
+def record_keys_exposed(*, keys, source: str, ip: str | None = None, at=None) -> None:
+    """One entry per key deleted because its token was reported as exposed, all in one statement.
+
+    No actor (nobody of the bank or the customer decided it): the reporter's address, where the token
+    was reported (`ExposureSource`) and, from a secret scanner, the address at which it was found.
+    `keys` are mappings with ``key_id``, ``user_id``, ``organization_id`` and ``url`` (may be empty).
+    """
+    at = at or timezone.now()
+    meta = AuditEvent._meta
+    rows = []
+    for key in keys:
+        details = {"reason": EXPOSED_REASON, "source": str(source)}
+        if key.get("url"):
+            details["url"] = key["url"]
+        values = {
+            "at": at,
+            "action": Action.KEY_EXPOSED.value,
+            "username": "",
+            "actor": None,
+            "subject": key["user_id"],
+            "organization": key["organization_id"],
+            "key_id": key["key_id"],
+            "ip": ip,
+            "details": details,
+            "count": 1,
+        }
+        rows.append(
+            [meta.get_field(name).get_db_prep_value(values[name], connection) for name in sql.AUDIT_INSERT_COLUMNS]
+        )
+    sql.AUDIT_INSERT.executemany(rows)

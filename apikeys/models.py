@@ -21,6 +21,11 @@ from apikeys import sql, tokens
 
 MAX_VALIDITY_YEARS = 2
 
+# The reason of a key deleted because its token was reported as exposed (the public revocation
+# endpoint, a secret-scanning alert): the one revocation without an actor (constraint
+# `apikey_revoked_has_actor`), since nobody of the bank or the customer decided it.
+EXPOSED_REASON = "reported as exposed"
+
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
     """The same calendar day `years` later; 29 February becomes 28 February in a common year."""
@@ -284,8 +289,13 @@ class ApiKey(models.Model):
             # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
         ]
         constraints = [
+            # A deletion names who deleted it, except a key reported as exposed: anyone may report a
+            # token they found, and the reporter is no user (their address is in the audit log).
             models.CheckConstraint(
-                condition=Q(revoked_at__isnull=True) | Q(revoked_by__isnull=False), name="apikey_revoked_has_actor"
+                condition=Q(revoked_at__isnull=True)
+                | Q(revoked_by__isnull=False)
+                | Q(revoked_by__isnull=True, revoke_reason=EXPOSED_REASON),
+                name="apikey_revoked_has_actor",
             ),
         ]
 
@@ -304,6 +314,11 @@ class ApiKey(models.Model):
         return self.status == Status.VALID
 
     @property
+    def reported_exposed(self) -> bool:
+        """Deleted because its token was reported as exposed (no actor: see EXPOSED_REASON)."""
+        return self.revoked_at is not None and self.revoked_by_id is None and self.revoke_reason == EXPOSED_REASON
+
+    @property
     def expired_on(self) -> datetime.date:
         """The first day on which the key no longer worked."""
         return self.valid_until + datetime.timedelta(days=1)
@@ -313,6 +328,7 @@ class Action(models.TextChoices):
     KEY_CREATED = "key_created", _("Key created")
     KEY_DELETED = "key_deleted", _("Key deleted")
     KEY_REVOKED = "key_revoked", _("Key revoked by bank support")
+    KEY_EXPOSED = "key_exposed", _("Key deleted: reported as exposed")
     AUTH_FAILED = "auth_failed", _("Failed API authentication")
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")
@@ -349,6 +365,13 @@ BANK_ACTIONS = frozenset(
 # to another organization); stored in English, shown in the reader's language.
 REASON_USER_LEFT = gettext_noop("The user left the organization or was deactivated.")
 KNOWN_REASONS = frozenset({REASON_USER_LEFT})
+
+
+class ExposureSource(models.TextChoices):
+    """Where a token was reported as exposed."""
+
+    REPORT = "report", _("reported to the public revocation endpoint")
+    GITHUB = "github", _("found by GitHub secret scanning")
 
 
 class AppendOnly(Exception):
@@ -476,6 +499,16 @@ class AuditEvent(models.Model):
             except FieldDoesNotExist:  # a field renamed since: its stored name
                 labels.append(name)
         return ", ".join(labels)
+
+    def exposure_source_display(self) -> str:
+        """Where a key reported as exposed was reported (`ExposureSource`)."""
+        source = self.details.get("source")
+        return ExposureSource(source).label if source in ExposureSource.values else ""
+
+    @property
+    def exposure_url(self) -> str:
+        """The address at which the token was found, as the secret scanner reported it."""
+        return self.details.get("url", "")
 
     @property
     def failure_display(self) -> str:

@@ -2,17 +2,20 @@
 
 import datetime
 import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import audit, tokens
-from apikeys.models import ApiKey, check_valid_until
+from apikeys.models import EXPOSED_REASON, ApiKey, ExposureSource, Status, check_valid_until, status_of
 from efinance.lib.logging import log_event
 from users.mail import notify
-from users.models import Organization
+from users.models import Organization, User
 
 log = logging.getLogger("apikeys")
 
@@ -149,3 +152,152 @@ def apikey_revoke_all_of_user(*, user, by, reason: str, ip: str | None = None) -
         except KeyNotValid:  # deleted or expired meanwhile
             continue
     return revoked
+
+
+MAX_REPORTED_TOKENS = 1000
+MAX_KEYS_IN_MAIL = 20  # an e-mail lists this many key IDs, then counts the rest («Activity» lists them all)
+
+
+@dataclass(frozen=True)
+class ExposureResult:
+    """What a report of exposed tokens did; for the bank's own use, never told to a reporter.
+
+    `matched`: the reported strings that are tokens of ours whose secret matches a key (valid or
+    already ended); `revoked`: the key IDs deleted by this report.
+    """
+
+    matched: frozenset[str] = frozenset()
+    revoked: tuple[str, ...] = field(default=())
+
+
+@transaction.atomic
+def apikeys_revoke_exposed(
+    *,
+    credentials: Iterable[str],
+    source: str,
+    urls: Mapping[str, str] | None = None,
+    ip: str | None = None,
+    now: datetime.datetime | None = None,
+) -> ExposureResult:
+    """Delete for good every valid key whose token is among `credentials`: they were reported as exposed.
+
+    Reported by anyone, so that the work does not depend on what was sent: every string that parses
+    (shape and CRC, no database) costs the same HMAC, whether its key ID exists or not, and all key
+    IDs are looked up in one query (`key_id IN (...)`, the rows locked until the end of the
+    transaction, so that a concurrent deletion cannot interleave); the matching valid keys are then
+    revoked in one UPDATE, their audit entries written in one statement, and each person concerned
+    gets one e-mail listing their keys (the key's user, if active and still of its organization, and
+    the organization's active Admin users). Queries grow with the recipients, never with the tokens.
+
+    The revocation has no actor: `revoked_by` stays empty with the reason `EXPOSED_REASON` (the one
+    case the database allows); the reporter's address (`ip`), `source` (`ExposureSource`) and the
+    place where a scanner found each token (`urls`: token → address) are in the audit log. The
+    e-mails are queued in this transaction and left to the caller to send (after its answer) or to
+    `send_outbox`.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    parsed = {}
+    for raw in credentials:
+        if raw in parsed:
+            continue
+        try:
+            parsed[raw] = tokens.parse_token(raw)
+        except tokens.MalformedToken:
+            continue
+    if not parsed:
+        return ExposureResult()
+    rows = {
+        row["key_id"]: row
+        for row in ApiKey.objects.select_for_update(of=("self",))
+        .filter(key_id__in={token.key_id for token in parsed.values()})
+        .values(
+            "pk",
+            "key_id",
+            "secret_hash",
+            "api",
+            "revoked_at",
+            "valid_until",
+            "user_id",
+            "organization_id",
+            username=F("user__username"),
+        )
+    }
+    matched, to_revoke = set(), {}
+    for raw, token in parsed.items():
+        row = rows.get(token.key_id)
+        if tokens.secret_matches(token.secret, row["secret_hash"] if row else None) and row["api"] == token.api:
+            matched.add(raw)
+            if status_of(row["revoked_at"], row["valid_until"], today) == Status.VALID:
+                to_revoke.setdefault(row["pk"], {**row, "url": (urls or {}).get(raw, "")})
+    revoked = []
+    if to_revoke:
+        updated = (
+            ApiKey.objects.valid(today)
+            .filter(pk__in=list(to_revoke))
+            .update(revoked_at=now, revoked_by=None, revoke_reason=EXPOSED_REASON)
+        )
+        if updated != len(to_revoke):  # cannot happen while the rows are locked; never report a key twice
+            still = set(ApiKey.objects.filter(pk__in=list(to_revoke), revoked_at=now).values_list("pk", flat=True))
+            to_revoke = {pk: row for pk, row in to_revoke.items() if pk in still}
+        revoked = sorted(to_revoke.values(), key=lambda row: row["key_id"])
+        audit.record_keys_exposed(keys=revoked, source=source, ip=ip, at=now)
+        _notify_exposed(revoked, source=source, at=now)
+        for row in revoked:
+            log_event(
+                log,
+                "apikey.reported_exposed",
+                logging.WARNING,
+                key_id=row["key_id"],
+                organization=row["organization_id"],
+                source=str(source),
+                url=row["url"] or None,
+                ip=ip,
+            )
+    return ExposureResult(frozenset(matched), tuple(row["key_id"] for row in revoked))
+
+
+def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) -> None:
+    """One e-mail to each person concerned, listing the keys that concern them (one query for all);
+    beyond MAX_KEYS_IN_MAIL keys it counts the rest, which «Activity» lists."""
+    user_ids = {row["user_id"] for row in revoked}
+    organization_ids = {row["organization_id"] for row in revoked}
+    people = User.objects.filter(
+        Q(pk__in=user_ids) | Q(organization_id__in=organization_ids, is_org_admin=True), is_active=True
+    ).order_by("pk")
+    of_organization: dict[int, list[str]] = {}
+    of_user: dict[tuple[int, int], list[str]] = {}
+    for row in revoked:  # sorted by key ID, so each list is too
+        of_organization.setdefault(row["organization_id"], []).append(row["key_id"])
+        of_user.setdefault((row["organization_id"], row["user_id"]), []).append(row["key_id"])
+    by_keys: dict[tuple, list[User]] = {}
+    for person in people:
+        if person.is_org_admin:
+            concerned = tuple(of_organization.get(person.organization_id, ()))
+        else:  # a user who moved to another organization is not told about the old one's keys
+            concerned = tuple(of_user.get((person.organization_id, person.pk), ()))
+        if concerned:
+            by_keys.setdefault(concerned, []).append(person)
+    rows = {row["key_id"]: row for row in revoked}
+    for key_ids, recipients in by_keys.items():
+        keys = [
+            {
+                "key_id": key_id,
+                "api": rows[key_id]["api"],  # the template names it in the recipient's language
+                "user": rows[key_id]["username"],
+                "url": rows[key_id]["url"],
+            }
+            for key_id in key_ids[:MAX_KEYS_IN_MAIL]
+        ]
+        notify(
+            recipients,
+            "key_exposed",
+            {
+                "keys": keys,
+                "count": len(key_ids),
+                "more": len(key_ids) - len(keys),
+                "at": at,
+                "source": ExposureSource(source).label,
+            },
+            send_on_commit=False,
+        )

@@ -22,7 +22,8 @@ from efinance.lib.net import client_ip
 
 PAGE_SIZE = 50
 KEY_LIST_COLUMNS = [
-    *["key_id", "api", "note", "created_at", "valid_until", "last_used_at", "revoked_at", "organization"],
+    *["key_id", "api", "note", "created_at", "valid_until", "last_used_at", "revoked_at", "revoke_reason"],
+    "organization",
     *["user__username", "created_by__username"],
     *["revoked_by__username", "revoked_by__is_staff", "revoked_by__organization"],
 ]

@@ -1,5 +1,5 @@
-"""The Billing Solutions API's own data: the documents delivered with a key, and the per-minute
-count of deliveries that limits a key."""
+"""The Billing Solutions API's own data: the documents delivered with a key, the per-minute count of
+deliveries that limits a key, and the per-minute count of revocation reports that limits an address."""
 
 import datetime
 import uuid
@@ -120,3 +120,35 @@ class DeliveryCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id} {self.minute:%Y-%m-%d %H:%M} {self.count}"
+
+
+class ReportCounterManager(models.Manager):
+    def hit(self, address: str, now: datetime.datetime | None = None) -> int:
+        """Count one request of `address` to the public revocation endpoint in the current minute and
+        answer the minute's count so far (one upsert, `billing.sql.REPORT_HIT`, shared by every app
+        server). The first request of a minute from anyone drops the rows of earlier minutes."""
+        now = now or timezone.now()
+        at = connection.ops.adapt_datetimefield_value(now.replace(second=0, microsecond=0))
+        count = sql.REPORT_HIT.fetchone([address, at])["count"]
+        if count == 1:
+            sql.REPORT_PRUNE.execute([at])
+        return count
+
+
+class ReportCounter(models.Model):
+    """Requests of one client address to `POST /api/credentials/revoke` in one minute: the endpoint's
+    limit (`CREDENTIALS_REVOKE_PER_MINUTE`), in the database so that every app server counts in the
+    same place."""
+
+    address = models.CharField(max_length=45)  # an IP address, or "" when the request had none
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+
+    objects = ReportCounterManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["minute"], name="report_counter_minute")]
+        constraints = [models.UniqueConstraint(fields=["address", "minute"], name="report_counter_address_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.minute:%Y-%m-%d %H:%M} {self.count}"

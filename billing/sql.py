@@ -30,3 +30,28 @@ def _prune() -> str:
 DELIVERY_HIT = Statement(_hit)
 # Drop a key's rows of the minutes before the given one.
 DELIVERY_PRUNE = Statement(_prune)
+
+
+def _report_hit() -> str:
+    counter = apps.get_model("billing", "ReportCounter")
+    table, address, minute, count = (
+        quoted_table(counter),
+        quoted_column(counter, "address"),
+        quoted_column(counter, "minute"),
+        quoted_column(counter, "count"),
+    )
+    return (
+        f"INSERT INTO {table} ({address}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
+        f"ON CONFLICT ({address}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
+    )
+
+
+def _report_prune() -> str:
+    counter = apps.get_model("billing", "ReportCounter")
+    return f"DELETE FROM {quoted_table(counter)} WHERE {quoted_column(counter, 'minute')} < %s"  # noqa: S608
+
+
+# Count one revocation request of a client address in a minute (the minute's start); answers the count.
+REPORT_HIT = Statement(_report_hit)
+# Drop every address's rows of the minutes before the given one.
+REPORT_PRUNE = Statement(_report_prune)

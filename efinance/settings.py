@@ -219,6 +219,16 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Documents one key may deliver per minute (POST documents); more answer 429 with Retry-After.
 API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
 
+# Reports of exposed tokens (billing.api.credentials, billing.api.secret_scanning): their own body limit
+# (1,000 tokens of 80 characters do not fit in API_MAX_BODY_BYTES), the requests one client address may
+# send to POST /api/credentials/revoke per minute (counted in the database, shared by every app server),
+# and the file of GitHub's secret-scanning public keys (refresh_github_scanning_keys writes it).
+CREDENTIALS_MAX_BODY_BYTES = env.int("CREDENTIALS_MAX_BODY_BYTES", default=256 * 1024)
+CREDENTIALS_REVOKE_PER_MINUTE = env.int("CREDENTIALS_REVOKE_PER_MINUTE", default=10)
+SECRET_SCANNING_GITHUB_KEYS_FILE = env.str(
+    "SECRET_SCANNING_GITHUB_KEYS_FILE", default=str(BASE_DIR / "var" / "github-secret-scanning-keys.json")
+)
+
 # E-mail (users.mail): an outbox in the database, sent through Django's SMTP backend. EMAIL_URL is
 # django-environ's email_url, e.g. smtp://user:pass@host:587 or smtp+tls://user:pass@host:587; with
 # DEBUG and no EMAIL_URL, messages are printed on the console.
@@ -280,6 +290,7 @@ CONTENT_SECURITY_POLICY = {
 # Chromium, tests/test_security_headers.py); no page gets 'unsafe-inline' or 'unsafe-eval'.
 CONTENT_SECURITY_POLICY_PATH_UPDATES = [
     (r"^/api/[\w-]+/v1/docs$", {"img-src": ["data:"]}),
+    (r"^/api/credentials/docs$", {"img-src": ["data:"]}),
 ]
 
 # One line per event on standard error: JSON in production, key=value with DEBUG (LOG_FORMAT).

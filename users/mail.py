@@ -36,12 +36,19 @@ FORGOTTEN = "(sent; the text held a single-use link and was removed)"
 
 
 def notify(
-    recipients: Iterable[User], kind: str, context: dict, *, dedupe_key: str | None = None
+    recipients: Iterable[User],
+    kind: str,
+    context: dict,
+    *,
+    dedupe_key: str | None = None,
+    send_on_commit: bool = True,
 ) -> list[OutboxMessage]:
     """Queue the e-mail `kind` to each recipient that has an address (each once), in their language.
 
     With `dedupe_key`, the message to one recipient is queued at most once ever: the key is made
     unique per recipient (``<dedupe_key>:<user id>``), and a second call queues nothing for them.
+    With `send_on_commit` False, the commit does not send: the caller sends later (`send_pending`,
+    e.g. once its answer has gone out, so that SMTP never delays it), or `send_outbox` does.
     """
     queued, seen = [], set()
     for user in recipients:
@@ -70,7 +77,7 @@ def notify(
                 raise
             continue  # queued once already (by an earlier or a concurrent run)
         queued.append(message)
-    if queued:
+    if queued and send_on_commit:
         transaction.on_commit(send_pending, robust=True)
     return queued
 

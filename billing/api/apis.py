@@ -1,9 +1,13 @@
-"""The two NinjaAPI instances of the Billing Solutions API, one per API of a key, each with the
+"""The NinjaAPI instances: the two of the Billing Solutions API, one per API of a key, each with the
 same module-level routers mounted (django-ninja's layout), its own Bearer authentication, OpenAPI
 description and Swagger UI:
 
 - «Billing Solutions» (production), URL namespace ``billing``;
-- «Billing Solutions Customer Integration», URL namespace ``billing-int``.
+- «Billing Solutions Customer Integration», URL namespace ``billing-int``;
+
+and a third, outside both environments and without authentication, for reports of exposed tokens
+(`POST /api/credentials/revoke`, GitHub's `POST /api/secret-scanning/github`), URL namespace
+``credentials``, its description at ``/api/credentials/openapi.json``.
 
 A key works only with the API it was made for (`ApiKeyBearer`).
 """
@@ -12,7 +16,7 @@ from django.conf import settings
 from ninja import NinjaAPI, Swagger
 
 from apikeys.models import Api
-from billing.api import documents, keys
+from billing.api import credentials, documents, github, keys
 from billing.api.auth import ApiKeyBearer
 from billing.api.problems import CONTENT_TYPE, install_handlers
 
@@ -65,3 +69,35 @@ def _billing_api(api: Api) -> NinjaAPI:
 
 production = _billing_api(Api.PRODUCTION)
 integration = _billing_api(Api.INTEGRATION)
+
+
+CREDENTIALS_DESCRIPTION = """Report tokens of the Billing Solutions API that were exposed: every reported token that
+belongs to a valid key deletes that key at once and for good, and the key's owners are told by e-mail.
+
+No authentication. The answer never says whether a token was valid. Tokens look like
+`bsprod_<key ID>_<secret>_<checksum>` (production) or `bsint_…` (customer integration); the pattern
+and its checksum are published in the repository (`docs/token-format.json`).
+
+Errors are problem documents (RFC 9457, `application/problem+json`). Request bodies are limited to {limit}
+bytes.
+"""
+
+
+def _credentials_api() -> NinjaAPI:
+    ninja_api = BillingApi(
+        title="Exposed credentials",
+        version="1",
+        description=CREDENTIALS_DESCRIPTION.format(limit=settings.CREDENTIALS_MAX_BODY_BYTES),
+        auth=None,
+        urls_namespace="credentials",
+        docs=Swagger(settings={"persistAuthorization": False}),
+        docs_url="credentials/docs",
+        openapi_url="credentials/openapi.json",
+    )
+    install_handlers(ninja_api)
+    ninja_api.add_router("", credentials.router)
+    ninja_api.add_router("", github.router)
+    return ninja_api
+
+
+exposed_credentials = _credentials_api()

@@ -18,10 +18,10 @@ def _is_json(content_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-def api_view(view):
+def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
     """Every view of the API: login-exempt (it authenticates by key, not by session), CSRF-exempt (no
-    cookies), and answering problem documents for a body over `API_MAX_BODY_BYTES` (413, before the
-    body is read) and a body that is not JSON (415)."""
+    cookies), and answering problem documents for a body over the setting `max_body_setting` (413,
+    before the body is read) and a body that is not JSON (415)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
@@ -29,11 +29,9 @@ def api_view(view):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.API_MAX_BODY_BYTES:
-            return problem_response(
-                413,
-                _("The request body is larger than %(limit)d bytes.") % {"limit": settings.API_MAX_BODY_BYTES},
-            )
+        limit = getattr(settings, max_body_setting)
+        if length > limit:
+            return problem_response(413, _("The request body is larger than %(limit)d bytes.") % {"limit": limit})
         if request.method in BODY_METHODS and length and not _is_json(request.content_type or ""):
             return problem_response(415, _("Send the request body as JSON, with «Content-Type: application/json»."))
         return view(request, *args, **kwargs)
@@ -41,9 +39,9 @@ def api_view(view):
     return login_not_required(csrf_exempt(wrapper))
 
 
-def wrap_api_urls(urls):
+def wrap_api_urls(urls, max_body_setting: str = "API_MAX_BODY_BYTES"):
     """`NinjaAPI.urls` with each view wrapped by `api_view`."""
     patterns, app_name, namespace = urls
     for pattern in patterns:
-        pattern.callback = api_view(pattern.callback)
+        pattern.callback = api_view(pattern.callback, max_body_setting)
     return patterns, app_name, namespace

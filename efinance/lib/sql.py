@@ -45,6 +45,12 @@ class Statement:
                 return None
             return dict(zip([column[0] for column in cursor.description], row, strict=True))
 
+    def executemany(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Run it once for each parameter row, as one call of the driver (psycopg pipelines them)."""
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.text, rows)
+
     def execute(self, params: Sequence[Any]) -> int:
         """Run it; answer the number of rows it changed."""
         with connection.cursor() as cursor:

@@ -44,6 +44,12 @@ EXACT = {
     "api/billing/v1/docs": "public",
     "api/billing-int/v1/openapi.json": "public",
     "api/billing-int/v1/docs": "public",
+    # Reports of exposed tokens: anyone may send them (the answer tells nothing), GitHub signs its alerts.
+    "api/": "public",  # the root of the API of exposed credentials: a 404 problem
+    "api/credentials/openapi.json": "public",
+    "api/credentials/docs": "public",
+    "api/credentials/revoke": "public",
+    "api/secret-scanning/github": "public",
 }
 PREFIXES = [
     ("administration/", "org_admin"),

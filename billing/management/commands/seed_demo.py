@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import audit, services
-from apikeys.models import Api, ApiKey, Failure
+from apikeys.models import Api, ApiKey, ExposureSource, Failure
 from users.models import Organization, User
 from users.services import ensure_support_group
 
@@ -94,6 +94,20 @@ class Command(BaseCommand):
             created_by=admin,
         )
         services.apikey_revoke(key=deleted, by=admin)
+        # A key whose token GitHub found in a public repository: deleted, «reported as exposed».
+        _exposed, exposed_token = services.apikey_create(
+            user=users["demo-user"],
+            api=Api.INTEGRATION,
+            note="Pushed to GitHub by mistake",
+            valid_until=today + datetime.timedelta(days=120),
+            created_by=admin,
+        )
+        services.apikeys_revoke_exposed(
+            credentials=[exposed_token],
+            source=ExposureSource.GITHUB,
+            urls={exposed_token: "https://github.com/demo-ag-example/erp-sync/blob/main/.env"},
+            ip="140.82.115.10",
+        )
         # A forgotten test system still calls with the deleted key: the «Activity» page counts it.
         for _call in range(3):
             audit.record_auth_failure(
