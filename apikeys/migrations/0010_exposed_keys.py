@@ -6,7 +6,7 @@ bank or of the customer, so a null actor is now allowed with one reason only, `E
 («reported as exposed»); the reporter's address and where the token was found are in the audit log.
 
 On SQLite, changing a check constraint rebuilds the table, which drops its triggers: the final-state
-guard of 0002 is created again afterwards (PostgreSQL keeps it).
+guard of 0002 and the hand-written index of 0009 are created again afterwards (PostgreSQL keeps both).
 """
 
 import importlib
@@ -16,13 +16,18 @@ from django.db import migrations, models
 
 EXPOSED_REASON = "reported as exposed"
 _guard = importlib.import_module("apikeys.migrations.0002_final_states_guard")
+_indexes = importlib.import_module("apikeys.migrations.0009_key_list_order_indexes")
 
 
 def _restore_sqlite_guard(apps, schema_editor):
+    """What SQLite's rebuild of the table dropped and Django's state does not know: the final-state
+    guard (0002) and the ended-list index written by hand (0009)."""
     if schema_editor.connection.vendor != "sqlite":
         return
     schema_editor.execute(_guard.SQLITE_DOWN, params=None)
     schema_editor.execute(_guard.SQLITE_UP, params=None)
+    schema_editor.execute(f'DROP INDEX IF EXISTS "{_indexes.ENDED_INDEX}"')
+    _indexes.create_ended_index(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
