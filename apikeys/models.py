@@ -500,6 +500,7 @@ class AuditEvent(models.Model):
                 labels.append(name)
         return ", ".join(labels)
 
+    @property
     def exposure_source_display(self) -> str:
         """Where a key reported as exposed was reported (`ExposureSource`)."""
         source = self.details.get("source")
