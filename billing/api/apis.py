@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Swagger
 from apikeys.models import Api
 from billing.api import documents, keys
 from billing.api.auth import ApiKeyBearer
+from billing.api.parser import StrictJsonParser
 from billing.api.problems import CONTENT_TYPE, install_handlers
 
 TITLES = {Api.PRODUCTION: "Billing Solutions", Api.INTEGRATION: "Billing Solutions Customer Integration"}
@@ -56,6 +57,7 @@ def _billing_api(api: Api) -> NinjaAPI:
         docs=Swagger(settings={"persistAuthorization": False}),
         docs_url="docs",
         openapi_url="openapi.json",
+        parser=StrictJsonParser(),
     )
     install_handlers(ninja_api)
     ninja_api.add_router("", keys.router)

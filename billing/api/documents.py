@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 from typing import Annotated
 
 from django.conf import settings
@@ -142,7 +143,7 @@ def _document_fields(payload: DocumentIn) -> dict:
         "issue_date": payload.issue_date,
         "due_date": payload.due_date,
         "currency": payload.currency,
-        "amount": payload.amount,
+        "amount": Decimal(payload.amount),
         "recipient_name": payload.recipient.name,
         "recipient_ebill_id": payload.recipient.ebill_recipient_id or "",
         "recipient_email": payload.recipient.email or "",
