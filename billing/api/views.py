@@ -43,7 +43,8 @@ def api_view(view):
             return problem_response(
                 415,
                 _(
-                    "Send the request body as JSON, with «Content-Type: application/json» (optionally «; charset=utf-8»)."
+                    "Send the request body as JSON, with «Content-Type: application/json» "
+                    "(optionally «; charset=utf-8»)."
                 ),
             )
         return view(request, *args, **kwargs)
