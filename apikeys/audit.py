@@ -82,11 +82,12 @@ def record_key_revoked(*, key, by, reason: str = "", ip: str | None = None) -> A
     )
 
 
-def record_auth_failure(*, key_id: str, organization_id: int, reason: str, ip: str | None = None, at=None) -> None:
-    """Count a refused API authentication against an existing key ID in the row of its hour.
+def record_auth_failure(*, key_id: str, reason: str, ip: str | None = None, at=None) -> None:
+    """Count a refused API authentication against the key `key_id` in the row of its hour.
 
-    Only for a key that exists: a token with an unknown key ID says nothing about any organization
-    and would let anyone fill the log.
+    Only a key that exists gets a row (its organization is read from it): a token with an unknown
+    key ID says nothing about any organization and would let anyone fill the log. The statement is
+    the same whether the key exists or not, so the API's two refusals cost the same.
     """
     at = at or timezone.now()
     hour = at.replace(minute=0, second=0, microsecond=0)
@@ -95,7 +96,6 @@ def record_auth_failure(*, key_id: str, organization_id: int, reason: str, ip: s
         "at": at,
         "action": Action.AUTH_FAILED.value,
         "username": "",
-        "organization": organization_id,
         "key_id": key_id,
         "ip": ip,
         "details": {"reason": str(reason), "last_ip": ip},
@@ -103,9 +103,8 @@ def record_auth_failure(*, key_id: str, organization_id: int, reason: str, ip: s
         "count": 1,
         "last_at": at,
     }
-    sql.AUTH_FAILURE_UPSERT.execute(
-        [meta.get_field(name).get_db_prep_value(values[name], connection) for name in sql.AUTH_FAILURE_COLUMNS]
-    )
+    params = [meta.get_field(name).get_db_prep_value(values[name], connection) for name in sql.AUTH_FAILURE_COLUMNS]
+    sql.AUTH_FAILURE_UPSERT.execute([*params, key_id])
 
 
 def _user_by_username(username: str):

@@ -7,6 +7,7 @@ Models are looked up when a statement is first built, so this module imports non
 """
 
 from django.apps import apps
+from django.db import connection
 
 from efinance.lib.sql import Statement, quoted_column, quoted_table
 
@@ -50,35 +51,35 @@ def _verify() -> str:
 # One row per key ID: the key, its user and its organization.
 VERIFY = Statement(_verify)
 
-AUTH_FAILURE_COLUMNS = [
-    "at",
-    "action",
-    "username",
-    "organization",
-    "key_id",
-    "ip",
-    "details",
-    "hour",
-    "count",
-    "last_at",
-]
+# The columns that the statement fills from parameters; `organization` comes from the key's row.
+AUTH_FAILURE_COLUMNS = ["at", "action", "username", "key_id", "ip", "details", "hour", "count", "last_at"]
 
 
 def _auth_failure_upsert() -> str:
-    event = apps.get_model("apikeys", "AuditEvent")
+    event, key = apps.get_model("apikeys", "AuditEvent"), apps.get_model("apikeys", "ApiKey")
     table = quoted_table(event)
 
     def col(name):
         return quoted_column(event, name)
 
+    def param(name):
+        # PostgreSQL does not infer the type of a parameter in INSERT … SELECT's select list: say it.
+        if connection.vendor == "postgresql":
+            return f"CAST(%s AS {event._meta.get_field(name).db_type(connection)})"
+        return "%s"
+
+    columns = [*AUTH_FAILURE_COLUMNS, "organization"]
+    values = [param(name) for name in AUTH_FAILURE_COLUMNS] + [f"k.{quoted_column(key, 'organization')}"]
     return (
-        f"INSERT INTO {table} ({', '.join(col(c) for c in AUTH_FAILURE_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(AUTH_FAILURE_COLUMNS))}) "
+        f"INSERT INTO {table} ({', '.join(col(c) for c in columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM {quoted_table(key)} k WHERE k.{quoted_column(key, 'key_id')} = %s "
         f"ON CONFLICT ({col('key_id')}, {col('hour')}) WHERE {col('action')} = 'auth_failed' "
         f"DO UPDATE SET {col('count')} = {table}.{col('count')} + 1, "
         f"{col('last_at')} = excluded.{col('last_at')}, {col('details')} = excluded.{col('details')}"
     )
 
 
-# INSERT … ON CONFLICT DO UPDATE (SQLite ≥ 3.24, PostgreSQL) of the failure row of a key and hour.
+# INSERT … SELECT … ON CONFLICT DO UPDATE (SQLite ≥ 3.24, PostgreSQL) of the failure row of a key and
+# hour. The same statement for every key ID presented: it writes only if the key exists, so that an
+# unknown key ID costs the same work as a wrong secret on an existing one (no timing tells them apart).
 AUTH_FAILURE_UPSERT = Statement(_auth_failure_upsert)

@@ -186,6 +186,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Documents one key may deliver per minute (POST documents); more answer 429 with Retry-After.
 API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
+# Failed API authentications per client address and minute; beyond, a 429 problem (counted in the database).
+API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=30)
 
 # E-mail (users.mail): an outbox in the database, sent through Django's SMTP backend. EMAIL_URL is
 # django-environ's email_url, e.g. smtp://user:pass@host:587 or smtp+tls://user:pass@host:587; with

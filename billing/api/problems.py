@@ -48,7 +48,7 @@ class Problem(Schema):
 
 
 # Every operation may answer these; operations with a body or parameters add INPUT_ERRORS.
-AUTH_ERRORS = {401: Problem, 500: Problem, 503: Problem}
+AUTH_ERRORS = {401: Problem, 429: Problem, 500: Problem, 503: Problem}  # 429: too many failed authentications
 INPUT_ERRORS = {400: Problem, 413: Problem, 415: Problem, 422: Problem}
 
 

@@ -47,7 +47,6 @@ def test_failures_of_one_key_in_one_hour_make_one_row_with_a_counter(alice_key):
     for minute in range(5):
         record_auth_failure(
             key_id=key.key_id,
-            organization_id=key.organization_id,
             reason=Failure.UNKNOWN,
             ip=f"192.0.2.{minute + 1}",
             at=start + datetime.timedelta(minutes=minute * 10),
@@ -67,7 +66,7 @@ def test_the_next_hour_and_another_key_start_new_rows(alice_key, make_key, bob):
     other, _token = make_key(user=bob)
     at = timezone.now().replace(minute=59, second=59, microsecond=0)
     for failing, when in [(key, at), (key, at + datetime.timedelta(seconds=1)), (other, at)]:
-        record_auth_failure(key_id=failing.key_id, organization_id=failing.organization_id, reason="deleted", at=when)
+        record_auth_failure(key_id=failing.key_id, reason="deleted", at=when)
     rows = list(_failures().values_list("key_id", "hour", "count"))
     hour = at.replace(minute=0, second=0)
     assert sorted(rows) == sorted(
@@ -77,9 +76,9 @@ def test_the_next_hour_and_another_key_start_new_rows(alice_key, make_key, bob):
 
 def test_counting_is_one_statement(alice_key, django_assert_num_queries):
     key, _token = alice_key
-    record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="expired")
+    record_auth_failure(key_id=key.key_id, reason="expired")
     with django_assert_num_queries(1):
-        record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="expired")
+        record_auth_failure(key_id=key.key_id, reason="expired")
     assert _failures().get().count == 2
 
 
@@ -126,7 +125,7 @@ def test_concurrent_failures_of_one_key_are_all_counted_in_one_row(alice_key):
         try:
             barrier.wait()
             for _ in range(25):
-                record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="unknown", at=at)
+                record_auth_failure(key_id=key.key_id, reason="unknown", at=at)
         except Exception as error:  # reported below
             errors.append(error)
         finally:
