@@ -4,9 +4,9 @@ The model is `apikeys.models.AuditEvent`; this module writes it. Its receivers o
 (`on_login`, `on_login_failed`, django-axes' `on_locked_out`) are connected in `ApikeysConfig.ready`.
 
 Recorded: a key created (by, for, API, validity end), deleted by its Admin user, revoked by support
-(by, reason); failed API authentications against an existing key ID, one row per key and hour with a
-counter; logins, failed logins and lockouts. Every entry carries the actor, the organization, the IP
-address and the time.
+(by, reason); failed API authentications with a well-formed token, one row per key and hour with a
+counter (unknown key IDs: one row an hour, without organization); logins, failed logins and
+lockouts. Every entry carries the actor, the organization, the IP address and the time.
 
 Append-only, twice over: the model refuses to save an existing entry or to delete one, and the
 database refuses an UPDATE (trigger of migration ``0004_audit_log``), except the counter of a
@@ -83,11 +83,12 @@ def record_key_revoked(*, key, by, reason: str = "", ip: str | None = None) -> A
 
 
 def record_auth_failure(*, key_id: str, reason: str, ip: str | None = None, at=None) -> None:
-    """Count a refused API authentication against the key `key_id` in the row of its hour.
+    """Count a refused API authentication that presented `key_id` in the row of its key and hour.
 
-    Only a key that exists gets a row (its organization is read from it): a token with an unknown
-    key ID says nothing about any organization and would let anyone fill the log. The statement is
-    the same whether the key exists or not, so the API's two refusals cost the same.
+    A key that exists gets its own row, with its organization, shown on that organization's Activity.
+    Unknown key IDs all count in one row of the hour without key ID or organization (support's audit
+    log only): a made-up key ID says nothing about any organization, and could not fill the log. The
+    statement, and the write, are the same either way, so the API's two refusals cost the same.
     """
     at = at or timezone.now()
     hour = at.replace(minute=0, second=0, microsecond=0)
@@ -96,7 +97,6 @@ def record_auth_failure(*, key_id: str, reason: str, ip: str | None = None, at=N
         "at": at,
         "action": Action.AUTH_FAILED.value,
         "username": "",
-        "key_id": key_id,
         "ip": ip,
         "details": {"reason": str(reason), "last_ip": ip},
         "hour": hour,

@@ -1,4 +1,5 @@
-"""Failed API authentications against an existing key ID: one row per key and hour, with a counter."""
+"""Failed API authentications against an existing key ID: one row per key and hour, with a counter;
+unknown key IDs: one row an hour, without organization."""
 
 import datetime
 import threading
@@ -101,10 +102,20 @@ def test_the_api_counts_a_deleted_key_and_a_wrong_secret_in_one_row_and_the_admi
     assert "3 failures in this hour" in body
 
 
-def test_the_api_records_nothing_for_an_unknown_key_id_or_a_malformed_token(client, alice_key):
+def test_unknown_key_ids_count_in_one_row_an_hour_that_no_organization_sees(client, alice_key, alice_client):
+    """The same write as for a key that exists (timing), but no key ID, no organization, one row an hour."""
+    _key, _token = alice_key
+    for _ in range(3):
+        unknown = tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret())
+        assert _ping(client, unknown).status_code == 401
+    [row] = _failures()
+    assert (row.key_id, row.organization_id, row.count) == ("", None, 3)
+    assert "3 failures in this hour" not in alice_client.get("/administration/activity/").content.decode()
+
+
+def test_the_api_records_nothing_for_a_malformed_token(client, alice_key):
     _key, token = alice_key
-    unknown = tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret())
-    for attempt in [unknown, flip_last(token), "bsint_nonsense", token + "x"]:
+    for attempt in [flip_last(token), "bsint_nonsense", token + "x"]:
         assert _ping(client, attempt).status_code == 401
     assert not _failures().exists()
 
