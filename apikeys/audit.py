@@ -107,6 +107,34 @@ def record_auth_failure(*, key_id: str, reason: str, ip: str | None = None, at=N
     sql.AUTH_FAILURE_UPSERT.execute([*params, key_id])
 
 
+EXPOSED_ENTRY_INTERVAL = datetime.timedelta(hours=1)
+
+
+def record_key_exposed(*, verification, where: str, ip: str | None = None) -> bool:
+    """Note on the key's Activity that its token was sent in a URL (`where`: ``path`` or ``query``), so
+    that it may be in the logs of proxies and in browser histories: the Admin user should replace it.
+
+    Once an hour per key at most (a client that does it on every request would otherwise fill the
+    log); answers whether it wrote.
+    """
+    now = timezone.now()
+    recent = AuditEvent.objects.filter(
+        action=Action.KEY_EXPOSED, key_id=verification.key_id, at__gte=now - EXPOSED_ENTRY_INTERVAL
+    )
+    if recent.exists():
+        return False
+    record(
+        action=Action.KEY_EXPOSED,
+        subject_id=verification.user_id,
+        organization_id=verification.organization_id,
+        key_id=verification.key_id,
+        ip=ip,
+        details={"where": where},
+        at=now,
+    )
+    return True
+
+
 def _user_by_username(username: str):
     User = get_user_model()
     if not username:

@@ -338,6 +338,7 @@ class Action(models.TextChoices):
     KEY_DELETED = "key_deleted", _("Key deleted")
     KEY_REVOKED = "key_revoked", _("Key revoked by bank support")
     AUTH_FAILED = "auth_failed", _("Failed API authentication")
+    KEY_EXPOSED = "key_exposed", _("Key sent in a URL")
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOCKED_OUT = "locked_out", _("Login locked")

@@ -261,11 +261,17 @@ LOGGING = {
         "json": {"()": "efinance.lib.logging.JsonFormatter"},
         "keyvalue": {"()": "efinance.lib.logging.KeyValueFormatter"},
     },
-    "filters": {"redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"}},
+    "filters": {
+        "redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"},
+        # On every handler: no line ever holds an API token (the one pattern, apikeys.tokens).
+        "redact_tokens": {"()": "efinance.lib.logging.RedactFilter", "pattern": "apikeys.tokens.TOKEN_SEARCH_RE"},
+        "no_query_strings": {"()": "efinance.lib.logging.DropQueryStringFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": env.str("LOG_FORMAT", default="keyvalue" if DEBUG else "json"),
+            "filters": ["no_query_strings", "redact_tokens"],
         }
     },
     "loggers": {

@@ -16,8 +16,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(port: int, *, workers: int, env: dict | None = None, log=subprocess.DEVNULL) -> subprocess.Popen:
-    """gunicorn with `workers` workers on 127.0.0.1:`port`; `env` defaults to this process's."""
+def start(
+    port: int, *, workers: int, env: dict | None = None, log=subprocess.DEVNULL, log_config=None
+) -> subprocess.Popen:
+    """gunicorn with `workers` workers on 127.0.0.1:`port`; `env` defaults to this process's. With
+    `log_config` (deploy/gunicorn-logging.json) its logging as in production, access log included."""
     command = [
         sys.executable,
         "-m",
@@ -30,6 +33,9 @@ def start(port: int, *, workers: int, env: dict | None = None, log=subprocess.DE
         "--graceful-timeout=5",
         "--log-level=warning",
     ]
+    if log_config is not None:
+        command[-1] = "--log-level=info"
+        command.append(f"--log-config-json={log_config}")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
 
 
