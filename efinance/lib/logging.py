@@ -131,10 +131,15 @@ class RedactFilter(logging.Filter):
         return self.pattern.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self._redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed format: the message itself, redacted, rather than no line at all
+            message = f"{record.msg} {record.args!r}"
+            record.msg, record.args = self._redact(message), ()
+        else:
+            redacted = self._redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, ()
         for key, value in list(vars(record).items()):
             if key not in _RECORD_ATTRIBUTES and isinstance(value, str):
                 setattr(record, key, self._redact(value))
@@ -161,13 +166,12 @@ class DropQueryStringFilter(logging.Filter):
     whatever `access_log_format` says) and the development server's ``django.server``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, dict):  # gunicorn: the format's atoms
-            atoms = dict(record.args)
+        if isinstance(record.args, dict):  # gunicorn: the format's atoms (its SafeAtoms, changed in place
+            atoms = record.args  # so that header atoms such as %({x-missing}i)s still answer "-")
             if "r" in atoms:
                 atoms["r"] = _without_query(str(atoms["r"]))
             if "q" in atoms:
                 atoms["q"] = ""
-            record.args = atoms
         elif record.name == "django.server" and isinstance(record.args, tuple) and record.args:
             record.args = (_without_query(str(record.args[0])), *record.args[1:])
         return True
