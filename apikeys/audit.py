@@ -5,9 +5,9 @@ The model is `apikeys.models.AuditEvent`; this module writes it. Its receivers o
 
 Recorded: a key created (by, for, API, validity end), deleted by its Admin user, revoked by support
 (by, reason), deleted because its token was reported as exposed (the reporter's address, where);
-failed API authentications against an existing key ID, one row per key and hour with a counter;
-logins, failed logins and lockouts. Every entry carries the actor, the organization, the IP address
-and the time.
+failed API authentications with a well-formed token, one row per key and hour with a counter
+(unknown key IDs: one row an hour, without organization); logins, failed logins and lockouts. Every
+entry carries the actor, the organization, the IP address and the time.
 
 Append-only, twice over: the model refuses to save an existing entry or to delete one, and the
 database refuses an UPDATE (trigger of migration ``0004_audit_log``), except the counter of a
@@ -83,11 +83,13 @@ def record_key_revoked(*, key, by, reason: str = "", ip: str | None = None) -> A
     )
 
 
-def record_auth_failure(*, key_id: str, organization_id: int, reason: str, ip: str | None = None, at=None) -> None:
-    """Count a refused API authentication against an existing key ID in the row of its hour.
+def record_auth_failure(*, key_id: str, reason: str, ip: str | None = None, at=None) -> None:
+    """Count a refused API authentication that presented `key_id` in the row of its key and hour.
 
-    Only for a key that exists: a token with an unknown key ID says nothing about any organization
-    and would let anyone fill the log.
+    A key that exists gets its own row, with its organization, shown on that organization's Activity.
+    Unknown key IDs all count in one row of the hour without key ID or organization (support's audit
+    log only): a made-up key ID says nothing about any organization, and could not fill the log. The
+    statement, and the write, are the same either way, so the API's two refusals cost the same.
     """
     at = at or timezone.now()
     hour = at.replace(minute=0, second=0, microsecond=0)
@@ -96,17 +98,42 @@ def record_auth_failure(*, key_id: str, organization_id: int, reason: str, ip: s
         "at": at,
         "action": Action.AUTH_FAILED.value,
         "username": "",
-        "organization": organization_id,
-        "key_id": key_id,
         "ip": ip,
         "details": {"reason": str(reason), "last_ip": ip},
         "hour": hour,
         "count": 1,
         "last_at": at,
     }
-    sql.AUTH_FAILURE_UPSERT.execute(
-        [meta.get_field(name).get_db_prep_value(values[name], connection) for name in sql.AUTH_FAILURE_COLUMNS]
+    params = [meta.get_field(name).get_db_prep_value(values[name], connection) for name in sql.AUTH_FAILURE_COLUMNS]
+    sql.AUTH_FAILURE_UPSERT.execute([*params, key_id])
+
+
+IN_URL_ENTRY_INTERVAL = datetime.timedelta(hours=1)
+
+
+def record_key_in_url(*, verification, where: str, ip: str | None = None) -> bool:
+    """Note on the key's Activity that its token was sent in a URL (`where`: ``path`` or ``query``), so
+    that it may be in the logs of proxies and in browser histories: the Admin user should replace it.
+
+    Once an hour per key at most (a client that does it on every request would otherwise fill the
+    log); answers whether it wrote.
+    """
+    now = timezone.now()
+    recent = AuditEvent.objects.filter(
+        action=Action.KEY_IN_URL, key_id=verification.key_id, at__gte=now - IN_URL_ENTRY_INTERVAL
     )
+    if recent.exists():
+        return False
+    record(
+        action=Action.KEY_IN_URL,
+        subject_id=verification.user_id,
+        organization_id=verification.organization_id,
+        key_id=verification.key_id,
+        ip=ip,
+        details={"where": where},
+        at=now,
+    )
+    return True
 
 
 def _user_by_username(username: str):

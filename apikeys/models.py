@@ -59,6 +59,38 @@ def check_valid_until(valid_until: datetime.date, created_on: datetime.date | No
         )
 
 
+class LatestValidUntilInDatabase(models.Func):
+    """The database's bound of `valid_until` for a key created at `created_at`: two years and one day
+    after the UTC day of creation, in each vendor's own date arithmetic (used by a CHECK constraint).
+
+    The day is one more than the rule (`check_valid_until`, two years after the local day in
+    Europe/Zurich) because the local day may be the UTC day after; the database's bound refuses
+    what no screen can make (a validity of 2099-12-31), the exact rule stays in `check_valid_until`.
+    Deterministic (no time zone setting, no clock), as a CHECK constraint needs.
+    """
+
+    arity = 1
+    output_field = models.DateField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="date(%(expressions)s, '+2 years', '+1 day')", **extra_context
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((%(expressions)s AT TIME ZONE 'UTC')::date + INTERVAL '2 years 1 day')::date",
+            **extra_context,
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if "template" not in extra_context:
+            raise NotImplementedError(f"no two-year bound for {connection.vendor}")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
 class Api(models.TextChoices):
     PRODUCTION = tokens.PRODUCTION, _("Billing Solutions (production)")
     INTEGRATION = tokens.INTEGRATION, _("Billing Solutions Customer Integration")
@@ -231,7 +263,10 @@ class ApiKey(models.Model):
 
     Status is derived: deleted once `revoked_at` is set, expired once `valid_until` has passed
     (in Europe/Zurich), valid otherwise. Both end states are final; the database refuses an update
-    that clears a revocation or extends the validity (trigger of migration 0002_final_states_guard).
+    that clears a revocation or extends the validity, changes the key material, its creation time or
+    its key ID, deletes or replaces the row (triggers of migrations 0002_final_states_guard and
+    0012_keys_kept_forever), and a validity end more than two years after creation (a CHECK).
+    Keys are kept for ever: «Expired and deleted keys» lists them.
     """
 
     key_id = models.CharField(_("key ID"), max_length=tokens.KEY_ID_LENGTH, unique=True, editable=False)
@@ -297,6 +332,13 @@ class ApiKey(models.Model):
                 | Q(revoked_by__isnull=True, revoke_reason=EXPOSED_REASON),
                 name="apikey_revoked_has_actor",
             ),
+            # A secret's hash does not depend on the key ID: a copy under another key ID would revive it.
+            models.UniqueConstraint(fields=["secret_hash"], name="apikey_unique_secret_hash"),
+            # The guide's rule 4 in the database itself: no key is valid for (much) more than two years.
+            models.CheckConstraint(
+                condition=Q(valid_until__lte=LatestValidUntilInDatabase("created_at")),
+                name="apikey_valid_at_most_two_years",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -330,6 +372,7 @@ class Action(models.TextChoices):
     KEY_REVOKED = "key_revoked", _("Key revoked by bank support")
     KEY_EXPOSED = "key_exposed", _("Key deleted: reported as exposed")
     AUTH_FAILED = "auth_failed", _("Failed API authentication")
+    KEY_IN_URL = "key_in_url", _("Key sent in a URL")
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOCKED_OUT = "locked_out", _("Login locked")

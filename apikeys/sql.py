@@ -9,6 +9,7 @@ Models are looked up when a statement is first built, so this module imports non
 """
 
 from django.apps import apps
+from django.db import connection
 
 from efinance.lib.sql import Statement, quoted_column, quoted_table
 
@@ -52,37 +53,42 @@ def _verify() -> str:
 # One row per key ID: the key, its user and its organization.
 VERIFY = Statement(_verify)
 
-AUTH_FAILURE_COLUMNS = [
-    "at",
-    "action",
-    "username",
-    "organization",
-    "key_id",
-    "ip",
-    "details",
-    "hour",
-    "count",
-    "last_at",
-]
+# The columns that the statement fills from parameters; key ID and organization come from the key's row.
+AUTH_FAILURE_COLUMNS = ["at", "action", "username", "ip", "details", "hour", "count", "last_at"]
 
 
 def _auth_failure_upsert() -> str:
-    event = apps.get_model("apikeys", "AuditEvent")
+    event, key = apps.get_model("apikeys", "AuditEvent"), apps.get_model("apikeys", "ApiKey")
     table = quoted_table(event)
 
     def col(name):
         return quoted_column(event, name)
 
+    def param(name):
+        # PostgreSQL does not infer the type of a parameter in a select list: say it.
+        if connection.vendor == "postgresql":
+            return f"CAST(%s AS {event._meta.get_field(name).db_type(connection)})"
+        return "%s"
+
+    key_id = f"k.{quoted_column(key, 'key_id')}"
+    columns = [*AUTH_FAILURE_COLUMNS, "key_id", "organization"]
+    values = [param(name) for name in AUTH_FAILURE_COLUMNS]
+    values += [f"COALESCE({key_id}, '')", f"k.{quoted_column(key, 'organization')}"]
     return (
-        f"INSERT INTO {table} ({', '.join(col(c) for c in AUTH_FAILURE_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(AUTH_FAILURE_COLUMNS))}) "
+        f"INSERT INTO {table} ({', '.join(col(c) for c in columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM (SELECT {param('key_id')} AS presented) p "
+        f"LEFT JOIN {quoted_table(key)} k ON {key_id} = p.presented WHERE 1 = 1 "  # SQLite: WHERE before ON CONFLICT
         f"ON CONFLICT ({col('key_id')}, {col('hour')}) WHERE {col('action')} = 'auth_failed' "
         f"DO UPDATE SET {col('count')} = {table}.{col('count')} + 1, "
         f"{col('last_at')} = excluded.{col('last_at')}, {col('details')} = excluded.{col('details')}"
     )
 
 
-# INSERT … ON CONFLICT DO UPDATE (SQLite ≥ 3.24, PostgreSQL) of the failure row of a key and hour.
+# INSERT … SELECT … ON CONFLICT DO UPDATE (SQLite ≥ 3.24, PostgreSQL): count a failed authentication
+# with a presented key ID in the row of its hour — the key's row (with its organization) when the key
+# exists, otherwise the one row of the hour for every unknown key ID (no key ID, no organization: only
+# support sees it). One statement and one row written either way, so that an unknown key ID costs the
+# same work as a wrong secret on an existing one; the unknown key IDs cannot fill the log (a row an hour).
 AUTH_FAILURE_UPSERT = Statement(_auth_failure_upsert)
 
 AUDIT_INSERT_COLUMNS = [

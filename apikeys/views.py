@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.defaults import page_not_found, permission_denied
 
 from apikeys import services, tokens
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, KeyFilterForm, new_form_nonce
@@ -30,13 +31,22 @@ KEY_LIST_COLUMNS = [
 
 
 def admin_required(view):
-    """Administration is for the e-finance Admin user of an organization; others get the 403 page."""
+    """Administration is for the e-finance Admin user of an organization; others get the 403 page.
 
+    Every answer of Administration, the refusal included, is `Cache-Control: no-store` (`never_cache`):
+    its pages show an organization's users, keys and activity, which no browser or proxy may keep.
+    """
+
+    @never_cache
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_admin_of_organization:
-            raise PermissionDenied(_("Only the e-finance Admin user of your organization can open Administration."))
-        return view(request, *args, **kwargs)
+            refusal = PermissionDenied(_("Only the e-finance Admin user of your organization can open Administration."))
+            return permission_denied(request, refusal)  # the 403 page, answered here so that it is no-store too
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as missing:  # another organization's key: the 404 page, no-store as well
+            return page_not_found(request, missing)
 
     return wrapper
 

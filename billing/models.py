@@ -152,3 +152,39 @@ class ReportCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} {self.minute:%Y-%m-%d %H:%M} {self.count}"
+
+
+class AuthFailureCounterManager(models.Manager):
+    def hit(self, ip: str | None, now: datetime.datetime | None = None) -> int:
+        """Count one failed API authentication from `ip` in the current minute; answer the minute's count.
+
+        One INSERT … ON CONFLICT DO UPDATE … RETURNING (`billing.sql.AUTH_FAILURE_HIT`), so that every app
+        server counts in the same row. The first failure of an address in a minute also drops the rows
+        of every address older than the minute before, so the table holds about two minutes of
+        addresses that failed, never more. Only failures are counted: a success costs nothing.
+        """
+        now = now or timezone.now()
+        minute = now.replace(second=0, microsecond=0)
+        at = connection.ops.adapt_datetimefield_value(minute)
+        count = sql.AUTH_FAILURE_HIT.fetchone([ip or "", at])["count"]
+        if count == 1:
+            before = connection.ops.adapt_datetimefield_value(minute - datetime.timedelta(minutes=1))
+            sql.AUTH_FAILURE_PRUNE.execute([before])
+        return count
+
+
+class AuthFailureCounter(models.Model):
+    """Failed API authentications from one client address (`efinance.lib.net.client_ip`; empty when
+    unknown) in one minute: the limit `API_AUTH_FAILURES_PER_MINUTE`, shared by every app server."""
+
+    ip = models.CharField(max_length=45, blank=True)
+    minute = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=1)
+
+    objects = AuthFailureCounterManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ip", "minute"], name="auth_failure_counter_ip_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.ip} {self.minute:%Y-%m-%d %H:%M} {self.count}"

@@ -13,6 +13,22 @@ class IdempotencyKeyReused(Exception):
     """The Idempotency-Key of a delivery was already used for a document with another request body."""
 
 
+def document_replay(*, verification, idempotency_key: str | None, request_hash: str) -> Document | None:
+    """The document already stored under this Idempotency-Key (a retry), None if there is none yet.
+
+    Asked before the delivery is counted against the key's limit, so that a retry of a stored document
+    is answered even at the limit and costs none of it. IdempotencyKeyReused for another body.
+    """
+    if idempotency_key is None:
+        return None
+    document = Document.objects.filter(
+        organization_id=verification.organization_id, api=verification.api, idempotency_key=idempotency_key
+    ).first()
+    if document is not None and document.request_hash != request_hash:
+        raise IdempotencyKeyReused(idempotency_key)
+    return document
+
+
 def document_deliver(
     *, verification, fields: dict, idempotency_key: str | None = None, request_hash: str = ""
 ) -> tuple[Document, bool]:

@@ -1,5 +1,6 @@
-"""The hand-written SQL of billing (the idiom: `efinance.lib.sql`): the atomic per-minute delivery
-counter of a key, which must count in one row across app servers. Models are looked up when a
+"""The hand-written SQL of billing (the idiom: `efinance.lib.sql`): the atomic per-minute counters (the
+deliveries of a key, the failed authentications of an address), which must count in one row across
+app servers. Models are looked up when a
 statement is first built, so this module imports none."""
 
 from django.apps import apps
@@ -55,3 +56,28 @@ def _report_prune() -> str:
 REPORT_HIT = Statement(_report_hit)
 # Drop every address's rows of the minutes before the given one.
 REPORT_PRUNE = Statement(_report_prune)
+
+
+def _failures():
+    counter = apps.get_model("billing", "AuthFailureCounter")
+    return counter, quoted_table(counter), quoted_column(counter, "ip"), quoted_column(counter, "minute")
+
+
+def _failure_hit() -> str:
+    counter, table, ip, minute = _failures()
+    count = quoted_column(counter, "count")
+    return (
+        f"INSERT INTO {table} ({ip}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
+        f"ON CONFLICT ({ip}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
+    )
+
+
+def _failure_prune() -> str:
+    _model, table, _ip, minute = _failures()
+    return f"DELETE FROM {table} WHERE {minute} < %s"  # noqa: S608
+
+
+# Count one failed authentication of an address in a minute; answers the row's count.
+AUTH_FAILURE_HIT = Statement(_failure_hit)
+# Drop every address's rows of the minutes before the given one.
+AUTH_FAILURE_PRUNE = Statement(_failure_prune)

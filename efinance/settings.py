@@ -218,6 +218,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 # Documents one key may deliver per minute (POST documents); more answer 429 with Retry-After.
 API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
+# Failed API authentications per client address and minute; beyond, a 429 problem (counted in the database).
+API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=30)
 
 # Reports of exposed tokens (billing.api.credentials, billing.api.secret_scanning): their own body limit
 # (1,000 tokens of 80 characters do not fit in API_MAX_BODY_BYTES), the requests one client address may
@@ -304,13 +306,16 @@ LOGGING = {
     },
     "filters": {
         "redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"},
+        # On every handler: no line ever holds an API token (the one pattern, apikeys.tokens).
+        "redact_tokens": {"()": "efinance.lib.logging.RedactFilter", "pattern": "apikeys.tokens.TOKEN_SEARCH_RE"},
+        "no_query_strings": {"()": "efinance.lib.logging.DropQueryStringFilter"},
         "redact_links": {"()": "efinance.lib.logging.RedactLinksFilter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["redact_links"],
             "formatter": env.str("LOG_FORMAT", default="keyvalue" if DEBUG else "json"),
+            "filters": ["no_query_strings", "redact_links", "redact_tokens"],
         }
     },
     "loggers": {

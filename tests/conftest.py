@@ -12,6 +12,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -21,6 +22,53 @@ from users.models import Organization, User
 from users.services import ensure_support_group
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+# --- The database's guards and pytest-django's flush (tests only). --------------------------------
+# Keys and audit entries are kept for ever: the database refuses DELETE (and on PostgreSQL TRUNCATE) of
+# their rows (migrations apikeys 0004 and 0012). pytest-django empties the tables after each
+# transactional (browser, live server) test with `flush`, which is exactly that. Here, and only here,
+# the triggers that refuse it are dropped for the flush and created again, from their own definitions
+# as the database holds them, in the flush's transaction: production has no such way around them.
+
+_SQLITE_DELETE_GUARDS = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND upper(sql) LIKE '% DELETE ON %'"
+# pg_trigger.tgtype bits: 8 = DELETE, 32 = TRUNCATE.
+_POSTGRES_DELETE_GUARDS = """
+SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal AND (t.tgtype & 40) <> 0 AND pg_table_is_visible(c.oid)
+"""
+
+
+def _execute_sql_flush_through_the_guards(original):
+    def execute_sql_flush(self, sql_list):
+        connection = self.connection
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(_SQLITE_DELETE_GUARDS)
+                guards = cursor.fetchall()
+                drops = [f'DROP TRIGGER "{name}"' for name, _sql in guards]
+                creates = [sql for _name, sql in guards]
+            else:
+                cursor.execute(_POSTGRES_DELETE_GUARDS)
+                guards = cursor.fetchall()
+                drops = [f'DROP TRIGGER "{name}" ON "{table}"' for name, table, _sql in guards]
+                creates = [sql for _name, _table, sql in guards]
+            for statement in drops:
+                cursor.execute(statement)
+            original(self, sql_list)
+            for statement in creates:
+                cursor.execute(statement)
+
+    return execute_sql_flush
+
+
+def pytest_configure(config):
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    BaseDatabaseOperations.execute_sql_flush = _execute_sql_flush_through_the_guards(
+        BaseDatabaseOperations.execute_sql_flush
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -367,14 +367,17 @@ def _page_timings(count: int, runs: int) -> dict:
         User.objects.create_user(username=f"pages-{count}-user-{number}", organization=organization)
         for number in range(9)
     ]
-    now, valid_until, secret_hash = timezone.now(), latest_valid_until(), tokens.hash_secret(tokens.new_secret())
+    # Created over the last `count` minutes (at most a week), valid well within two years of that;
+    # each its own hash (the database refuses two keys with one), none that any token matches.
+    now, valid_until = timezone.now(), latest_valid_until() - timezone.timedelta(days=30)
     keys = []
     for number in range(count):
         deleted = number % 10 == 9
+        key_id = tokens.new_key_id()
         keys.append(
             ApiKey(
-                key_id=tokens.new_key_id(),
-                secret_hash=secret_hash,
+                key_id=key_id,
+                secret_hash=tokens.hash_secret(key_id),
                 api=Api.INTEGRATION if number % 2 else Api.PRODUCTION,
                 organization=organization,
                 user=users[number % len(users)],

@@ -22,9 +22,16 @@ DJANGO_APP = "django.core.wsgi:get_wsgi_application()"
 
 
 def start(
-    port: int, *, workers: int, env: dict | None = None, log=subprocess.DEVNULL, app: str = PROJECT_APP
+    port: int,
+    *,
+    workers: int,
+    env: dict | None = None,
+    log=subprocess.DEVNULL,
+    app: str = PROJECT_APP,
+    log_config=None,
 ) -> subprocess.Popen:
-    """gunicorn with `workers` workers on 127.0.0.1:`port` serving `app`; `env` defaults to this process's."""
+    """gunicorn with `workers` workers on 127.0.0.1:`port` serving `app`; `env` defaults to this process's.
+    With `log_config` (deploy/gunicorn-logging.json) its logging as in production, access log included."""
     command = [
         sys.executable,
         "-m",
@@ -37,6 +44,9 @@ def start(
         "--graceful-timeout=5",
         "--log-level=warning",
     ]
+    if log_config is not None:
+        command[-1] = "--log-level=info"
+        command.append(f"--log-config-json={log_config}")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
 
 

@@ -18,6 +18,7 @@ from ninja import NinjaAPI, Swagger
 from apikeys.models import Api
 from billing.api import credentials, documents, github, keys
 from billing.api.auth import ApiKeyBearer
+from billing.api.parser import StrictJsonParser
 from billing.api.problems import CONTENT_TYPE, install_handlers
 
 TITLES = {Api.PRODUCTION: "Billing Solutions", Api.INTEGRATION: "Billing Solutions Customer Integration"}
@@ -27,7 +28,12 @@ DESCRIPTION = """Deliver billing documents to e-finance.
 
 Authenticate every call with `Authorization: Bearer <API key>`. An Admin user of your e-finance contract
 creates keys under Administration → User management → Details; a key works only with the API it was
-created for ({other} is the other one).
+created for ({other} is the other one). Never put a key in a URL: such a request is refused (400
+`token-in-url`) and the key's Activity records that it was exposed. After too many failed
+authentications from one address in a minute, further failures are answered 429 with `Retry-After`.
+
+Request bodies are `application/json` (optionally `; charset=utf-8`), each key at most once per object;
+an `amount` is a string such as `"1250.50"`.
 
 Errors are problem documents (RFC 9457, `application/problem+json`) with `type`, `title`, `status` and
 `detail`; a refused key also has `reason`, a validation error lists each field in `errors`. Request
@@ -60,6 +66,7 @@ def _billing_api(api: Api) -> NinjaAPI:
         docs=Swagger(settings={"persistAuthorization": False}),
         docs_url="docs",
         openapi_url="openapi.json",
+        parser=StrictJsonParser(),
     )
     install_handlers(ninja_api)
     ninja_api.add_router("", keys.router)

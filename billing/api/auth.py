@@ -4,18 +4,24 @@
 header. Each refusal is a 401 problem whose `reason` and `detail` tell the integrator what to do;
 an unknown key ID and a wrong secret get the same answer, and the state of a key (deleted, expired,
 user deactivated, other API) is only told once its secret has matched. Nothing is cached: each
-request reads the key's state with one SQL query (`ApiKey.objects.verify_token`).
+request reads the key's state with one SQL query (`ApiKey.objects.verify_token`). Failed
+authentications are limited per client address (`API_AUTH_FAILURES_PER_MINUTE`, 429 beyond).
 """
 
 import logging
 
+from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer
 
+from apikeys import tokens
 from apikeys.audit import record_auth_failure
 from apikeys.models import Api, ApiKey, Failure, Verification
 from billing.api.problems import ProblemError
+from billing.models import AuthFailureCounter
 from efinance.lib.logging import log_event
 from efinance.lib.net import client_ip
 
@@ -63,6 +69,27 @@ def refuse(reason: str) -> ProblemError:
     )
 
 
+def too_many_failures(retry_after: int) -> ProblemError:
+    return ProblemError(
+        429,
+        _(
+            "Too many failed authentications from your address in one minute. Wait Retry-After seconds, and "
+            "check that your software sends the whole key."
+        ),
+        type_="too-many-failed-authentications",
+        title=_("Too many failed authentications"),
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _presented_key_id(token: str) -> str | None:
+    """The key ID of a well-formed token, whether such a key exists or not."""
+    try:
+        return tokens.parse_token(token).key_id
+    except tokens.MalformedToken:
+        return None
+
+
 class ApiKeyBearer(HttpBearer):
     """The key must be valid now and belong to `api` (production or customer integration)."""
 
@@ -74,33 +101,44 @@ class ApiKeyBearer(HttpBearer):
         value = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _sep, token = value.partition(" ")
         if not value or scheme.lower() != "bearer":
-            log_event(log, "api.auth_failed", reason="missing", api=self.api, path=request.path, ip=client_ip(request))
-            raise refuse("missing")
+            raise self.failed(request, "missing")
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Verification:
         verification = ApiKey.objects.verify_token(token, api=self.api)
         if not verification.ok:
-            ip = client_ip(request)
-            # Only public facts: the reason and, once known to exist, the key ID; never the token.
-            log_event(
-                log,
-                "api.auth_failed",
-                logging.WARNING,
-                reason=str(verification.failure),
-                key_id=verification.key_id,
-                api=self.api,
-                path=request.path,
-                ip=ip,
-            )
-            if verification.key_id is not None:
-                # An existing key ID: counted in the audit log, one row per key and hour.
-                record_auth_failure(
-                    key_id=verification.key_id,
-                    organization_id=verification.organization_id,
-                    reason=verification.failure,
-                    ip=ip,
-                )
-            raise refuse(verification.failure)
+            raise self.failed(request, verification.failure, verification.key_id, _presented_key_id(token))
         ApiKey.objects.record_use(verification, lambda: client_ip(request))
         return verification
+
+    def failed(
+        self, request: HttpRequest, reason: str, key_id: str | None = None, presented_key_id: str | None = None
+    ) -> ProblemError:
+        """Count the failure and answer the problem to raise: 401, or 429 beyond the address's limit.
+
+        Only failures are counted (`AuthFailureCounter`, per client address and minute, in the
+        database), so a valid key costs nothing more. Within the limit, a presented key ID is counted
+        in the audit log of its key (`record_auth_failure`, which writes only if the key exists: the
+        same statement either way, so a wrong secret and an unknown key ID cost the same work).
+        """
+        ip = client_ip(request)
+        now = timezone.now()
+        # Only public facts: the reason and, once known to exist, the key ID; never the token.
+        log_event(
+            log,
+            "api.auth_failed",
+            logging.INFO if reason == "missing" else logging.WARNING,
+            reason=str(reason),
+            key_id=key_id,
+            api=self.api,
+            path=request.path,
+            ip=ip,
+        )
+        with transaction.atomic():
+            count = AuthFailureCounter.objects.hit(ip, now)
+            limited = count > settings.API_AUTH_FAILURES_PER_MINUTE
+            if presented_key_id is not None and not limited:
+                record_auth_failure(key_id=presented_key_id, reason=reason, ip=ip, at=now)
+        if limited:
+            return too_many_failures(60 - now.second)
+        return refuse(reason)

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 from typing import Annotated
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from billing.api.problems import AUTH_ERRORS, INPUT_ERRORS, Problem, ProblemError
 from billing.api.schemas import DocumentIn, DocumentOut, DocumentPage
 from billing.models import DeliveryCounter, Document, DocumentStatus
-from billing.services import IdempotencyKeyReused, document_deliver
+from billing.services import IdempotencyKeyReused, document_deliver, document_replay
 
 router = Router(tags=["documents"])
 
@@ -67,17 +68,23 @@ def deliver(
     """Store one billing document for your organization in this environment.
 
     A key may deliver `API_DELIVERIES_PER_MINUTE` documents a minute (600 by default); beyond,
-    429 with `Retry-After` (seconds until the next minute).
+    429 with `Retry-After` (seconds until the next minute). A retry of a document already stored (same
+    `Idempotency-Key` and body) is answered even then, and does not count.
     """
     auth = request.auth
-    _limit_deliveries(auth.pk)
+    request_hash = _request_hash(payload)
     try:
-        document, created = document_deliver(
-            verification=auth,
-            fields=_document_fields(payload),
-            idempotency_key=idempotency_key,
-            request_hash=_request_hash(payload),
-        )
+        # A retry of a document already stored is answered first: even at the limit, and not counted.
+        document = document_replay(verification=auth, idempotency_key=idempotency_key, request_hash=request_hash)
+        created = False
+        if document is None:
+            _limit_deliveries(auth.pk)
+            document, created = document_deliver(
+                verification=auth,
+                fields=_document_fields(payload),
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
     except IdempotencyKeyReused:
         raise ProblemError(
             422,
@@ -136,7 +143,7 @@ def _document_fields(payload: DocumentIn) -> dict:
         "issue_date": payload.issue_date,
         "due_date": payload.due_date,
         "currency": payload.currency,
-        "amount": payload.amount,
+        "amount": Decimal(payload.amount),
         "recipient_name": payload.recipient.name,
         "recipient_ebill_id": payload.recipient.ebill_recipient_id or "",
         "recipient_email": payload.recipient.email or "",

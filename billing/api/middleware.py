@@ -1,9 +1,20 @@
-"""Problem documents for every error under /api/, whichever part of Django answered it."""
+"""Problem documents for every error under /api/, whichever part of Django answered it; and a token in
+an API URL is refused before anything reads the request."""
+
+import logging
+from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from apikeys import tokens
+from apikeys.audit import record_key_in_url
+from apikeys.models import ApiKey, Failure
 from billing.api.problems import CONTENT_TYPE, problem_response
+from efinance.lib.logging import log_event
+from efinance.lib.net import client_ip
+
+log = logging.getLogger("billing.api")
 
 
 class ApiProblemsMiddleware:
@@ -14,10 +25,44 @@ class ApiProblemsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if request.path_info.startswith("/api/"):
-            return _as_problem(response)
-        return response
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        exposed = token_in_url(request)
+        if exposed is not None:
+            return exposed
+        return _as_problem(self.get_response(request))
+
+
+def token_in_url(request: HttpRequest) -> HttpResponse | None:
+    """A 400 problem if the URL (path or query string, percent-decoded) holds something shaped like a
+    token, before anything else reads the request; None otherwise.
+
+    A URL ends up in the logs of every proxy on the way, in browser histories and Referer headers: a
+    key that was in one is exposed. If the token's checksum is right, its key exists and the secret
+    matches, the key's «Activity» records it (`record_key_in_url`); otherwise only the problem
+    answers. The logs never hold the token (`efinance.lib.logging.RedactFilter`).
+    """
+    places = {"path": request.path_info, "query": unquote_plus(request.META.get("QUERY_STRING", ""))}
+    found = [(where, match) for where, text in places.items() for match in tokens.TOKEN_SEARCH_RE.findall(text)]
+    if not found:
+        return None
+    ip = client_ip(request)
+    for where, token in found:
+        verification = ApiKey.objects.verify_token(token)
+        secret_matched = verification.failure not in (Failure.MALFORMED, Failure.UNKNOWN)
+        log_event(log, "api.token_in_url", logging.WARNING, where=where, key_id=verification.key_id, ip=ip)
+        if secret_matched:
+            record_key_in_url(verification=verification, where=where, ip=ip)
+    return problem_response(
+        400,
+        _(
+            "Never put an API key in a URL: URLs are written to the logs of servers and proxies, to browser "
+            "histories and Referer headers. Send the key only in the header «Authorization: Bearer <API key>». "
+            "If this was a real key, consider it exposed: delete it and create a new one."
+        ),
+        type_="token-in-url",
+        title=_("API key in a URL"),
+    )
 
 
 def _as_problem(response: HttpResponse) -> HttpResponse:

@@ -7,7 +7,8 @@ of this API for its own problems, so that software can tell them apart:
   deleted, expired, user_inactive, wrong_api;
 - ``urn:efinance:problem:validation`` (422) with ``errors``: one ``{location, field, reason}`` each;
 - ``urn:efinance:problem:idempotency-key-reused`` (422): the same Idempotency-Key with another body;
-- ``urn:efinance:problem:malformed-json`` (400).
+- ``urn:efinance:problem:malformed-json`` (400);
+- ``urn:efinance:problem:duplicate-key`` (400): a key twice in one JSON object of the body.
 
 A database that is down or a broken connection answers 503 with ``Retry-After``: the same request
 (with the same Idempotency-Key) can be sent again.
@@ -22,6 +23,8 @@ from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from billing.api.parser import DuplicateKey
 
 CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:efinance:problem:"
@@ -45,7 +48,7 @@ class Problem(Schema):
 
 
 # Every operation may answer these; operations with a body or parameters add INPUT_ERRORS.
-AUTH_ERRORS = {401: Problem, 500: Problem, 503: Problem}
+AUTH_ERRORS = {401: Problem, 429: Problem, 500: Problem, 503: Problem}  # 429: too many failed authentications
 INPUT_ERRORS = {400: Problem, 413: Problem, 415: Problem, 422: Problem}
 
 
@@ -112,6 +115,14 @@ def install_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc: HttpError):
+        if exc.status_code == 400 and isinstance(exc.__cause__, DuplicateKey):
+            return problem_response(
+                400,
+                _("The request body has the key «%(key)s» twice in one object: send each key once.")
+                % {"key": exc.__cause__.key[:100]},
+                type_="duplicate-key",
+                title=_("Duplicate key in JSON"),
+            )
         if exc.status_code == 400:
             return problem_response(
                 400, _("The request body is not valid JSON."), type_="malformed-json", title=_("Malformed JSON")

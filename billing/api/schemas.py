@@ -1,6 +1,7 @@
 """The typed schemas of the Billing Solutions API: they validate input and make the OpenAPI description."""
 
 import datetime
+import re
 import uuid
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -21,6 +22,10 @@ MAX_AMOUNT = Decimal("999999999.99")
 # (Swiss retention is 10 years), a due date at most 10 years after the issue date.
 ISSUE_YEARS_BACK, ISSUE_YEARS_AHEAD, DUE_YEARS_AFTER_ISSUE = 10, 1, 10
 CENT = Decimal("0.01")
+# The one spelling of an amount: ASCII digits (no leading zero but in "0.xx"), optionally a point and
+# one or two decimals. `re.ASCII` and explicit [0-9]: `\d` would let Arabic-Indic digits through.
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$"
+AMOUNT_RE = re.compile(AMOUNT_PATTERN.removesuffix("$") + r"\Z", re.ASCII)
 
 
 class Recipient(Schema):
@@ -54,13 +59,14 @@ class DocumentIn(Schema):
     due_date: datetime.date
     currency: Literal["CHF", "EUR"]
     amount: Annotated[
-        Decimal,
+        str,
         Field(
-            gt=0,
-            le=MAX_AMOUNT,
-            max_digits=11,
-            decimal_places=2,
-            description="Greater than 0, at most 999999999.99, at most 2 decimal places.",
+            strict=True,
+            pattern=AMOUNT_PATTERN,
+            examples=["1250.50", "12", "0.05"],
+            description="A JSON string of ASCII digits with at most 2 decimal places after a point: "
+            '"1250.50", "12", "0.05". Greater than 0, at most 999999999.99. No number, exponent, sign, '
+            "space, underscore, thousands separator or leading zero.",
         ),
     ]
     recipient: Recipient
@@ -76,9 +82,15 @@ class DocumentIn(Schema):
 
     @field_validator("amount")
     @classmethod
-    def _cents(cls, value: Decimal) -> Decimal:
-        """Always two places, so that 99.9 and "99.90" are the same amount (and the same retry)."""
-        return value.quantize(CENT)
+    def _canonical_amount(cls, value: str) -> str:
+        """One spelling only (`AMOUNT_RE`); then always two places, so that "99.9" and "99.90" are the
+        same amount (and the same retry)."""
+        if not AMOUNT_RE.fullmatch(value):
+            raise ValueError('not an amount: a string of ASCII digits with at most 2 decimals, e.g. "1250.50"')
+        amount = Decimal(value).quantize(CENT)
+        if not 0 < amount <= MAX_AMOUNT:
+            raise ValueError("the amount must be greater than 0 and at most 999999999.99")
+        return str(amount)
 
     @field_validator("qr_reference")
     @classmethod

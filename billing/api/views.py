@@ -5,6 +5,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest
+from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -14,8 +15,12 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+    """`application/json`, with at most the parameter `charset=utf-8` (RFC 8259: JSON is UTF-8); no
+    other media type (``application/x-evil+json``, ``text/json``), no other parameter."""
+    media_type, params = parse_header_parameters(content_type)
+    if media_type.strip().lower() != "application/json":
+        return False
+    return all(name == "charset" and value.strip().lower() == "utf-8" for name, value in params.items())
 
 
 def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
@@ -32,8 +37,14 @@ def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
         limit = getattr(settings, max_body_setting)
         if length > limit:
             return problem_response(413, _("The request body is larger than %(limit)d bytes.") % {"limit": limit})
-        if request.method in BODY_METHODS and length and not _is_json(request.content_type or ""):
-            return problem_response(415, _("Send the request body as JSON, with «Content-Type: application/json»."))
+        if request.method in BODY_METHODS and length and not _is_json(request.META.get("CONTENT_TYPE", "")):
+            return problem_response(
+                415,
+                _(
+                    "Send the request body as JSON, with «Content-Type: application/json» "
+                    "(optionally «; charset=utf-8»)."
+                ),
+            )
         return view(request, *args, **kwargs)
 
     return login_not_required(csrf_exempt(wrapper))

@@ -5,7 +5,9 @@ An event is logged with :func:`log_event`; its fields become keys of the JSON li
     {"time": "2026-11-25T14:50:01.234Z", "level": "INFO", "logger": "apikeys", "event": "apikey.created",
      "key_id": "q4kz7mxp2hra", "api": "integration", ..., "message": "apikey.created key_id=q4kz7mxp2hra ..."}
 
-Nothing secret is ever a field: a key is named by its public key ID, never by its token or hash.
+Nothing secret is ever a field: a key is named by its public key ID, never by its token or hash; and
+`RedactFilter`, on every handler, replaces any token that reached a record anyway (a URL, a header, an
+echoed body) by ``[redacted token]``; `DropQueryStringFilter` keeps query strings out of access lines.
 `RedactSqlFilter` keeps the SQL debug log of `django.db.backends` free of parameter values, which
 would otherwise carry the stored hashes, password hashes and session data.
 """
@@ -54,6 +56,8 @@ class JsonFormatter(logging.Formatter):
         entry["message"] = record.getMessage()
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and redacted) by RedactFilter
+            entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -66,6 +70,8 @@ class KeyValueFormatter(logging.Formatter):
         line = f"{_timestamp(record)} {record.levelname} {record.name} {record.getMessage()}"
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"
+        elif record.exc_text:  # already formatted (and redacted) by RedactFilter
+            line = f"{line}\n{record.exc_text}"
         return line
 
 
@@ -110,17 +116,84 @@ def redact_links(text: str) -> str:
     return _SET_PASSWORD_TOKEN.sub(r"\1[redacted]", text)
 
 
-class RedactLinksFilter(logging.Filter):
-    """On every handler (Django's console handler, gunicorn's in deploy/gunicorn-logging.json): the
-    line of any logger — the development server's and gunicorn's access lines included — never holds
-    the token of a set-password link. The record's message is rendered once and replaced."""
+REDACTED = "[redacted token]"
+
+
+class RedactFilter(logging.Filter):
+    """Replaces every match of a pattern in a record by ``[redacted token]``: the message with its
+    arguments, every text field added through `extra`, the exception and stack text.
+
+    Put on every handler (settings.LOGGING, deploy/gunicorn-logging.json), so that whatever logger
+    writes — the app, Django's request and server logs, gunicorn's error and access logs — no line
+    holds an API token, wherever the token came from (a query string, a path, a header, a body echoed
+    in an error). `pattern` is the dotted path of a compiled pattern (``apikeys.tokens.TOKEN_SEARCH_RE``,
+    the one that secret scanners get too), imported when the filter is made, so that this module, which
+    every app uses, imports none of them.
+    """
+
+    def __init__(self, pattern: str = "apikeys.tokens.TOKEN_SEARCH_RE", name: str = ""):
+        super().__init__(name)
+        from django.utils.module_loading import import_string
+
+        self.pattern = import_string(pattern)
+
+    def _redact(self, text: str) -> str:
+        return self.pattern.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: leave it to the formatter's own error handling
-            return True
-        redacted = redact_links(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
+        except Exception:  # a malformed format: the message itself, redacted, rather than no line at all
+            message = f"{record.msg} {record.args!r}"
+            record.msg, record.args = self._redact(message), ()
+        else:
+            redacted = self._redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, ()
+        for key, value in list(vars(record).items()):
+            if key not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, key, self._redact(value))
+        if record.exc_info:
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
+        return True
+
+
+class RedactLinksFilter(RedactFilter):
+    """On every handler (Django's console handler, gunicorn's in deploy/gunicorn-logging.json): the
+    line of any logger — the development server's and gunicorn's access lines included — never holds
+    the token of a set-password link (`redact_links`), with the same thoroughness as `RedactFilter`."""
+
+    def __init__(self, name: str = ""):
+        logging.Filter.__init__(self, name)
+
+    def _redact(self, text: str) -> str:
+        return redact_links(text)
+
+
+def _without_query(request_line: str) -> str:
+    """``GET /path?query HTTP/1.1`` → ``GET /path HTTP/1.1``."""
+    parts = request_line.split(" ")
+    if len(parts) >= 2:
+        parts[1] = parts[1].split("?", 1)[0]
+    return " ".join(parts)
+
+
+class DropQueryStringFilter(logging.Filter):
+    """Access lines without query strings: gunicorn's ``gunicorn.access`` (its atoms ``r`` and ``q``,
+    whatever `access_log_format` says) and the development server's ``django.server``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):  # gunicorn: the format's atoms (its SafeAtoms, changed in place
+            atoms = record.args  # so that header atoms such as %({x-missing}i)s still answer "-")
+            if "r" in atoms:
+                atoms["r"] = _without_query(str(atoms["r"]))
+            if "q" in atoms:
+                atoms["q"] = ""
+        elif record.name == "django.server" and isinstance(record.args, tuple) and record.args:
+            record.args = (_without_query(str(record.args[0])), *record.args[1:])
         return True

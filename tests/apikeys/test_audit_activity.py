@@ -27,8 +27,8 @@ def history(alice, bob, make_key, sam):
     created, _token = make_key(user=bob, note="ERP")
     deleted, _token = make_key(user=alice, deleted=True)
     services.apikey_revoke(key=created, by=sam, reason="leaked")
-    record_auth_failure(key_id=deleted.key_id, organization_id=deleted.organization_id, reason="deleted")
-    record_auth_failure(key_id=deleted.key_id, organization_id=deleted.organization_id, reason="deleted")
+    record_auth_failure(key_id=deleted.key_id, reason="deleted")
+    record_auth_failure(key_id=deleted.key_id, reason="deleted")
     return created, deleted
 
 
@@ -132,7 +132,7 @@ def test_a_key_created_through_the_form_shows_up_with_its_address(alice, alice_c
 
 def test_html_in_a_tried_username_is_escaped(alice_client, alice, bob):
     Client().post("/accounts/login/", {"username": "<script>x</script>", "password": "x"})
-    record(action=Action.LOGIN_FAILED, subject=bob, organization_id=bob.organization_id, username="<b>bob</b>")
+    record(action=Action.LOGIN_FAILED, subject=bob, username="<b>bob</b>")
     body = alice_client.get(URL).content.decode()
     assert "<b>bob</b>" not in body
     assert AuditEvent.objects.filter(organization=None, username="<script>x</script>").exists()

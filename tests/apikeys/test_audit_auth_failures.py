@@ -1,4 +1,5 @@
-"""Failed API authentications against an existing key ID: one row per key and hour, with a counter."""
+"""Failed API authentications against an existing key ID: one row per key and hour, with a counter;
+unknown key IDs: one row an hour, without organization."""
 
 import datetime
 import threading
@@ -47,7 +48,6 @@ def test_failures_of_one_key_in_one_hour_make_one_row_with_a_counter(alice_key):
     for minute in range(5):
         record_auth_failure(
             key_id=key.key_id,
-            organization_id=key.organization_id,
             reason=Failure.UNKNOWN,
             ip=f"192.0.2.{minute + 1}",
             at=start + datetime.timedelta(minutes=minute * 10),
@@ -67,7 +67,7 @@ def test_the_next_hour_and_another_key_start_new_rows(alice_key, make_key, bob):
     other, _token = make_key(user=bob)
     at = timezone.now().replace(minute=59, second=59, microsecond=0)
     for failing, when in [(key, at), (key, at + datetime.timedelta(seconds=1)), (other, at)]:
-        record_auth_failure(key_id=failing.key_id, organization_id=failing.organization_id, reason="deleted", at=when)
+        record_auth_failure(key_id=failing.key_id, reason="deleted", at=when)
     rows = list(_failures().values_list("key_id", "hour", "count"))
     hour = at.replace(minute=0, second=0)
     assert sorted(rows) == sorted(
@@ -77,9 +77,9 @@ def test_the_next_hour_and_another_key_start_new_rows(alice_key, make_key, bob):
 
 def test_counting_is_one_statement(alice_key, django_assert_num_queries):
     key, _token = alice_key
-    record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="expired")
+    record_auth_failure(key_id=key.key_id, reason="expired")
     with django_assert_num_queries(1):
-        record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="expired")
+        record_auth_failure(key_id=key.key_id, reason="expired")
     assert _failures().get().count == 2
 
 
@@ -102,10 +102,20 @@ def test_the_api_counts_a_deleted_key_and_a_wrong_secret_in_one_row_and_the_admi
     assert "3 failures in this hour" in body
 
 
-def test_the_api_records_nothing_for_an_unknown_key_id_or_a_malformed_token(client, alice_key):
+def test_unknown_key_ids_count_in_one_row_an_hour_that_no_organization_sees(client, alice_key, alice_client):
+    """The same write as for a key that exists (timing), but no key ID, no organization, one row an hour."""
+    _key, _token = alice_key
+    for _ in range(3):
+        unknown = tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret())
+        assert _ping(client, unknown).status_code == 401
+    [row] = _failures()
+    assert (row.key_id, row.organization_id, row.count) == ("", None, 3)
+    assert "3 failures in this hour" not in alice_client.get("/administration/activity/").content.decode()
+
+
+def test_the_api_records_nothing_for_a_malformed_token(client, alice_key):
     _key, token = alice_key
-    unknown = tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret())
-    for attempt in [unknown, flip_last(token), "bsint_nonsense", token + "x"]:
+    for attempt in [flip_last(token), "bsint_nonsense", token + "x"]:
         assert _ping(client, attempt).status_code == 401
     assert not _failures().exists()
 
@@ -126,7 +136,7 @@ def test_concurrent_failures_of_one_key_are_all_counted_in_one_row(alice_key):
         try:
             barrier.wait()
             for _ in range(25):
-                record_auth_failure(key_id=key.key_id, organization_id=key.organization_id, reason="unknown", at=at)
+                record_auth_failure(key_id=key.key_id, reason="unknown", at=at)
         except Exception as error:  # reported below
             errors.append(error)
         finally:

@@ -2,11 +2,13 @@
 
 import datetime
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from apikeys import services
 from apikeys.models import Api, ApiKey
 from tests.conftest import _user, key_count
 
@@ -31,7 +33,11 @@ def _post(client, **fields):
 @pytest.fixture
 def freeze_today(monkeypatch):
     def freeze(day: datetime.date):
+        # A key made that day is created at noon in Zurich (the database checks the validity against the
+        # creation time); the rest of the clock (sessions) stays real.
+        noon = datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone())
         monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+        monkeypatch.setattr(services, "timezone", SimpleNamespace(now=lambda: noon, localdate=timezone.localdate))
 
     return freeze
 

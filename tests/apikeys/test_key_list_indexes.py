@@ -29,10 +29,11 @@ def _bulk_keys(alice, bob, count: int, *, deleted_every: int = 0) -> None:
     from apikeys import tokens
 
     now, until = timezone.now(), timezone.localdate() + datetime.timedelta(days=300)
+    key_ids = [tokens.new_key_id() for _ in range(count)]
     ApiKey.objects.bulk_create(
         ApiKey(
-            key_id=tokens.new_key_id(),
-            secret_hash="0" * 64,
+            key_id=key_ids[number],
+            secret_hash=tokens.hash_secret(key_ids[number]),  # the database refuses two keys with one hash
             api="integration",
             organization=alice.organization,
             user=bob,

@@ -65,20 +65,21 @@ def _lookalikes(real: str) -> list[str]:
     return [
         flip_last(real),  # one character changed: the checksum no longer matches
         f"{prefix}_{key_id}_{secret[:-1]}{'a' if secret[-1] != 'a' else 'b'}_{check}",
-        f"{prefix}_{key_id[::-1]}_{secret}_{check}",
+        f"{prefix}_{key_id[1:]}{key_id[0]}_{secret}_{check}",
         real.upper(),
         f"bstest_{key_id}_{secret}_{tokens.checksum(f'bstest_{key_id}_{secret}')}",  # unknown prefix
         f"{prefix}_{key_id}_{secret[:-1]}_{tokens.checksum(f'{prefix}_{key_id}_{secret[:-1]}')}",  # secret too short
-        f"{prefix}_{key_id}_{secret.replace('a', '1')}_{check}",
+        f"{prefix}_{key_id}_1{secret[1:]}_{check}",  # not base32
         f"{prefix}-{key_id}-{secret}-{check}",
     ]
 
 
 def test_detect_secrets_with_the_plugin_finds_every_real_token_and_nothing_else(tmp_path):
     real = [
-        tokens.build_token(Api.PRODUCTION, tokens.new_key_id(), tokens.new_secret()),
-        tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()),
-        tokens.build_token(Api.PRODUCTION, tokens.new_key_id(), tokens.new_secret()),
+        # Fixed parts, so that no look-alike below can be a real token by chance.
+        tokens.build_token(Api.PRODUCTION, "q4kz7mxp2hra", "n5ovx3k2hqwl7d4mbt6yfzjsa2r5eucgkpw3x7nqd6hvliom4ya5"),
+        tokens.build_token(Api.INTEGRATION, "b7ty3kqzm2xe", "zq2w3e4r5t6y7u2i3o4p5a6s7d2f3g4h5j6k7l2z3x4c5v6b7n2m"),
+        tokens.build_token(Api.PRODUCTION, "m2n3b4v5c6x7", "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst"),
         FORMAT["example"],
     ]
     lookalikes = [fake for token in real for fake in _lookalikes(token)]

@@ -65,7 +65,9 @@ def test_only_the_bearer_scheme_is_accepted(client, alice_key, header):
 
 def test_a_token_in_the_query_string_is_not_accepted(client, alice_key):
     _key, token = alice_key
-    assert client.get(f"{INT_PING}?token={token}").json()["reason"] == "missing"
+    response = client.get(f"{INT_PING}?token={token}")
+    assert response.status_code == 400  # never authenticated: tests/sweeps/test_token_in_logs.py
+    assert response.json()["type"] == "urn:efinance:problem:token-in-url"
 
 
 @pytest.mark.parametrize("garbage", ["", "x", "bsint_" + "a" * 200, "bsint_abc_def_ghi"])

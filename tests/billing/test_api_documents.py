@@ -116,7 +116,7 @@ def test_it_lists_every_missing_field(client, alice_key):
 
 def test_it_accepts_an_email_recipient_and_no_qr_reference(client, alice_key):
     _key, token = alice_key
-    body = document(recipient={"name": "Muster AG", "email": "billing@muster.example"}, amount=99.9)
+    body = document(recipient={"name": "Muster AG", "email": "billing@muster.example"}, amount="99.9")
     del body["qr_reference"]
     answer = post(client, token, body).json()
     assert (answer["recipient"]["email"], answer["qr_reference"], answer["amount"]) == (

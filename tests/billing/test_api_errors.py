@@ -69,7 +69,7 @@ def test_an_unexpected_error_is_a_500_problem_without_details(client, alice_key,
         "issue_date": "2026-01-01",
         "due_date": "2026-01-01",
         "currency": "EUR",
-        "amount": 1,
+        "amount": "1",
         "recipient": {"name": "A", "email": "a@example.com"},
     }
     response = client.post(

@@ -44,7 +44,7 @@ def test_a_retry_answers_the_same_document_with_the_same_status_and_body(client,
 def test_the_same_amount_written_differently_is_the_same_request(client, alice_key):
     _key, token = alice_key
     deliver(client, token)
-    assert deliver(client, token, {**BODY, "amount": 10}).status_code == 201
+    assert deliver(client, token, {**BODY, "amount": "10"}).status_code == 201
     assert Document.objects.count() == 1
 
 

@@ -45,3 +45,36 @@ def test_reading_is_not_limited(client, alice_key, settings):
     _key, token = alice_key
     for _ in range(3):
         assert client.get("/api/billing-int/v1/ping", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_a_retry_of_a_stored_document_is_answered_at_the_limit_and_does_not_count(client, alice_key, settings):
+    settings.API_DELIVERIES_PER_MINUTE = 2
+    key, token = alice_key
+    first = post(client, token, document(invoice_number="I-1"), HTTP_IDEMPOTENCY_KEY="inv-1")
+    assert post(client, token, document(invoice_number="I-2"), HTTP_IDEMPOTENCY_KEY="inv-2").status_code == 201
+    assert post(client, token, document(invoice_number="I-3"), HTTP_IDEMPOTENCY_KEY="inv-3").status_code == 429
+    counted = sum(DeliveryCounter.objects.filter(api_key=key).values_list("count", flat=True))
+    for _ in range(3):  # the client lost the first answer and retries: the stored document, every time
+        retry = post(client, token, document(invoice_number="I-1"), HTTP_IDEMPOTENCY_KEY="inv-1")
+        assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+        assert retry.json()["id"] == first.json()["id"]
+    assert sum(DeliveryCounter.objects.filter(api_key=key).values_list("count", flat=True)) == counted
+    assert Document.objects.count() == 2
+
+
+def test_a_retry_does_not_use_up_the_limit(client, alice_key, settings):
+    settings.API_DELIVERIES_PER_MINUTE = 2
+    _key, token = alice_key
+    assert post(client, token, document(invoice_number="J-1"), HTTP_IDEMPOTENCY_KEY="j-1").status_code == 201
+    for _ in range(5):
+        assert post(client, token, document(invoice_number="J-1"), HTTP_IDEMPOTENCY_KEY="j-1").status_code == 201
+    assert post(client, token, document(invoice_number="J-2"), HTTP_IDEMPOTENCY_KEY="j-2").status_code == 201
+    assert Document.objects.count() == 2
+
+
+def test_another_body_under_a_used_key_is_still_refused_at_the_limit(client, alice_key, settings):
+    settings.API_DELIVERIES_PER_MINUTE = 1
+    _key, token = alice_key
+    assert post(client, token, document(invoice_number="K-1"), HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201
+    reused = post(client, token, document(invoice_number="K-other"), HTTP_IDEMPOTENCY_KEY="k-1")
+    assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")

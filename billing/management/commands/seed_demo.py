@@ -110,6 +110,4 @@ class Command(BaseCommand):
         )
         # A forgotten test system still calls with the deleted key: the «Activity» page counts it.
         for _call in range(3):
-            audit.record_auth_failure(
-                key_id=deleted.key_id, organization_id=deleted.organization_id, reason=Failure.DELETED, ip="192.0.2.10"
-            )
+            audit.record_auth_failure(key_id=deleted.key_id, reason=Failure.DELETED, ip="192.0.2.10")

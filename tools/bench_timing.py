@@ -1,0 +1,154 @@
+"""Does the API's answer time tell whether a key ID exists? A wrong secret on an existing key ID
+against an unknown key ID, over HTTP, on throwaway databases.
+
+    .venv/bin/python -m tools.bench_timing                 # 1,000 requests of each kind, 1,000 keys
+    .venv/bin/python -m tools.bench_timing --requests 20 --keys 10   # a quick smoke run
+
+Run from the checkout root. For each database — a temporary SQLite file and, when DATABASE_URL names a
+PostgreSQL server, a temporary database beside it (created and dropped again, as `tools.bench_auth`
+does) — a child process migrates, makes `--keys` keys, starts gunicorn (1 worker, DEBUG off,
+CONN_MAX_AGE=60, the failure limit out of the way) on the loopback and sends, over one keep-alive
+connection, `--requests` requests of each kind in alternating order (pairs, the first of each pair
+alternating: A B, B A, A B, …) to ``GET /api/billing-int/v1/ping``:
+
+- A: a well-formed token (checksum right) whose key ID exists, with a wrong secret;
+- B: a well-formed token whose key ID does not exist.
+
+Both must answer the same 401 problem. It prints the median time of each kind (client side: send to
+last byte), their difference in per cent of the smaller, and whether it is below the target of 5 %.
+Exit 1 on a failed measurement; with ``--strict`` also when the difference is at or above the target.
+"""
+
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+from django.apps import apps
+from django.core.management import call_command
+
+from tools import ROOT, ToolError, gunicorn
+from tools.bench_auth import _child_env, _make_keys, _temporary_postgres_database
+
+PING = "/api/billing-int/v1/ping"
+TARGET_PERCENT = 5.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench_timing",
+        description="Median answer time of a wrong secret on an existing key ID vs an unknown key ID.",
+    )
+    parser.add_argument("--requests", type=int, default=1000, help="requests of each kind (default 1000)")
+    parser.add_argument("--keys", type=int, default=1000, help="keys in the database (default 1000)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the difference reaches the target")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = vars(_parser().parse_args(argv))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
+    if not apps.ready:
+        django.setup()
+    try:
+        if options["child"]:
+            return _child(options)
+        return _parent(options)
+    except ToolError as error:
+        print(f"bench_timing: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+
+
+def _parent(options) -> int:
+    _out(
+        f"bench_timing: {options['requests']:,} requests of each kind in alternating order, {options['keys']:,} "
+        f"keys, gunicorn 1 worker, one keep-alive connection on 127.0.0.1, GET {PING}"
+    )
+    results = []
+    with tempfile.TemporaryDirectory(prefix="efinance-timing-") as workdir:
+        results.append(_run_child("SQLite", f"sqlite:///{Path(workdir) / 'timing.sqlite3'}", options))
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        with _temporary_postgres_database(database_url) as bench_url:
+            results.append(_run_child("PostgreSQL", bench_url, options))
+    return 1 if options["strict"] and not all(results) else 0
+
+
+def _run_child(label: str, database_url: str, options) -> bool:
+    command = [sys.executable, "-m", "tools.bench_timing", "--child", label]
+    command += ["--requests", str(options["requests"]), "--keys", str(options["keys"])]
+    env = {**_child_env(database_url), "API_AUTH_FAILURES_PER_MINUTE": str(10**9)}
+    result = subprocess.run(  # noqa: S603 (this interpreter, this module)
+        command, env=env, capture_output=True, text=True, timeout=180 + options["requests"] / 20, check=False, cwd=ROOT
+    )
+    if result.returncode not in (0, 3):
+        raise ToolError(f"{label}: the benchmark failed:\n{result.stderr[-3000:]}")
+    _out(result.stdout.rstrip())
+    return result.returncode == 0
+
+
+def _child(options) -> int:
+    """Answers 0 when the difference is below the target, 3 when not (the parent tells them apart)."""
+    from apikeys import tokens
+    from apikeys.models import Api
+
+    label = options["child"]
+    call_command("migrate", verbosity=0)
+    made = _make_keys(options["keys"])
+    key_ids = [tokens.parse_token(token).key_id for token in made]
+    requests = options["requests"]
+    # A fresh secret (and, for B, a fresh key ID) every time, as an attacker who guesses would send.
+    wrong_secret = [
+        tokens.build_token(Api.INTEGRATION, key_ids[n % len(key_ids)], tokens.new_secret()) for n in range(requests)
+    ]
+    unknown = [tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()) for _ in range(requests)]
+    port = gunicorn.free_port()
+    server = gunicorn.start(port, workers=1)
+    gunicorn.wait_until_up(port, server)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for token in wrong_secret[:20] + unknown[:20]:  # warm-up: connections, statements, caches
+            _timed(connection, token)
+        times = {"existing": [], "unknown": []}
+        for n in range(requests):
+            pair = [("existing", wrong_secret[n]), ("unknown", unknown[n])]
+            for kind, token in pair if n % 2 == 0 else reversed(pair):
+                times[kind].append(_timed(connection, token))
+        connection.close()
+    finally:
+        gunicorn.stop(server)
+    existing, missing = statistics.median(times["existing"]), statistics.median(times["unknown"])
+    difference = 100 * abs(existing - missing) / min(existing, missing)
+    verdict = "below" if difference < TARGET_PERCENT else "AT OR ABOVE"
+    _out(
+        f"{label}: wrong secret on an existing key ID median {existing:.1f} µs, unknown key ID median "
+        f"{missing:.1f} µs: difference {difference:.2f} % ({verdict} the target of {TARGET_PERCENT:g} %)"
+    )
+    return 0 if difference < TARGET_PERCENT else 3
+
+
+def _timed(connection: http.client.HTTPConnection, token: str) -> float:
+    """µs from sending the request to the last byte of the answer, which must be the 401 `unknown` problem."""
+    start = time.perf_counter_ns()
+    connection.request("GET", PING, headers={"Authorization": f"Bearer {token}"})
+    response = connection.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter_ns() - start) / 1000
+    if response.status != 401 or b'"reason": "unknown"' not in body:
+        raise ToolError(f"expected the 401 problem of an unknown key, got {response.status}: {body[:200]!r}")
+    return elapsed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
