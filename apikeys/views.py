@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apikeys import services, tokens
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, new_form_nonce
-from apikeys.models import ApiKey, AuditEvent, valid_q
+from apikeys.models import ApiKey, AuditEvent, PolicyChange, valid_q
 from efinance.lib.net import client_ip
 
 PAGE_SIZE = 50
@@ -69,7 +69,7 @@ def user_management(request):
 def key_list(request):
     today = timezone.localdate()
     keys = ApiKey.objects.of_organization(request.user.organization_id).select_related(
-        "user", "created_by", "revoked_by"
+        "user", "created_by", "revoked_by", "approved_by"
     )
     valid = Paginator(keys.valid(today), PAGE_SIZE).get_page(request.GET.get("page"))
     ended = Paginator(keys.ended(today).order_by("-revoked_at", "-valid_until", "-id"), PAGE_SIZE).get_page(
@@ -77,7 +77,14 @@ def key_list(request):
     )
     # Each table's page links keep the other table on the page it shows.
     keep = {"valid": f"&ended_page={ended.number}", "ended": f"&page={valid.number}"}
-    return render(request, "apikeys/key_list.html", {"valid": valid, "ended": ended, "keep": keep})
+    # The contract's security policy (issue 13): wider networks of a key waiting for a second Admin user.
+    open_changes = (
+        PolicyChange.objects.open()
+        .filter(organization_id=request.user.organization_id, key__isnull=False)
+        .select_related("key", "requested_by")
+    )
+    context = {"valid": valid, "ended": ended, "keep": keep, "open_changes": open_changes}
+    return render(request, "apikeys/key_list.html", context)
 
 
 @never_cache
@@ -103,6 +110,7 @@ def key_create(request):
                 created_by=request.user,
                 form_nonce=form.nonce_key,
                 ip=client_ip(request),
+                allowed_networks=form.cleaned_data["allowed_networks"],
             )
         except services.NonceAlreadyUsed as used:
             messages.warning(
