@@ -28,7 +28,7 @@ def _snapshot():
 def test_it_creates_the_demo_cast():
     _seed()
     users = {u.username: u for u in User.objects.select_related("organization")}
-    assert set(users) == {"demo-admin", "demo-user", "demo-accounting", "other-admin", "support"}
+    assert set(users) == {"demo-admin", "demo-admin2", "demo-user", "demo-accounting", "other-admin", "support"}
     assert users["demo-admin"].is_admin_of_organization
     assert users["demo-admin"].organization.name == "Demo AG"
     assert not users["demo-user"].is_org_admin
