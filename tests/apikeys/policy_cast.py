@@ -1,27 +1,14 @@
-"""The security policy's cast (issue 13): dora, a second Admin user of Demo AG beside alice, and
-helpers that set the policy or call the API. Imported by the tests of the policy (fixtures by name)."""
+"""Helpers of the security policy's tests (issue 13): set the policy, post the creation form, call the API."""
 
 import datetime
 import re
 
-import pytest
-from django.utils import timezone
 from django.test import Client
+from django.utils import timezone
 
 from apikeys.models import SecurityPolicy
-from tests.conftest import _client_for, _user
 
 PING = {"production": "/api/billing/v1/ping", "integration": "/api/billing-int/v1/ping"}
-
-
-@pytest.fixture
-def dora(demo_ag):
-    return _user("dora", demo_ag, is_org_admin=True)
-
-
-@pytest.fixture
-def dora_client(dora):
-    return _client_for(dora)
 
 
 def set_policy(organization, **values) -> SecurityPolicy:

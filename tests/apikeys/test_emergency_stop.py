@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 
 from apikeys.models import Action, ApiKey, AuditEvent, Status
-from tests.apikeys.policy_cast import dora, dora_client, ping  # noqa: F401
+from tests.apikeys.policy_cast import ping
 from tests.conftest import PASSWORD, _client_for
 from users.mail import send_pending
 from users.models import Organization

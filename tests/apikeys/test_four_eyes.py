@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apikeys import policy
 from apikeys.models import APPROVAL_WINDOW, Action, ApiKey, AuditEvent, Status
-from tests.apikeys.policy_cast import create_via_form, dora, dora_client, ping, set_policy  # noqa: F401
+from tests.apikeys.policy_cast import create_via_form, ping, set_policy
 from tests.conftest import _client_for
 from users.mail import send_pending
 

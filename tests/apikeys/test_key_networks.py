@@ -5,7 +5,7 @@ import pytest
 
 from apikeys import policy
 from apikeys.models import Action, ApiKey, AuditEvent, PolicyChange
-from tests.apikeys.policy_cast import create_via_form, dora, dora_client, ping, set_policy  # noqa: F401
+from tests.apikeys.policy_cast import create_via_form, ping, set_policy
 
 LIST = "/administration/api-keys/"
 
@@ -48,7 +48,7 @@ def test_the_address_is_the_one_behind_the_trusted_proxy(office_key, settings):
 
 
 def test_the_secret_is_checked_before_the_address(office_key):
-    key, token = office_key
+    _key, token = office_key
     wrong = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     assert ping(wrong, REMOTE_ADDR="198.51.100.9").status_code == 401
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apikeys import policy, services
 from apikeys.models import Action, AuditEvent, PolicyChange, SecurityPolicy, check_valid_until, latest_valid_until
-from tests.apikeys.policy_cast import create_via_form, dora, dora_client, set_policy  # noqa: F401
+from tests.apikeys.policy_cast import create_via_form, set_policy
 from tests.conftest import _client_for
 from users.mail import send_pending
 
