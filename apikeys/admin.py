@@ -100,6 +100,8 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         (_("Creation"), {"fields": ["created_at", "created_by", "valid_until"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
         (_("Use"), {"fields": ["last_used_at", "last_used_ip"]}),
+        # The contract's security policy (issue 13).
+        (_("Security policy"), {"fields": ["allowed_networks", "approval_requested_at", "approved_at", "approved_by"]}),
     ]
     readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]
     actions = ["revoke_selected"]

@@ -112,9 +112,7 @@ class Command(BaseCommand):
         pending production key of demo-admin; and an integration key limited to a network."""
         admin, today = users["demo-admin"], timezone.localdate()
         organization = admin.organization
-        SecurityPolicy.objects.get_or_create(
-            organization=organization, defaults={"four_eyes": True, "max_validity_days": 365}
-        )
+        SecurityPolicy.objects.get_or_create(organization=organization, defaults={"four_eyes": True})
         keys = ApiKey.objects.filter(organization=organization)
         if not keys.filter(note=self.PENDING_NOTE).exists():
             services.apikey_create(
