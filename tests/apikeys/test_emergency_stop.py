@@ -96,3 +96,20 @@ def test_support_sees_the_state_read_only_and_filters_by_it(keys, alice_client, 
     assert "Demo AG" in listing and "Other AG" not in listing
     page = sam_client.get(f"/support/users/organization/{alice.organization.pk}/change/").content.decode()
     assert "Leak" in page and 'name="keys_suspension_reason"' not in page
+
+
+def test_activity_shows_the_stop_and_the_resume_with_the_reason(keys, alice_client, dora_client):
+    alice_client.post(SUSPEND, {"reason": "Laptop stolen"})
+    dora_client.post(RESUME)
+    html = alice_client.get("/administration/activity/").content.decode()
+    assert 'data-action="keys_suspended"' in html and 'data-action="keys_resumed"' in html
+    assert "Laptop stolen" in html
+
+
+def test_support_sees_the_policy_read_only(alice, sam_client, dora):
+    from tests.apikeys.policy_cast import set_policy
+
+    set_policy(alice.organization, four_eyes=True, allowed_networks="192.0.2.0/24")
+    listing = sam_client.get("/support/apikeys/securitypolicy/").content.decode()
+    assert "192.0.2.0/24" in listing
+    assert sam_client.post(f"/support/apikeys/securitypolicy/{alice.organization.pk}/change/", {}).status_code == 403
