@@ -2,7 +2,8 @@
 
 A list is stored as its networks in canonical form (``ipaddress``'s own text, host bits refused),
 separated by single spaces; the empty list (stored as "" or NULL) means «any address». The API asks
-`allows` on every request of a key that has a list, so the parsed form of a stored text is cached.
+`allows` on every request of a key that has a list, so its answers (and the parsed form of a stored
+text) are cached.
 """
 
 import ipaddress
@@ -58,11 +59,13 @@ def _stored(text: str) -> tuple[Network, ...]:
     return parse(text)
 
 
+@lru_cache(maxsize=8192)
 def allows(stored: str | None, address: str | None) -> bool:
     """Whether a request from `address` may use a key whose stored list is `stored`.
 
     No list: any address (even an unknown one). A list: the address must be known and inside one of
-    its networks (an IPv4 address seen as IPv6-mapped counts as IPv4)."""
+    its networks (an IPv4 address seen as IPv6-mapped counts as IPv4). A pure function of two strings,
+    cached: an integration calls from a few addresses, and parsing one costs more than the lookup."""
     if not stored:
         return True
     if not address:
