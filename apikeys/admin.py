@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
-from apikeys.models import ApiKey, AuditEvent, Status
+from apikeys.models import ApiKey, AuditEvent, PolicyChange, SecurityPolicy, Status
 from apikeys.services import KeyNotValid, apikey_revoke, notify_support_revocation
 from efinance.lib.net import client_ip
 
@@ -100,6 +100,8 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         (_("Creation"), {"fields": ["created_at", "created_by", "valid_until"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
         (_("Use"), {"fields": ["last_used_at", "last_used_ip"]}),
+        # The contract's security policy (issue 13).
+        (_("Security policy"), {"fields": ["allowed_networks", "approval_requested_at", "approved_at", "approved_by"]}),
     ]
     readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]
     actions = ["revoke_selected"]
@@ -240,3 +242,22 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "last_at",
     ]
     readonly_fields = fields
+
+
+# --- The contract's security policy (issue 13): support sees it, the organization's Admin users set it.
+
+
+@admin.register(SecurityPolicy)
+class SecurityPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "max_validity_days", "four_eyes", "allowed_networks", "changed_at", "changed_by"]
+    list_filter = ["four_eyes"]
+    list_select_related = ["organization", "changed_by"]
+    search_fields = ["organization__name"]
+
+
+@admin.register(PolicyChange)
+class PolicyChangeAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "key", "requested_at", "requested_by", "decision", "decided_at", "decided_by"]
+    list_filter = ["decision"]
+    list_select_related = ["organization", "key", "requested_by", "decided_by"]
+    search_fields = ["organization__name", "^key__key_id"]

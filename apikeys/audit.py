@@ -65,7 +65,14 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
         organization_id=key.organization_id,
         key_id=key.key_id,
         ip=ip,
-        details={"api": key.api, "valid_until": key.valid_until.isoformat(), "note": key.note},
+        details={
+            "api": key.api,
+            "valid_until": key.valid_until.isoformat(),
+            "note": key.note,
+            # The contract's security policy (issue 13): only when it applies.
+            **({"allowed_networks": key.allowed_networks} if key.allowed_networks else {}),
+            **({"pending_approval": True} if key.approval_requested_at else {}),
+        },
         at=key.created_at,  # now, except for demo and imported keys
     )
 

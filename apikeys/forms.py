@@ -7,8 +7,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apikeys import tokens
-from apikeys.models import VALIDITY_MESSAGES, Action, Api, check_valid_until, latest_valid_until
+from apikeys import networks, tokens
+from apikeys.models import VALIDITY_MESSAGES, Action, Api, SecurityPolicy
+from apikeys.policy import MESSAGES as POLICY_MESSAGES
+from apikeys.policy import can_have_four_eyes, key_networks, resume_rule
 
 NONCE_SALT = "apikeys.create-form"
 NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
@@ -26,6 +28,29 @@ class SwissDateInput(forms.DateInput):
     def __init__(self, **kwargs):
         attrs = {"placeholder": _("dd.mm.yyyy"), "inputmode": "numeric", "autocomplete": "off", "maxlength": 10}
         super().__init__(format="%d.%m.%Y", attrs=attrs, **kwargs)
+
+
+class NetworksField(forms.CharField):
+    """A list of IPv4/IPv6 networks (CIDR), one a line (commas and spaces also separate); cleaned to
+    the stored form of `apikeys.networks` ("" for any address)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Allowed networks"))
+        kwargs.setdefault(
+            "help_text",
+            _("One network a line, for example 192.0.2.0/24 or 2001:db8::/48. Empty: any address."),
+        )
+        super().__init__(
+            required=False,
+            max_length=2000,
+            strip=True,
+            widget=forms.Textarea(attrs={"rows": 3, "cols": 40, "spellcheck": "false", "autocomplete": "off"}),
+            error_messages={"max_length": _("The list can be at most %(limit_value)d characters long.")},
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        return networks.normalize(super().to_python(value))
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -74,22 +99,33 @@ class ApiKeyCreateForm(forms.Form):
             "invalid": _("Enter a valid date, for example 31.12.2027."),
         },
     )
+    allowed_networks = NetworksField()
     nonce = forms.CharField(widget=forms.HiddenInput, error_messages={"required": error_messages["stale_form"]})
 
     def __init__(self, *args, organization, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.acting_user = user
         self.today = timezone.localdate()
+        # The contract's security policy: its maximum validity and its networks bound the key.
+        self.policy = SecurityPolicy.of(organization.pk)
         self.fields["user"].queryset = organization.users.filter(is_active=True).order_by("username")
         self.fields["user"].label_from_instance = lambda u: f"{u.username} — {u.get_full_name()}".rstrip(" —")
-        self.fields["valid_until"].initial = latest_valid_until(self.today)
+        self.fields["valid_until"].initial = self.policy.latest_valid_until(self.today)
+        self.fields["allowed_networks"].initial = "\n".join(self.policy.network_list)
         if not self.is_bound:
             self.initial["nonce"] = new_form_nonce(user)
 
+    @property
+    def latest_valid_until(self):
+        return self.policy.latest_valid_until(self.today)
+
     def clean_valid_until(self):
         value = self.cleaned_data["valid_until"]
-        check_valid_until(value, self.today)  # the guide's two years, stated on the model
+        self.policy.check_valid_until(value, self.today)  # the guide's two years and the contract's maximum
         return value
+
+    def clean_allowed_networks(self):
+        return key_networks(self.policy, self.cleaned_data["allowed_networks"])
 
     def clean_nonce(self):
         value = self.cleaned_data["nonce"]
@@ -202,3 +238,100 @@ class ActivityFilterForm(forms.Form):
         if data["action"]:
             entries = entries.filter(action=data["action"])
         return entries
+
+
+# --- The contract's security policy (issue 13) --------------------------------------------------
+
+
+class SecurityPolicyForm(forms.Form):
+    error_messages = {"two_admins": POLICY_MESSAGES["two_admins"]}
+
+    max_validity_days = forms.IntegerField(
+        label=_("Maximum validity of new keys (days)"),
+        required=False,
+        min_value=1,
+        max_value=730,
+        help_text=_("At most 730 days. Empty: the two years of the guide."),
+        widget=forms.NumberInput(attrs={"min": 1, "max": 730, "inputmode": "numeric"}),
+        error_messages={
+            "invalid": _("Enter a whole number of days, for example 90."),
+            "min_value": _("Enter at least %(limit_value)s day."),
+            "max_value": _("A key is valid for at most two years: enter at most %(limit_value)s days."),
+        },
+    )
+    four_eyes = forms.BooleanField(label=_("Production keys need a second Admin user's approval"), required=False)
+    allowed_networks = NetworksField(label=_("Allowed networks for new keys"))
+
+    def __init__(self, *args, policy: SecurityPolicy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+        self.four_eyes_possible = policy.four_eyes or can_have_four_eyes(policy.organization_id)
+        if not self.is_bound:
+            self.initial = {
+                "max_validity_days": policy.max_validity_days,
+                "four_eyes": policy.four_eyes,
+                "allowed_networks": "\n".join(policy.network_list),
+            }
+
+    def clean_four_eyes(self):
+        value = self.cleaned_data["four_eyes"]
+        if value and not self.four_eyes_possible:
+            raise forms.ValidationError(self.error_messages["two_admins"], code="two_admins")
+        return value
+
+
+class KeyNetworksForm(forms.Form):
+    allowed_networks = NetworksField()
+
+    def __init__(self, *args, key, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key = key
+        self.policy = SecurityPolicy.of(key.organization_id)
+        if not self.is_bound:
+            self.initial = {"allowed_networks": "\n".join(key.network_list)}
+
+    def clean_allowed_networks(self):
+        return key_networks(self.policy, self.cleaned_data["allowed_networks"])
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60, "maxlength": 500}),
+        error_messages={
+            "required": _("Enter the reason for suspending all keys."),
+            "max_length": _("The reason may have at most 500 characters."),
+        },
+    )
+
+
+class ResumeForm(forms.Form):
+    """Resuming: by another Admin user, or by the only one after entering their password again."""
+
+    error_messages = {"password": POLICY_MESSAGES["password"], "wrong_password": _("The password is not correct.")}
+
+    password = forms.CharField(
+        label=_("Your password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, organization, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.rule = resume_rule(organization, user)
+
+    @property
+    def needs_password(self) -> bool:
+        return self.rule == "password"
+
+    def clean_password(self):
+        value = self.cleaned_data["password"]
+        if self.needs_password:
+            if not value:
+                raise forms.ValidationError(self.error_messages["password"], code="password")
+            if not self.user.check_password(value):
+                raise forms.ValidationError(self.error_messages["wrong_password"], code="wrong_password")
+        return value

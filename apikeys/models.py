@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from apikeys import sql, tokens
+from apikeys import networks, sql, tokens
 
 MAX_VALIDITY_YEARS = 2
+# Four-eyes: a production key or a weakening policy change waits this long for a second Admin user.
+APPROVAL_WINDOW = datetime.timedelta(days=7)
 
 # The reason of a key deleted because its token was reported as exposed (the public revocation
 # endpoint, a secret-scanning alert): the one revocation without an actor (constraint
@@ -35,28 +37,43 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def latest_valid_until(today: datetime.date | None = None) -> datetime.date:
-    """The last day a key created on `today` may be valid: two years later (the guide's rule 4)."""
-    return add_years(today or timezone.localdate(), MAX_VALIDITY_YEARS)
+def latest_valid_until(today: datetime.date | None = None, maximum_days: int | None = None) -> datetime.date:
+    """The last day a key created on `today` may be valid: two years later (the guide's rule 4), or
+    `maximum_days` later when the contract's security policy sets a shorter maximum (never longer)."""
+    today = today or timezone.localdate()
+    latest = add_years(today, MAX_VALIDITY_YEARS)
+    if maximum_days is not None:
+        latest = min(latest, today + datetime.timedelta(days=maximum_days))
+    return latest
 
 
 VALIDITY_MESSAGES = {
     "past": _("The validity cannot end in the past."),
     "too_late": _("A key is valid for at most two years: choose %(latest)s or earlier."),
+    "over_policy": _(
+        "Your contract's security policy allows keys of at most %(days)d days: choose %(latest)s or earlier."
+    ),
 }
 
 
-def check_valid_until(valid_until: datetime.date, created_on: datetime.date | None = None) -> None:
-    """Raise ValidationError (code ``past`` or ``too_late``) unless a key created on `created_on`
-    (today by default) may be valid until `valid_until`: not before that day, at most two years after."""
+def check_valid_until(
+    valid_until: datetime.date, created_on: datetime.date | None = None, *, maximum_days: int | None = None
+) -> None:
+    """Raise ValidationError (code ``past``, ``too_late`` or ``over_policy``) unless a key created on
+    `created_on` (today by default) may be valid until `valid_until`: not before that day, at most two
+    years after, and at most `maximum_days` after when the contract's policy sets that maximum
+    (`SecurityPolicy.maximum_days`; `SecurityPolicy.check_valid_until` passes it)."""
     created_on = created_on or timezone.localdate()
-    latest = latest_valid_until(created_on)
+    latest = latest_valid_until(created_on, maximum_days)
     if valid_until < created_on:
         raise ValidationError(VALIDITY_MESSAGES["past"], code="past")
     if valid_until > latest:
-        raise ValidationError(
-            VALIDITY_MESSAGES["too_late"], code="too_late", params={"latest": latest.strftime("%d.%m.%Y")}
-        )
+        params = {"latest": latest.strftime("%d.%m.%Y")}
+        if latest < add_years(created_on, MAX_VALIDITY_YEARS):
+            raise ValidationError(
+                VALIDITY_MESSAGES["over_policy"], code="over_policy", params={**params, "days": maximum_days}
+            )
+        raise ValidationError(VALIDITY_MESSAGES["too_late"], code="too_late", params=params)
 
 
 class LatestValidUntilInDatabase(models.Func):
@@ -121,6 +138,10 @@ class Failure(models.TextChoices):
     EXPIRED = "expired", _("The key has expired.")
     USER_INACTIVE = "user_inactive", _("The key's user has been deactivated.")
     WRONG_API = "wrong_api", _("The key is for the other API.")
+    # The contract's security policy (issue 13).
+    SUSPENDED = "suspended", _("All keys of the contract are suspended.")
+    PENDING_APPROVAL = "pending_approval", _("The key waits for a second Admin user's approval.")
+    ADDRESS_NOT_ALLOWED = "address_not_allowed", _("The request came from an address the key does not allow.")
 
 
 @dataclass(frozen=True)
@@ -192,13 +213,17 @@ class ApiKeyQuerySet(models.QuerySet):
 
 
 class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
-    def verify_token(self, raw: str, api: str | None = None) -> Verification:
-        """Answer whether `raw` is a token that may be used now, for `api` when given.
+    def verify_token(self, raw: str, api: str | None = None, address=None) -> Verification:
+        """Answer whether `raw` is a token that may be used now, for `api` when given, from `address`
+        (an address, None, or a function that answers it: only called for a key with networks).
 
         Parse and checksum first (no database), then one indexed lookup by key ID (`sql.VERIFY`), a
         constant-time comparison of the secret's HMAC, and only then the key's state: deleted,
-        expired, user deactivated, other API. State is read from the database on every call, so a
-        deletion or the end of validity takes effect on the very next request.
+        expired, user deactivated, other API, then the contract's policy: all keys suspended, the
+        key still waiting for a second Admin user's approval, `address` outside the key's allowed
+        networks (a key with networks refuses an unknown address). State is read from the database
+        on every call, so a deletion, the end of validity or a suspension takes effect on the very
+        next request.
         """
         try:
             parsed = tokens.parse_token(raw)
@@ -223,6 +248,15 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             failure = Failure.USER_INACTIVE  # a user who left the key's organization is inactive for it
         elif api is not None and api != row["api"]:
             failure = Failure.WRONG_API
+        # The contract's security policy: the suspension and the approval ride along in the same row.
+        elif row["keys_suspended_at"] is not None:
+            failure = Failure.SUSPENDED
+        elif row["approval_requested_at"] is not None and row["approved_at"] is None:
+            failure = Failure.PENDING_APPROVAL
+        elif row["allowed_networks"] and not networks.allows(
+            row["allowed_networks"], address() if callable(address) else address
+        ):
+            failure = Failure.ADDRESS_NOT_ALLOWED
         else:
             failure = None
         return Verification(
@@ -304,6 +338,22 @@ class ApiKey(models.Model):
     form_nonce = models.CharField(max_length=64, unique=True, null=True, editable=False)  # noqa: DJ001 (NULLs are not unique)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True, editable=False)
+    # The contract's security policy (issue 13). Nullable without defaults, so that adding them keeps
+    # the table (and its final-state trigger) on SQLite.
+    # Allowed networks, canonical CIDR separated by spaces (`apikeys.networks`); empty: any address.
+    allowed_networks = models.TextField(_("allowed networks"), null=True, blank=True, editable=False)  # noqa: DJ001
+    # Four-eyes: set when the key was created waiting for a second Admin user's approval.
+    approval_requested_at = models.DateTimeField(_("approval requested on"), null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved on"), null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = ApiKeyManager()
 
@@ -365,6 +415,23 @@ class ApiKey(models.Model):
         """The first day on which the key no longer worked."""
         return self.valid_until + datetime.timedelta(days=1)
 
+    @property
+    def network_list(self) -> list[str]:
+        return (self.allowed_networks or "").split()
+
+    @property
+    def is_pending_approval(self) -> bool:
+        """Created under four-eyes and not approved yet: the API refuses it (`Failure.PENDING_APPROVAL`)."""
+        return self.approval_requested_at is not None and self.approved_at is None
+
+    @property
+    def approval_deadline(self) -> datetime.datetime | None:
+        """Until when a second Admin user may approve the key; after that it is deleted."""
+        return self.approval_requested_at + APPROVAL_WINDOW if self.approval_requested_at else None
+
+    def approval_lapsed(self, now: datetime.datetime | None = None) -> bool:
+        return self.is_pending_approval and (now or timezone.now()) >= self.approval_deadline
+
 
 class Action(models.TextChoices):
     KEY_CREATED = "key_created", _("Key created")
@@ -376,6 +443,17 @@ class Action(models.TextChoices):
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOCKED_OUT = "locked_out", _("Login locked")
+    # The contract's security policy (issue 13).
+    POLICY_CHANGED = "policy_changed", _("Security policy changed")
+    POLICY_REQUESTED = "policy_requested", _("Security policy change requested")
+    POLICY_APPROVED = "policy_approved", _("Security policy change approved")
+    POLICY_REJECTED = "policy_rejected", _("Security policy change rejected")
+    KEY_APPROVED = "key_approved", _("Key approved")
+    KEY_REJECTED = "key_rejected", _("Key rejected")
+    APPROVAL_LAPSED = "approval_lapsed", _("Key deleted: not approved in time")
+    KEY_NETWORKS = "key_networks", _("Allowed networks of a key changed")
+    KEYS_SUSPENDED = "keys_suspended", _("All keys suspended")
+    KEYS_RESUMED = "keys_resumed", _("All keys resumed")
     # What the bank's staff changed about a user of the organization (users.signals.Change: the same values).
     USER_ADDED = "user_added", _("User added by bank support")
     ADMIN_GRANTED = "admin_granted", _("Admin flag granted by bank support")
@@ -558,3 +636,133 @@ class AuditEvent(models.Model):
     def failure_display(self) -> str:
         """Why the latest API authentication of a failure row was refused."""
         return Failure(self.reason).label if self.reason in Failure.values else ""
+
+
+# --- The contract's security policy (issue 13) --------------------------------------------------
+
+
+class SecurityPolicy(models.Model):
+    """The rules an organization's Admin users set for their own keys, one row per organization (none:
+    the defaults, `SecurityPolicy.of`). While `four_eyes` is on, a change that weakens the policy waits
+    for a second Admin user (`PolicyChange`, `apikeys.policy`)."""
+
+    organization = models.OneToOneField(
+        "users.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="security_policy",
+        primary_key=True,
+    )
+    max_validity_days = models.PositiveIntegerField(_("maximum validity of new keys (days)"), null=True, blank=True)
+    four_eyes = models.BooleanField(_("production keys need a second Admin user's approval"), default=False)
+    allowed_networks = models.TextField(_("allowed networks for new keys"), blank=True, default="")
+    changed_at = models.DateTimeField(_("changed on"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        verbose_name = _("security policy")
+        verbose_name_plural = _("security policies")
+
+    def __str__(self) -> str:
+        return str(self.organization_id)
+
+    @classmethod
+    def of(cls, organization_id: int) -> "SecurityPolicy":
+        """The organization's policy; an unsaved one with the defaults when it never set one."""
+        return cls.objects.filter(organization_id=organization_id).first() or cls(organization_id=organization_id)
+
+    @property
+    def maximum_days(self) -> int | None:
+        """The policy's maximum validity in days; None: the guide's two years."""
+        return self.max_validity_days
+
+    def latest_valid_until(self, today: datetime.date | None = None) -> datetime.date:
+        """The last day a key created on `today` may be valid under this policy."""
+        return latest_valid_until(today, self.max_validity_days)
+
+    def check_valid_until(self, valid_until: datetime.date, created_on: datetime.date | None = None) -> None:
+        check_valid_until(valid_until, created_on, maximum_days=self.max_validity_days)
+
+    @property
+    def network_list(self) -> list[str]:
+        return self.allowed_networks.split()
+
+    def needs_approval(self, api: str) -> bool:
+        """Four-eyes applies to production keys only; customer-integration keys never need approval."""
+        return self.four_eyes and api == Api.PRODUCTION
+
+    def weakened_by(self, *, max_validity_days: int | None, four_eyes: bool, allowed_networks: str) -> bool:
+        """Whether these values would weaken the policy: four-eyes off, a longer maximum, wider networks."""
+        # None is the guide's two years: the longest there is.
+        longer = self.max_validity_days is not None and (
+            max_validity_days is None or max_validity_days > self.max_validity_days
+        )
+        wider = not networks.within(networks.parse(allowed_networks), networks.parse(self.allowed_networks))
+        return (self.four_eyes and not four_eyes) or longer or wider
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Replaced by a later request")
+
+
+class PolicyChangeQuerySet(models.QuerySet):
+    def open(self, now: datetime.datetime | None = None):
+        """Undecided and within the approval window (`APPROVAL_WINDOW`)."""
+        return self.filter(decided_at__isnull=True, requested_at__gt=(now or timezone.now()) - APPROVAL_WINDOW)
+
+
+class PolicyChange(models.Model):
+    """A weakening change that waits for a second Admin user: of the policy (`key` empty: `values` holds
+    max_validity_days, four_eyes, allowed_networks) or of one key's allowed networks (`values` holds
+    allowed_networks). Decided once: approved (then applied), rejected, or superseded by a later request;
+    not decided within `APPROVAL_WINDOW`, it lapses."""
+
+    organization = models.ForeignKey(
+        "users.Organization", verbose_name=_("organization"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.ForeignKey(ApiKey, verbose_name=_("API key"), on_delete=models.CASCADE, null=True, related_name="+")
+    values = models.JSONField(_("values"), default=dict)
+    requested_at = models.DateTimeField(_("requested on"), default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, blank=True)
+
+    objects = PolicyChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("security policy change")
+        verbose_name_plural = _("security policy changes")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def deadline(self) -> datetime.datetime:
+        return self.requested_at + APPROVAL_WINDOW
+
+    @property
+    def max_validity_days(self):
+        return self.values.get("max_validity_days")
+
+    @property
+    def four_eyes(self):
+        return self.values.get("four_eyes")
+
+    @property
+    def network_list(self) -> list[str]:
+        return (self.values.get("allowed_networks") or "").split()

@@ -12,7 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import audit, tokens
-from apikeys.models import EXPOSED_REASON, ApiKey, ExposureSource, Status, check_valid_until, status_of
+from apikeys import policy as policy_rules
+from apikeys.models import (
+    EXPOSED_REASON,
+    ApiKey,
+    ExposureSource,
+    SecurityPolicy,
+    Status,
+    status_of,
+)
 from efinance.lib.logging import log_event
 from users.mail import notify
 from users.models import Organization, User
@@ -42,6 +50,7 @@ def apikey_create(
     form_nonce: str | None = None,
     created_at: datetime.datetime | None = None,
     ip: str | None = None,
+    allowed_networks: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `user` and return it with its token, which exists nowhere else.
 
@@ -50,9 +59,18 @@ def apikey_create(
     `created_at` is for demo and imported data only; it defaults to now. The audit entry (with the
     actor's `ip`) is written in the same transaction as the key. A validity end before the day of
     creation or more than two years after it raises ValidationError (`check_valid_until`).
+
+    The contract's security policy (`SecurityPolicy`, issue 13) applies here, so that every way of
+    making a key (the creation form, «Replace») honours it: its maximum validity, its allowed networks
+    (`allowed_networks`, None: the policy's default; a list outside the policy's raises
+    ValidationError), and four-eyes: a production key is created waiting for a second Admin user's
+    approval (`policy.request_key_approval`: audit entry and e-mail to the other Admin users).
     """
     created_at = created_at or timezone.now()
-    check_valid_until(valid_until, timezone.localdate(created_at))
+    policy = SecurityPolicy.of(user.organization_id)
+    policy.check_valid_until(valid_until, timezone.localdate(created_at))
+    allowed_networks = policy_rules.key_networks(policy, allowed_networks)
+    pending = policy.needs_approval(api)
     for _attempt in range(3):
         key_id, secret = tokens.new_key_id(), tokens.new_secret()
         try:
@@ -68,8 +86,12 @@ def apikey_create(
                     created_by=created_by,
                     form_nonce=form_nonce,
                     created_at=created_at,
+                    allowed_networks=allowed_networks or None,
+                    approval_requested_at=created_at if pending else None,
                 )
                 audit.record_key_created(key=key, by=created_by, ip=ip)
+                if pending:
+                    policy_rules.request_key_approval(key=key, by=created_by)
         except IntegrityError:
             if form_nonce and ApiKey.objects.filter(form_nonce=form_nonce).exists():
                 raise NonceAlreadyUsed(ApiKey.objects.filter(form_nonce=form_nonce).first()) from None

@@ -18,13 +18,13 @@ from django.views.defaults import page_not_found, permission_denied
 
 from apikeys import services, tokens
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, ApiKey, AuditEvent, valid_q
+from apikeys.models import ENDED_ORDER, ApiKey, AuditEvent, PolicyChange, valid_q
 from efinance.lib.net import client_ip
 
 PAGE_SIZE = 50
 KEY_LIST_COLUMNS = [
     *["key_id", "api", "note", "created_at", "valid_until", "last_used_at", "revoked_at", "revoke_reason"],
-    "organization",
+    *["organization", "allowed_networks", "approval_requested_at", "approved_at"],
     *["user__username", "created_by__username"],
     *["revoked_by__username", "revoked_by__is_staff", "revoked_by__organization"],
 ]
@@ -134,12 +134,19 @@ def key_list(request):
         # The message once, and the list's own address with the new key's row as the target (marked
         # by :target in the CSS): a reload shows the list, not the message again.
         return redirect(f"{reverse('apikeys:list')}#key-{(created or shown).key_id}")
+    # The contract's security policy: wider networks of a key waiting for a second Admin user.
+    open_changes = (
+        PolicyChange.objects.open()
+        .filter(organization_id=organization.pk, key__isnull=False)
+        .select_related("key", "requested_by")
+    )
     context = {
         "valid": valid,
         "ended": ended,
         "keep": keep,
         "form": form,
         "filtered": bool(filters),
+        "open_changes": open_changes,
     }
     return render(request, "apikeys/key_list.html", context)
 
@@ -184,6 +191,7 @@ def key_create(request):
                 created_by=request.user,
                 form_nonce=form.nonce_key,
                 ip=client_ip(request),
+                allowed_networks=form.cleaned_data["allowed_networks"],
             )
         except services.NonceAlreadyUsed as used:
             messages.warning(

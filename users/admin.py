@@ -37,11 +37,31 @@ from users.services import may_get_set_password_link, send_set_password_link, us
 PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
+class KeysSuspendedFilter(admin.SimpleListFilter):
+    """The emergency stop of an organization's keys (set by its Admin users, never by support)."""
+
+    title = _("all keys suspended")
+    parameter_name = "keys_suspended"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(keys_suspended_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "created_at", "keys_suspended_display"]
+    list_filter = [KeysSuspendedFilter]
     search_fields = ["name"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "keys_suspended_at", "keys_suspended_by", "keys_suspension_reason"]
+
+    @admin.display(description=_("all keys suspended"), boolean=True)
+    def keys_suspended_display(self, organization: Organization) -> bool:
+        return organization.keys_suspended
 
 
 @admin.register(User)

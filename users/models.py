@@ -11,6 +11,19 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created on"), auto_now_add=True)
+    # Emergency stop of the contract's security policy: while set, every key of the organization is
+    # refused (read in the API's one verification query). Set and cleared by `apikeys.policy`.
+    keys_suspended_at = models.DateTimeField(_("all keys suspended since"), null=True, blank=True, editable=False)
+    keys_suspended_by = models.ForeignKey(
+        "users.User",
+        verbose_name=_("suspended by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    keys_suspension_reason = models.CharField(_("reason of the suspension"), max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -19,6 +32,13 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def keys_suspended(self) -> bool:
+        return self.keys_suspended_at is not None
+
+    def active_admins(self):
+        return self.users.filter(is_active=True, is_org_admin=True)
 
 
 class User(AbstractUser):

@@ -21,6 +21,8 @@ SUPPORT_PERMISSIONS = [
     ("apikeys", "view_apikey"),
     ("apikeys", "change_apikey"),  # needed for the revoke action; every field stays read-only
     ("apikeys", "view_auditevent"),  # the audit log, read-only
+    ("apikeys", "view_securitypolicy"),  # the contracts' security policies, read-only (issue 13)
+    ("apikeys", "view_policychange"),
     ("users", "view_user"),
     ("users", "add_user"),
     ("users", "change_user"),

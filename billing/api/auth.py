@@ -51,10 +51,31 @@ DETAILS = {
         "This API key is for the other API: a production key works only with Billing Solutions, a customer "
         "integration key only with Billing Solutions Customer Integration."
     ),
+    # The contract's security policy (issue 13).
+    Failure.SUSPENDED: _(
+        "All API keys of this e-finance contract are suspended. An Admin user of the contract resumes them "
+        "under Administration → Security policy."
+    ),
+    Failure.PENDING_APPROVAL: _(
+        "This production key waits for a second Admin user's approval. It works once another Admin user of "
+        "your e-finance contract has approved it on the key list."
+    ),
+    Failure.ADDRESS_NOT_ALLOWED: _(
+        "This API key may not be used from your address. An Admin user of your e-finance contract sets the "
+        "allowed networks of the key."
+    ),
 }
+
+# Refusals of a key that is valid but may not be used from here: 403, not 401 (the credentials are
+# fine, the request is not allowed).
+FORBIDDEN = {Failure.ADDRESS_NOT_ALLOWED}
 
 
 def refuse(reason: str) -> ProblemError:
+    if reason in FORBIDDEN:
+        return ProblemError(
+            403, DETAILS[reason], type_="address-not-allowed", title=_("Address not allowed"), reason=str(reason)
+        )
     header = f'Bearer realm="{REALM}"'
     if reason != "missing":
         # RFC 6750 §3.1: no error code when the request carried no credentials at all.
@@ -105,7 +126,8 @@ class ApiKeyBearer(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Verification:
-        verification = ApiKey.objects.verify_token(token, api=self.api)
+        # The address is only read for a key that has allowed networks (the policy of issue 13).
+        verification = ApiKey.objects.verify_token(token, api=self.api, address=lambda: client_ip(request))
         if not verification.ok:
             raise self.failed(request, verification.failure, verification.key_id, _presented_key_id(token))
         ApiKey.objects.record_use(verification, lambda: client_ip(request))

@@ -146,5 +146,8 @@ def test_the_demo_data_shows_a_create_delete_and_failed_auth_history(db):
     for action in (Action.KEY_CREATED, Action.KEY_DELETED, Action.KEY_EXPOSED, Action.AUTH_FAILED):
         assert f'data-action="{action}"' in body
     assert "3 failures in this hour" in body
+    created = AuditEvent.objects.filter(action=Action.KEY_CREATED).count()
+    # The guide's four, the one reported as exposed, the security policy's pending and network keys.
+    assert created == 7
     call_command("seed_demo", stdout=StringIO())  # idempotent: no second history
-    assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == 5
+    assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == created

@@ -81,7 +81,7 @@ def test_a_demo_token_pasted_into_the_revocation_endpoint_stops_working_and_is_e
     ended = key_list[key_list.index('data-testid="ended-keys"') :]
     assert re.search(rf'data-key-id="{key_id}".*?reported as exposed', ended, re.S)
     recipients = {message.to[0] for message in mail.outbox}
-    assert recipients == {"demo-admin@example.ch", "demo-user@example.ch"}
+    assert recipients == {"demo-admin@example.ch", "demo-admin2@example.ch", "demo-user@example.ch"}
     for message in mail.outbox:
         assert key_id in message.body
         assert "reported to the public revocation endpoint" in message.body
@@ -110,5 +110,5 @@ def test_a_demo_token_in_a_signed_github_alert_stops_working_and_is_explained(de
     assert _ping(token).json()["reason"] == "deleted"
     row = _activity_row(demo_admin, key_id)
     assert "found by GitHub secret scanning" in row and LEAK in row and "140.82.112.9" in row
-    assert {message.to[0] for message in mail.outbox} == {"demo-admin@example.ch", "demo-user@example.ch"}
+    assert {message.to[0] for message in mail.outbox} == {"demo-admin@example.ch", "demo-admin2@example.ch", "demo-user@example.ch"}
     assert all(LEAK in message.body and "GitHub secret scanning" in message.body for message in mail.outbox)

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from apikeys.models import ApiKey, Status
+from apikeys.models import ApiKey, SecurityPolicy, Status
 from users.models import Organization, User
 
 
@@ -28,7 +28,7 @@ def _snapshot():
 def test_it_creates_the_demo_cast():
     _seed()
     users = {u.username: u for u in User.objects.select_related("organization")}
-    assert set(users) == {"demo-admin", "demo-user", "demo-accounting", "other-admin", "support"}
+    assert set(users) == {"demo-admin", "demo-admin2", "demo-user", "demo-accounting", "other-admin", "support"}
     assert users["demo-admin"].is_admin_of_organization
     assert users["demo-admin"].organization.name == "Demo AG"
     assert not users["demo-user"].is_org_admin
@@ -80,3 +80,16 @@ def test_another_password_on_a_second_run_is_the_one_that_works():
     assert authenticate(username="demo-admin", password="changed-demo-password") is not None
     assert authenticate(username="demo-admin", password="demo-2026-efinance") is None
     assert User.objects.get(username="support").groups.filter(name="Support staff").exists()
+
+
+@pytest.mark.django_db
+def test_demo_ag_has_a_second_admin_a_pending_key_and_a_network_key():
+    """Each part of the security policy can be tried (issue 13): demo-admin2 approves the pending key."""
+    _seed()
+    second = User.objects.get(username="demo-admin2")
+    assert second.is_admin_of_organization and second.organization.name == "Demo AG"
+    keys = ApiKey.objects.filter(organization__name="Demo AG")
+    [pending] = [key for key in keys if key.is_pending_approval]
+    assert pending.api == "production" and pending.created_by.username == "demo-admin" and pending.is_valid
+    assert [key.network_list for key in keys if key.allowed_networks] == [["192.0.2.0/24"]]
+    assert SecurityPolicy.objects.get(organization__name="Demo AG").four_eyes

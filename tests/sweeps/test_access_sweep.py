@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils.http import urlsafe_base64_encode
 
-from apikeys.models import Api
+from apikeys.models import Api, PolicyChange
 from billing.models import Document
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -108,6 +108,7 @@ def _fill(route: str, world) -> str:
         "document_id": str(world["documents"][_environment(route)].pk),
         "uidb64": urlsafe_base64_encode(str(world["alice"].pk).encode()),
         "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
+        "change_id": str(world["policy_change"].pk),  # the security policy (issue 13)
     }
     if "<path:object_id>" in route and not route.startswith("support/r/"):
         values["object_id"] = _admin_object_id(route, world)
@@ -159,9 +160,14 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
         *(document.invoice_number for document in documents.values()),
         *(str(document.pk) for document in documents.values()),
     ]
+    # A security-policy change of Demo AG waiting for a second Admin user (issue 13).
+    policy_change = PolicyChange.objects.create(
+        organization=demo_ag, requested_by=alice, values={"four_eyes": False, "max_validity_days": None}
+    )
     return {
         "alice": alice,
         "demo_key": demo_key,
+        "policy_change": policy_change,
         "documents": documents,
         "tokens": {Api.INTEGRATION: demo_token, Api.PRODUCTION: prod_token},
         "outsider_tokens": {Api.INTEGRATION: outsider_token, Api.PRODUCTION: outsider_prod_token},

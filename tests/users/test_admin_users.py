@@ -13,6 +13,8 @@ from users.services import SUPPORT_GROUP
 SUPPORT_MODELS = {
     "apikeys.apikey",
     "apikeys.auditevent",
+    "apikeys.securitypolicy",  # read-only (issue 13)
+    "apikeys.policychange",
     "users.user",
     "users.organization",
     "axes.accessattempt",

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import audit, services
-from apikeys.models import Api, ApiKey, ExposureSource, Failure
+from apikeys.models import Api, ApiKey, ExposureSource, Failure, SecurityPolicy
 from users.models import Organization, User
 from users.services import ensure_support_group
 
@@ -14,6 +14,7 @@ DEFAULT_PASSWORD = "demo-2026-efinance"  # noqa: S105 (demo data only)
 USERS = [
     # username, first, last, organization, org admin, staff
     ("demo-admin", "Anna", "Admin", "Demo AG", True, False),
+    ("demo-admin2", "Bruno", "Berger", "Demo AG", True, False),  # the second pair of eyes (issue 13)
     ("demo-user", "Dario", "Rossi", "Demo AG", False, False),
     ("demo-accounting", "Claudia", "Keller", "Demo AG", False, False),
     ("other-admin", "Olivier", "Dupont", "Other AG", True, False),
@@ -53,8 +54,10 @@ class Command(BaseCommand):
                 user.groups.add(support_group)
             users[username] = user
         self._seed_keys(users)
+        self._seed_policy(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Admin user of Demo AG:   demo-admin / {password}")
+        self.stdout.write(f"  Second Admin of Demo AG: demo-admin2 / {password} (approves demo-admin's keys)")
         self.stdout.write(f"  Standard users:          demo-user, demo-accounting / {password}")
         self.stdout.write(f"  Admin user of Other AG:  other-admin / {password}")
         self.stdout.write(f"  Bank support (/support/): support / {password}")
@@ -111,3 +114,32 @@ class Command(BaseCommand):
         # A forgotten test system still calls with the deleted key: the «Activity» page counts it.
         for _call in range(3):
             audit.record_auth_failure(key_id=deleted.key_id, reason=Failure.DELETED, ip="192.0.2.10")
+
+    PENDING_NOTE = "New ERP connector (waits for approval)"
+    NETWORK_NOTE = "Office network only"
+    DEMO_NETWORK = "192.0.2.0/24"  # TEST-NET-1 (RFC 5737): documentation addresses
+
+    def _seed_policy(self, users):
+        """The security policy of Demo AG (issue 13): four-eyes on, so that demo-admin2 can approve the
+        pending production key of demo-admin; and an integration key limited to a network."""
+        admin, today = users["demo-admin"], timezone.localdate()
+        organization = admin.organization
+        SecurityPolicy.objects.get_or_create(organization=organization, defaults={"four_eyes": True})
+        keys = ApiKey.objects.filter(organization=organization)
+        if not keys.filter(note=self.PENDING_NOTE).exists():
+            services.apikey_create(
+                user=users["demo-accounting"],
+                api=Api.PRODUCTION,
+                note=self.PENDING_NOTE,
+                valid_until=today + datetime.timedelta(days=180),
+                created_by=admin,
+            )
+        if not keys.filter(note=self.NETWORK_NOTE).exists():
+            services.apikey_create(
+                user=users["demo-user"],
+                api=Api.INTEGRATION,
+                note=self.NETWORK_NOTE,
+                valid_until=today + datetime.timedelta(days=180),
+                created_by=admin,
+                allowed_networks=self.DEMO_NETWORK,
+            )

@@ -1,0 +1,93 @@
+"""Allowed networks: lists of IPv4/IPv6 networks (CIDR) of a key or of the contract's security policy.
+
+A list is stored as its networks in canonical form (``ipaddress``'s own text, host bits refused),
+separated by single spaces; the empty list (stored as "" or NULL) means «any address». The API asks
+`allows` on every request of a key that has a list, so its answers (and the parsed form of a stored
+text) are cached.
+"""
+
+import ipaddress
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+MAX_NETWORKS = 20
+
+MESSAGES = {
+    "invalid": _("«%(value)s» is not a network: write it as an address or in CIDR form, for example 192.0.2.0/24."),
+    "host_bits": _("«%(value)s» has host bits set: write the network's first address, for example %(network)s."),
+    "too_many": _("At most %(limit)d networks."),
+}
+
+
+def parse(text: str | None) -> tuple[Network, ...]:
+    """The networks of a typed or stored list (separated by spaces, commas or line breaks), in order,
+    each once. Raises ValidationError (code ``invalid``, ``host_bits`` or ``too_many``)."""
+    networks: list[Network] = []
+    for part in (text or "").replace(",", " ").split():
+        try:
+            network = ipaddress.ip_network(part, strict=True)
+        except ValueError:
+            try:
+                loose = ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValidationError(MESSAGES["invalid"], code="invalid", params={"value": part[:60]}) from None
+            raise ValidationError(
+                MESSAGES["host_bits"], code="host_bits", params={"value": part[:60], "network": str(loose)}
+            ) from None
+        if network not in networks:
+            networks.append(network)
+    if len(networks) > MAX_NETWORKS:
+        raise ValidationError(MESSAGES["too_many"], code="too_many", params={"limit": MAX_NETWORKS})
+    return tuple(networks)
+
+
+def as_text(networks) -> str:
+    """The stored form: canonical networks separated by single spaces ("" for any address)."""
+    return " ".join(str(network) for network in networks)
+
+
+def normalize(text: str | None) -> str:
+    return as_text(parse(text))
+
+
+@lru_cache(maxsize=4096)
+def _stored(text: str) -> tuple[Network, ...]:
+    return parse(text)
+
+
+@lru_cache(maxsize=8192)
+def allows(stored: str | None, address: str | None) -> bool:
+    """Whether a request from `address` may use a key whose stored list is `stored`.
+
+    No list: any address (even an unknown one). A list: the address must be known and inside one of
+    its networks (an IPv4 address seen as IPv6-mapped counts as IPv4). A pure function of two strings,
+    cached: an integration calls from a few addresses, and parsing one costs more than the lookup."""
+    if not stored:
+        return True
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in _stored(stored))
+
+
+def within(inner, outer) -> bool:
+    """Whether the list `inner` allows no address that `outer` refuses (narrower or equal).
+
+    The empty list allows every address: everything is within it, and it is within nothing else."""
+    inner, outer = tuple(inner), tuple(outer)
+    if not outer:
+        return True
+    if not inner:
+        return False
+    return all(
+        any(network.version == bound.version and network.subnet_of(bound) for bound in outer) for network in inner
+    )

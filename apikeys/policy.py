@@ -1,0 +1,383 @@
+"""The contract's own security policy (issue 13): operations that write several rows together.
+
+- Four-eyes: a production key made while `SecurityPolicy.four_eyes` is on waits for a second Admin
+  user (`key_approve`, `key_reject`); the Admin user who made it can never decide it. Not approved
+  within `APPROVAL_WINDOW`, the API keeps refusing it and `delete_lapsed_keys` (command
+  ``delete_unapproved_keys``, daily) deletes it.
+- A change that weakens the policy while four-eyes is on (four-eyes off, a longer maximum, wider
+  networks), and widening one key's networks, wait as a `PolicyChange` for a second Admin user
+  (`policy_change_decide`); a change that does not weaken applies at once.
+- Networks of a new key lie within the policy's (`key_networks`): the policy bounds every key, and a
+  key with wider networks would be a weakening nobody approved.
+- The emergency stop (`keys_suspend`, `keys_resume`): every key of the organization is refused while
+  it lasts; resuming needs an Admin user other than the one who suspended, or, when there is no
+  other active Admin user, that same one after entering their password again.
+
+Each decision is in the audit log; the Admin users concerned get an e-mail (`users.mail.notify`).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apikeys import audit, networks
+from apikeys.models import APPROVAL_WINDOW, Action, ApiKey, Decision, PolicyChange, SecurityPolicy
+from users.mail import notify
+from users.models import Organization
+
+MESSAGES = {
+    "outside_policy": _(
+        "Your contract's security policy allows only addresses in %(networks)s: choose networks within them."
+    ),
+    "own_request": _("You requested this yourself: another Admin user must decide it."),
+    "decided": _("This request has already been decided or has lapsed."),
+    "not_pending": _("This key does not wait for approval."),
+    "two_admins": _(
+        "Four-eyes needs at least two active Admin users in your organization: ask the bank to add a second "
+        "Admin user first."
+    ),
+    "already_suspended": _("All keys are already suspended."),
+    "not_suspended": _("The keys are not suspended."),
+    "other_admin": _("Another Admin user of your organization must resume the keys: you suspended them."),
+    "password": _("Enter your password to resume the keys."),
+}
+
+REASON_REJECTED = "rejected"
+REASON_LAPSED = "approval_lapsed"
+
+
+class NotAllowed(Exception):
+    """A decision the acting Admin user may not take; `message` says why, in their language."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+        self.message = MESSAGES[code]
+
+
+def other_admins(organization_id: int, than=None):
+    """The active Admin users of the organization, except `than`."""
+    admins = Organization(pk=organization_id).active_admins()
+    return admins.exclude(pk=than.pk) if than is not None else admins
+
+
+def can_have_four_eyes(organization_id: int) -> bool:
+    return other_admins(organization_id).count() >= 2
+
+
+def key_networks(policy: SecurityPolicy, requested: str | None) -> str:
+    """The stored networks of a new key: the policy's default when `requested` is None; otherwise the
+    requested list, which must lie within the policy's (ValidationError ``outside_policy``)."""
+    if requested is None:
+        return policy.allowed_networks
+    parsed = networks.parse(requested)
+    bound = networks.parse(policy.allowed_networks)
+    if not networks.within(parsed, bound):
+        raise ValidationError(
+            MESSAGES["outside_policy"], code="outside_policy", params={"networks": ", ".join(map(str, bound))}
+        )
+    return networks.as_text(parsed)
+
+
+def _policy_values(*, max_validity_days, four_eyes, allowed_networks) -> dict:
+    return {
+        "max_validity_days": max_validity_days,
+        "four_eyes": bool(four_eyes),
+        "allowed_networks": networks.normalize(allowed_networks),
+    }
+
+
+# --- Four-eyes for production keys ----------------------------------------------------------------
+
+
+def request_key_approval(*, key: ApiKey, by) -> None:
+    """Tell the other Admin users that `key` waits for one of them (called by `apikey_create`)."""
+    notify(
+        other_admins(key.organization_id, than=by),
+        "key_approval_requested",
+        {"key": key, "requested_by": by, "deadline": key.approval_deadline},
+    )
+
+
+def _check_decider(*, key: ApiKey, by, now) -> None:
+    if not key.is_pending_approval or key.revoked_at is not None or not key.is_valid:
+        raise NotAllowed("not_pending")
+    if by.pk == key.created_by_id:
+        raise NotAllowed("own_request")
+    if key.approval_lapsed(now):
+        raise NotAllowed("decided")
+
+
+@transaction.atomic
+def key_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
+    """A second Admin user approves a production key: from now on the API accepts it."""
+    now = now or timezone.now()
+    _check_decider(key=key, by=by, now=now)
+    updated = (
+        ApiKey.objects.valid()
+        .filter(pk=key.pk, approved_at__isnull=True, approval_requested_at__gt=now - APPROVAL_WINDOW)
+        .exclude(created_by=by)
+        .update(approved_at=now, approved_by=by)
+    )
+    if not updated:
+        raise NotAllowed("decided")
+    key.refresh_from_db(fields=["approved_at", "approved_by"])
+    audit.record(
+        action=Action.KEY_APPROVED,
+        actor=by,
+        subject_id=key.user_id,
+        organization_id=key.organization_id,
+        key_id=key.key_id,
+        ip=ip,
+        details={"api": key.api, "requested_by": key.created_by.username},
+        at=now,
+    )
+    return key
+
+
+@transaction.atomic
+def key_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
+    """A second Admin user rejects a production key: it is deleted for good."""
+    now = now or timezone.now()
+    _check_decider(key=key, by=by, now=now)
+    updated = (
+        ApiKey.objects.valid()
+        .filter(pk=key.pk, approved_at__isnull=True)
+        .exclude(created_by=by)
+        .update(revoked_at=now, revoked_by=by, revoke_reason=REASON_REJECTED)
+    )
+    if not updated:
+        raise NotAllowed("decided")
+    key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
+    audit.record(
+        action=Action.KEY_REJECTED,
+        actor=by,
+        subject_id=key.user_id,
+        organization_id=key.organization_id,
+        key_id=key.key_id,
+        ip=ip,
+        details={"api": key.api, "requested_by": key.created_by.username},
+        at=now,
+    )
+    return key
+
+
+def delete_lapsed_keys(now: datetime.datetime | None = None) -> list[str]:
+    """Delete the keys whose approval window passed unapproved; answer their key IDs. The API refuses
+    them anyway (`Failure.PENDING_APPROVAL`); this makes the deletion final and visible."""
+    now = now or timezone.now()
+    deleted = []
+    lapsed = ApiKey.objects.filter(
+        revoked_at__isnull=True, approved_at__isnull=True, approval_requested_at__lte=now - APPROVAL_WINDOW
+    )
+    for key in lapsed.select_related("created_by"):
+        with transaction.atomic():
+            # Deleted in the name of the Admin user who requested it (the request lapsed).
+            if not ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True, approved_at__isnull=True).update(
+                revoked_at=now, revoked_by=key.created_by, revoke_reason=REASON_LAPSED
+            ):
+                continue
+            audit.record(
+                action=Action.APPROVAL_LAPSED,
+                subject_id=key.user_id,
+                organization_id=key.organization_id,
+                key_id=key.key_id,
+                details={"api": key.api, "requested_by": key.created_by.username},
+                at=now,
+            )
+        deleted.append(key.key_id)
+    return deleted
+
+
+# --- Policy changes --------------------------------------------------------------------------------
+
+
+def _request_change(*, organization_id: int, by, values: dict, key: ApiKey | None, ip, now) -> PolicyChange:
+    PolicyChange.objects.open(now).filter(organization_id=organization_id, key=key).update(
+        decided_at=now, decided_by=by, decision=Decision.SUPERSEDED
+    )
+    change = PolicyChange.objects.create(
+        organization_id=organization_id, key=key, values=values, requested_at=now, requested_by=by
+    )
+    audit.record(
+        action=Action.POLICY_REQUESTED,
+        actor=by,
+        organization_id=organization_id,
+        key_id=key.key_id if key else "",
+        ip=ip,
+        details=values,
+        at=now,
+    )
+    notify(other_admins(organization_id, than=by), "policy_change_requested", {"change": change, "requested_by": by})
+    return change
+
+
+def _apply_policy(*, organization_id: int, values: dict, by, now) -> SecurityPolicy:
+    policy = SecurityPolicy.of(organization_id)
+    policy.max_validity_days = values["max_validity_days"]
+    policy.four_eyes = values["four_eyes"]
+    policy.allowed_networks = values["allowed_networks"]
+    policy.changed_at, policy.changed_by = now, by
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def policy_update(
+    *,
+    organization_id: int,
+    by,
+    max_validity_days: int | None,
+    four_eyes: bool,
+    allowed_networks: str,
+    ip: str | None = None,
+    now: datetime.datetime | None = None,
+) -> PolicyChange | None:
+    """Change the policy at once, or, when four-eyes is on and the change weakens it, file it for a
+    second Admin user: answer that `PolicyChange` (None when applied)."""
+    now = now or timezone.now()
+    # Serialize concurrent changes of one organization's policy on its row.
+    Organization.objects.select_for_update().filter(pk=organization_id).first()
+    policy = SecurityPolicy.of(organization_id)
+    values = _policy_values(max_validity_days=max_validity_days, four_eyes=four_eyes, allowed_networks=allowed_networks)
+    if values["four_eyes"] and not policy.four_eyes and not can_have_four_eyes(organization_id):
+        raise NotAllowed("two_admins")
+    if policy.four_eyes and policy.weakened_by(**values):
+        return _request_change(organization_id=organization_id, by=by, values=values, key=None, ip=ip, now=now)
+    _apply_policy(organization_id=organization_id, values=values, by=by, now=now)
+    audit.record(action=Action.POLICY_CHANGED, actor=by, organization_id=organization_id, ip=ip, details=values, at=now)
+    return None
+
+
+@transaction.atomic
+def key_set_networks(
+    *, key: ApiKey, by, allowed_networks: str, ip: str | None = None, now: datetime.datetime | None = None
+) -> PolicyChange | None:
+    """Narrowing (or keeping) a key's networks applies at once; widening them is a policy change: it
+    waits for a second Admin user while four-eyes is on. Either way they stay within the policy's."""
+    now = now or timezone.now()
+    policy = SecurityPolicy.of(key.organization_id)
+    new = key_networks(policy, allowed_networks)
+    if not networks.within(networks.parse(new), networks.parse(key.allowed_networks)) and policy.four_eyes:
+        return _request_change(
+            organization_id=key.organization_id, by=by, values={"allowed_networks": new}, key=key, ip=ip, now=now
+        )
+    _apply_key_networks(key=key, new=new, by=by, ip=ip, now=now)
+    return None
+
+
+def _apply_key_networks(*, key: ApiKey, new: str, by, ip, now, action=Action.KEY_NETWORKS) -> None:
+    before = key.allowed_networks or ""
+    ApiKey.objects.filter(pk=key.pk).update(allowed_networks=new or None)
+    key.allowed_networks = new or None
+    audit.record(
+        action=action,
+        actor=by,
+        subject_id=key.user_id,
+        organization_id=key.organization_id,
+        key_id=key.key_id,
+        ip=ip,
+        details={"allowed_networks": new, "before": before},
+        at=now,
+    )
+
+
+@transaction.atomic
+def policy_change_decide(
+    *, change: PolicyChange, by, approve: bool, ip: str | None = None, now: datetime.datetime | None = None
+) -> PolicyChange:
+    """A second Admin user approves (then it applies) or rejects a waiting change."""
+    now = now or timezone.now()
+    if by.pk == change.requested_by_id:
+        raise NotAllowed("own_request")
+    decision = Decision.APPROVED if approve else Decision.REJECTED
+    updated = (
+        PolicyChange.objects.open(now)
+        .filter(pk=change.pk)
+        .exclude(requested_by=by)
+        .update(decided_at=now, decided_by=by, decision=decision)
+    )
+    if not updated:
+        raise NotAllowed("decided")
+    change.refresh_from_db()
+    key = change.key
+    if approve and key is not None:
+        if not key.is_valid:
+            raise NotAllowed("decided")
+        _apply_key_networks(key=key, new=change.values["allowed_networks"], by=by, ip=ip, now=now)
+    elif approve:
+        _apply_policy(organization_id=change.organization_id, values=change.values, by=by, now=now)
+    audit.record(
+        action=Action.POLICY_APPROVED if approve else Action.POLICY_REJECTED,
+        actor=by,
+        organization_id=change.organization_id,
+        key_id=key.key_id if key else "",
+        ip=ip,
+        details={**change.values, "requested_by": change.requested_by.username},
+        at=now,
+    )
+    return change
+
+
+# --- Emergency stop ----------------------------------------------------------------------------------
+
+
+def _tell_admins(organization: Organization, kind: str, by, reason: str = "") -> None:
+    notify(organization.active_admins(), kind, {"organization": organization, "by": by, "reason": reason})
+
+
+@transaction.atomic
+def keys_suspend(*, organization: Organization, by, reason: str, ip: str | None = None, now=None) -> None:
+    """Every key of the organization is refused from the next request on; nothing is deleted."""
+    now = now or timezone.now()
+    updated = Organization.objects.filter(pk=organization.pk, keys_suspended_at__isnull=True).update(
+        keys_suspended_at=now, keys_suspended_by=by, keys_suspension_reason=reason
+    )
+    if not updated:
+        raise NotAllowed("already_suspended")
+    organization.refresh_from_db()
+    audit.record(
+        action=Action.KEYS_SUSPENDED, actor=by, organization_id=organization.pk, ip=ip, details={"reason": reason}
+    )
+    _tell_admins(organization, "keys_suspended", by, reason)
+
+
+def resume_rule(organization: Organization, user) -> str:
+    """How `user` may resume: ``ok``; ``password`` (they suspended and are the only active Admin
+    user: after entering their password again); ``other_admin`` (they suspended, another must resume)."""
+    if user.pk != organization.keys_suspended_by_id:
+        return "ok"
+    if other_admins(organization.pk, than=user).exists():
+        return "other_admin"
+    return "password"
+
+
+@transaction.atomic
+def keys_resume(
+    *, organization: Organization, by, password_confirmed: bool = False, ip: str | None = None, now=None
+) -> None:
+    now = now or timezone.now()
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.keys_suspended_at is None:
+        raise NotAllowed("not_suspended")
+    rule = resume_rule(organization, by)
+    if rule == "other_admin" or (rule == "password" and not password_confirmed):
+        raise NotAllowed(rule)
+    suspended_by = organization.keys_suspended_by.username if organization.keys_suspended_by else ""
+    reason = organization.keys_suspension_reason
+    Organization.objects.filter(pk=organization.pk).update(
+        keys_suspended_at=None, keys_suspended_by=None, keys_suspension_reason=""
+    )
+    organization.refresh_from_db()
+    audit.record(
+        action=Action.KEYS_RESUMED,
+        actor=by,
+        organization_id=organization.pk,
+        ip=ip,
+        details={"reason": reason, "suspended_by": suspended_by, "password_confirmed": rule == "password"},
+        at=now,
+    )
+    _tell_admins(organization, "keys_resumed", by, reason)

@@ -1,0 +1,187 @@
+"""Administration → «Security policy» and the four-eyes decisions on the key list (issue 13).
+
+Every view is for the Admin users of the organization (`admin_required`); objects of another
+organization answer 404 (`_get_key_for_admin`, `_get_change_for_admin`). The rules themselves live in
+`apikeys.policy`, which refuses an Admin user's decision of their own request whatever the form says.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apikeys import policy
+from apikeys.forms import KeyNetworksForm, ResumeForm, SecurityPolicyForm, SuspendForm
+from apikeys.models import PolicyChange, SecurityPolicy
+from apikeys.views import _get_key_for_admin, admin_required
+from efinance.lib.net import client_ip
+
+
+def _get_change_for_admin(request, change_id: int) -> PolicyChange:
+    try:
+        return PolicyChange.objects.select_related("requested_by", "key").get(
+            pk=change_id, organization_id=request.user.organization_id
+        )
+    except PolicyChange.DoesNotExist:
+        raise Http404(_("No such request.")) from None
+
+
+def _context(request, **forms):
+    organization = request.user.organization
+    organization.refresh_from_db()
+    current = SecurityPolicy.of(organization.pk)
+    open_changes = PolicyChange.objects.open().filter(organization=organization).select_related("requested_by", "key")
+    return {
+        "policy": current,
+        "organization": organization,
+        "open_changes": open_changes,
+        "admin_count": policy.other_admins(organization.pk).count(),
+        "suspend_form": forms.get("suspend_form") or SuspendForm(),
+        "resume_form": forms.get("resume_form") or ResumeForm(organization=organization, user=request.user),
+        "form": forms.get("form") or SecurityPolicyForm(policy=current),
+        **{name: form for name, form in forms.items() if form is not None},
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@admin_required
+def security_policy(request):
+    organization_id = request.user.organization_id
+    current = SecurityPolicy.of(organization_id)
+    form = SecurityPolicyForm(request.POST or None, policy=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = policy.policy_update(
+                organization_id=organization_id,
+                by=request.user,
+                ip=client_ip(request),
+                **form.cleaned_data,
+            )
+        except policy.NotAllowed as refused:
+            form.add_error(None, refused.message)
+        else:
+            if change is None:
+                messages.success(request, _("The security policy has been changed."))
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "This change weakens the security policy: it takes effect once another Admin user "
+                        "approves it (within 7 days)."
+                    ),
+                )
+            return redirect("apikeys:security_policy")
+    status = 400 if form.is_bound else 200
+    return render(request, "apikeys/security_policy.html", _context(request, form=form), status=status)
+
+
+@require_POST
+@admin_required
+def change_decide(request, change_id: int, decision: str):
+    change = _get_change_for_admin(request, change_id)
+    try:
+        policy.policy_change_decide(
+            change=change, by=request.user, approve=decision == "approve", ip=client_ip(request)
+        )
+    except policy.NotAllowed as refused:
+        messages.error(request, refused.message)
+    else:
+        if decision == "approve":
+            messages.success(request, _("The change has been approved and takes effect now."))
+        else:
+            messages.success(request, _("The change has been rejected."))
+    if change.key_id:
+        return redirect("apikeys:list")
+    return redirect("apikeys:security_policy")
+
+
+@require_POST
+@admin_required
+def key_decide(request, key_id: str, decision: str):
+    key = _get_key_for_admin(request, key_id)
+    try:
+        if decision == "approve":
+            policy.key_approve(key=key, by=request.user, ip=client_ip(request))
+            messages.success(
+                request, _("The key %(key_id)s has been approved: the API accepts it now.") % {"key_id": key.key_id}
+            )
+        else:
+            policy.key_reject(key=key, by=request.user, ip=client_ip(request))
+            messages.success(request, _("The key %(key_id)s has been rejected and deleted.") % {"key_id": key.key_id})
+    except policy.NotAllowed as refused:
+        messages.error(request, refused.message)
+    return redirect("apikeys:list")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def key_networks(request, key_id: str):
+    key = _get_key_for_admin(request, key_id)
+    if not key.is_valid:
+        messages.info(request, _("The key %(key_id)s is no longer valid.") % {"key_id": key.key_id})
+        return redirect("apikeys:list")
+    form = KeyNetworksForm(request.POST or None, key=key)
+    if request.method == "POST" and form.is_valid():
+        change = policy.key_set_networks(
+            key=key, by=request.user, allowed_networks=form.cleaned_data["allowed_networks"], ip=client_ip(request)
+        )
+        if change is None:
+            messages.success(
+                request, _("The allowed networks of %(key_id)s have been changed.") % {"key_id": key.key_id}
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "Wider networks weaken the security policy: they take effect once another Admin user "
+                    "approves them (within 7 days)."
+                ),
+            )
+        return redirect("apikeys:list")
+    status = 400 if form.is_bound else 200
+    return render(request, "apikeys/key_networks.html", {"key": key, "form": form}, status=status)
+
+
+@require_POST
+@admin_required
+def keys_suspend(request):
+    organization = request.user.organization
+    form = SuspendForm(request.POST)
+    if form.is_valid():
+        try:
+            policy.keys_suspend(
+                organization=organization, by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+            )
+        except policy.NotAllowed as refused:
+            messages.info(request, refused.message)
+        else:
+            messages.warning(request, _("All keys of your organization are suspended: the API refuses every one."))
+        return redirect("apikeys:security_policy")
+    return render(request, "apikeys/security_policy.html", _context(request, suspend_form=form), status=400)
+
+
+@sensitive_post_parameters("password")
+@require_POST
+@admin_required
+def keys_resume(request):
+    organization = request.user.organization
+    organization.refresh_from_db()
+    form = ResumeForm(request.POST, organization=organization, user=request.user)
+    if form.is_valid():
+        try:
+            policy.keys_resume(
+                organization=organization,
+                by=request.user,
+                password_confirmed=form.needs_password,  # validated by the form
+                ip=client_ip(request),
+            )
+        except policy.NotAllowed as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("The keys of your organization work again."))
+        return redirect("apikeys:security_policy")
+    return render(request, "apikeys/security_policy.html", _context(request, resume_form=form), status=400)
