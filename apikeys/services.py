@@ -6,8 +6,8 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apikeys import audit, tokens
-from apikeys.models import ApiKey, check_valid_until
+from apikeys import audit, notices, tokens
+from apikeys.models import ApiKey, check_valid_until, end_of_validity
 from efinance.lib.logging import log_event
 
 log = logging.getLogger("apikeys")
@@ -22,7 +22,19 @@ class NonceAlreadyUsed(Exception):
 
 
 class KeyNotValid(Exception):
-    """Only a valid key can be deleted; an expired or deleted one stays as it is."""
+    """Only a valid key can be deleted or replaced; an expired or deleted one stays as it is."""
+
+
+class AlreadyReplaced(KeyNotValid):
+    """A key is replaced once: its successor exists and the end of its overlap is set."""
+
+
+# «Replace»: when the old key stops working, counted from the moment of the replacement.
+OVERLAPS = {
+    "now": datetime.timedelta(0),
+    "24h": datetime.timedelta(hours=24),
+    "7d": datetime.timedelta(days=7),
+}
 
 
 def apikey_create(
@@ -35,6 +47,7 @@ def apikey_create(
     form_nonce: str | None = None,
     created_at: datetime.datetime | None = None,
     ip: str | None = None,
+    replaces: ApiKey | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `user` and return it with its token, which exists nowhere else.
 
@@ -43,6 +56,8 @@ def apikey_create(
     `created_at` is for demo and imported data only; it defaults to now. The audit entry (with the
     actor's `ip`) is written in the same transaction as the key. A validity end before the day of
     creation or more than two years after it raises ValidationError (`check_valid_until`).
+    The creation notice (e-mail to the key's user and the Admin users, `notices.notify_created`)
+    is queued in the same transaction; a replacement (`replaces`) sends its own notice instead.
     """
     created_at = created_at or timezone.now()
     check_valid_until(valid_until, timezone.localdate(created_at))
@@ -61,8 +76,11 @@ def apikey_create(
                     created_by=created_by,
                     form_nonce=form_nonce,
                     created_at=created_at,
+                    replaces=replaces,
                 )
                 audit.record_key_created(key=key, by=created_by, ip=ip)
+                if replaces is None:
+                    notices.notify_created(key)
         except IntegrityError:
             if form_nonce and ApiKey.objects.filter(form_nonce=form_nonce).exists():
                 raise NonceAlreadyUsed(ApiKey.objects.filter(form_nonce=form_nonce).first()) from None
@@ -108,3 +126,57 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
     else:
         log_event(log, "apikey.deleted", key_id=key.key_id, organization=key.organization_id, by=by.username, ip=ip)
     return key
+
+
+@transaction.atomic
+def apikey_replace(
+    *,
+    key: ApiKey,
+    valid_until: datetime.date,
+    overlap: datetime.timedelta,
+    by,
+    form_nonce: str | None = None,
+    ip: str | None = None,
+    now: datetime.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Replace (roll) a valid key: a new key for the same user and API with the same note, and the
+    old key's end set to `overlap` from now, never later than its own end of validity.
+
+    Returns the new key and its token (shown once, like a creation). A conditional UPDATE sets the
+    old key's `ends_at` once, so that two concurrent replacements make one successor; the other
+    raises AlreadyReplaced (KeyNotValid for a key that is no longer valid). Audit entries for both
+    keys and the notice to the key's user and the Admin users are written in the same transaction.
+    """
+    now = now or timezone.now()
+    ends_at = min(now + overlap, end_of_validity(key.valid_until))
+    if not key.user.is_active:
+        raise KeyNotValid(key.key_id)
+    updated = ApiKey.objects.valid(now=now).filter(pk=key.pk, ends_at__isnull=True).update(ends_at=ends_at)
+    if not updated:
+        if ApiKey.objects.filter(pk=key.pk, ends_at__isnull=False).exists():
+            raise AlreadyReplaced(key.key_id)
+        raise KeyNotValid(key.key_id)
+    key.ends_at = ends_at
+    new, token = apikey_create(
+        user=key.user,
+        api=key.api,
+        note=key.note,
+        valid_until=valid_until,
+        created_by=by,
+        form_nonce=form_nonce,
+        ip=ip,
+        replaces=key,
+    )
+    audit.record_key_replaced(old=key, new=new, by=by, ip=ip)
+    notices.notify_replaced(old=key, new=new, by=by)
+    log_event(
+        log,
+        "apikey.replaced",
+        key_id=key.key_id,
+        new_key_id=new.key_id,
+        organization=key.organization_id,
+        ends_at=ends_at.isoformat(),
+        by=by.username,
+        ip=ip,
+    )
+    return new, token

@@ -15,6 +15,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Validity presets: choosing one shows its date in the date field; typing a date chooses the date.
+  // Without JS the chosen radio button decides on the server alike.
+  for (const group of document.querySelectorAll("[data-validity]")) {
+    const date = group.querySelector("input[name=valid_until]");
+    const own = group.querySelector("input[name=validity][value=date]");
+    for (const radio of group.querySelectorAll("input[name=validity][data-valid-until]")) {
+      radio.addEventListener("change", () => {
+        if (radio.checked && date) date.value = radio.dataset.validUntil;
+      });
+    }
+    if (date && own) date.addEventListener("input", () => { own.checked = true; });
+  }
+
   // Copy buttons: copy the target field's value to the clipboard.
   for (const button of document.querySelectorAll("button[data-copy-target]")) {
     button.addEventListener("click", async () => {
