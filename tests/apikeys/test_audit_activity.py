@@ -143,8 +143,8 @@ def test_the_demo_data_shows_a_create_delete_and_failed_auth_history(db):
     client = Client()
     client.force_login(User.objects.get(username="demo-admin"))
     body = client.get(URL).content.decode()
-    for action in (Action.KEY_CREATED, Action.KEY_DELETED, Action.AUTH_FAILED):
+    for action in (Action.KEY_CREATED, Action.KEY_DELETED, Action.KEY_REPLACED, Action.AUTH_FAILED):
         assert f'data-action="{action}"' in body
     assert "3 failures in this hour" in body
     call_command("seed_demo", stdout=StringIO())  # idempotent: no second history
-    assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == 4
+    assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == 7

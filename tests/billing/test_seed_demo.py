@@ -80,3 +80,14 @@ def test_another_password_on_a_second_run_is_the_one_that_works():
     assert authenticate(username="demo-admin", password="changed-demo-password") is not None
     assert authenticate(username="demo-admin", password="demo-2026-efinance") is None
     assert User.objects.get(username="support").groups.filter(name="Support staff").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_a_key_that_expires_soon_one_being_replaced_and_users_with_addresses():
+    _seed()
+    keys = ApiKey.objects.filter(organization__name="Demo AG")
+    assert any(key.expires_soon and key.ends_at is None for key in keys)
+    rolling = keys.get(ends_at__isnull=False)
+    assert rolling.is_valid  # in its overlap: still working beside its successor
+    assert rolling.replacements.get().is_valid
+    assert all(user.email for user in User.objects.all())
