@@ -148,7 +148,8 @@ def apikey_replace(
     keys and the notice to the key's user and the Admin users are written in the same transaction.
     """
     now = now or timezone.now()
-    ends_at = min(now + overlap, end_of_validity(key.valid_until))
+    # Whole seconds: the end is shown and told to integrators (keys/self, Sunset) to the second.
+    ends_at = min((now + overlap).replace(microsecond=0), end_of_validity(key.valid_until))
     if not key.user.is_active:
         raise KeyNotValid(key.key_id)
     updated = ApiKey.objects.valid(now=now).filter(pk=key.pk, ends_at__isnull=True).update(ends_at=ends_at)

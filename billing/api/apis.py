@@ -59,10 +59,12 @@ class BillingApi(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                if "401" in operation.get("responses", {}):  # authenticated: the key's end in the headers
+                responses = operation.get("responses", {})
+                authenticated = any(int(status) == 401 for status in responses)
+                if authenticated:  # the key's end in the headers of every answer but the refusal
                     operation["description"] = operation.get("description", "") + KEY_END_NOTE
-                for status, response in operation.get("responses", {}).items():
-                    if "401" in operation["responses"] and int(status) != 401:
+                for status, response in responses.items():
+                    if authenticated and int(status) != 401:
                         response.setdefault("headers", {}).update(KEY_END_HEADERS)
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:

@@ -105,7 +105,7 @@ def test_a_key_created_with_few_days_left_gets_no_reminder_of_a_threshold_alread
 def test_deleted_and_replaced_keys_get_no_reminder(key, make_key, alice, bob):
     services.apikey_revoke(key=key, by=alice)
     rolling = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=100))[0]
-    successor, _token = services.apikey_replace(
+    _successor, _token = services.apikey_replace(
         key=rolling, valid_until=TODAY + datetime.timedelta(days=400), overlap=datetime.timedelta(days=7), by=alice
     )
     _run(_day(70))
