@@ -30,11 +30,18 @@ THRESHOLDS = (30, 7, 1)  # days left at which a reminder is due
 CHUNK = 50  # keys per transaction: a crash loses at most one chunk's queueing, which the rerun redoes
 
 
-def recipients_for(key: ApiKey) -> list[User]:
-    """The key's user (while active) and the organization's active Admin users."""
-    admins = User.objects.filter(organization_id=key.organization_id, is_org_admin=True, is_active=True)
+def admins_of(organization_id: int) -> list[User]:
+    return list(
+        User.objects.filter(organization_id=organization_id, is_org_admin=True, is_active=True).order_by("username")
+    )
+
+
+def recipients_for(key: ApiKey, admins: list[User] | None = None) -> list[User]:
+    """The key's user (while active) and the organization's active Admin users (`admins`, when the
+    caller has them already)."""
+    admins = admins_of(key.organization_id) if admins is None else admins
     people = [key.user] if key.user.is_active else []
-    return people + [admin for admin in admins.order_by("username") if admin.pk != key.user_id]
+    return people + [admin for admin in admins if admin.pk != key.user_id]
 
 
 def replace_url(key: ApiKey) -> str:
@@ -92,7 +99,7 @@ def reminder_candidates(today: datetime.date):
             valid_until__lte=today + datetime.timedelta(days=max(THRESHOLDS)),
             user__is_active=True,
         )
-        .select_related("user", "organization")
+        .select_related("user", "organization", "created_by")
         .order_by("valid_until", "id")
     )
 
@@ -103,21 +110,29 @@ def send_expiry_reminders(today: datetime.date | None = None) -> ReminderRun:
     run = ReminderRun()
     due = [(key, threshold) for key in reminder_candidates(today) if (threshold := due_threshold(key, today))]
     run.keys = len(due)
-    # Recipients already reminded of a key and threshold (by an earlier or a concurrent run) are
-    # skipped before their message is rendered; the unique dedupe key decides in the end.
-    done = set(
-        OutboxMessage.objects.filter(
-            dedupe_key__in=[
-                f"{dedupe_key(key, threshold)}:{user.pk}" for key, threshold in due for user in recipients_for(key)
-            ]
-        ).values_list("dedupe_key", flat=True)
-    )
+    admins: dict[int, list[User]] = {}  # per organization, read once per run
+
+    def people_of(key):
+        if key.organization_id not in admins:
+            admins[key.organization_id] = admins_of(key.organization_id)
+        return recipients_for(key, admins[key.organization_id])
+
     queued = []
-    for start in range(0, len(due), CHUNK):
+    for start in range(0, len(due), CHUNK):  # chunks bound each query's parameters and transaction
+        chunk = [(key, threshold, people_of(key)) for key, threshold in due[start : start + CHUNK]]
+        # Recipients already reminded of a key and threshold (by an earlier or a concurrent run) are
+        # skipped before their message is rendered; the unique dedupe key decides in the end.
+        done = set(
+            OutboxMessage.objects.filter(
+                dedupe_key__in=[
+                    f"{dedupe_key(key, threshold)}:{user.pk}" for key, threshold, people in chunk for user in people
+                ]
+            ).values_list("dedupe_key", flat=True)
+        )
         with transaction.atomic():
-            for key, threshold in due[start : start + CHUNK]:
+            for key, threshold, people in chunk:
                 base = dedupe_key(key, threshold)
-                people = [user for user in recipients_for(key) if f"{base}:{user.pk}" not in done]
+                people = [user for user in people if f"{base}:{user.pk}" not in done]
                 if not people:
                     continue
                 context = {
@@ -129,8 +144,11 @@ def send_expiry_reminders(today: datetime.date | None = None) -> ReminderRun:
                 queued += [message.pk for message in notify(people, "expiry_reminder", context, dedupe_key=base)]
     # Each commit above sent what it queued; the rest of the outbox (a failure, an earlier run) once more.
     run.retried = send_pending()[0]
-    mine = OutboxMessage.objects.filter(pk__in=queued)
-    run.queued, run.sent = len(queued), mine.filter(sent_at__isnull=False).count()
+    run.queued = len(queued)
+    run.sent = sum(
+        OutboxMessage.objects.filter(pk__in=queued[start : start + 500], sent_at__isnull=False).count()
+        for start in range(0, len(queued), 500)
+    )
     run.waiting = run.queued - run.sent
     run.seconds = time.perf_counter() - started
     return run
