@@ -154,15 +154,18 @@ def key_replace(request, key_id: str):
                 ip=client_ip(request),
             )
         except (services.NonceAlreadyUsed, services.KeyNotValid):
+            # A replayed form, or another Admin was quicker (a concurrent replacement or deletion).
             successor = key.replacements.first()
-            messages.warning(
-                request,
-                _(
+            if successor is not None:
+                message = _(
                     "The key %(key_id)s has already been replaced by %(new_key_id)s; its token was shown once. "
                     "It cannot be shown again; if needed, delete the key and create a new one."
-                )
-                % {"key_id": key.key_id, "new_key_id": successor.key_id if successor else "?"},
-            )
+                ) % {"key_id": key.key_id, "new_key_id": successor.key_id}
+            else:
+                message = _("The key %(key_id)s cannot be replaced: it is no longer valid or already replaced.") % {
+                    "key_id": key.key_id
+                }
+            messages.warning(request, message)
             return redirect("apikeys:list")
         return render(request, "apikeys/key_created.html", {"key": new, "token": token, "replaced": key})
     if form.is_bound:

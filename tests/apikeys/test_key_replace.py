@@ -223,3 +223,17 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(alice_client, old, d
     assert message in response.content.decode()
     key.refresh_from_db()
     assert key.ends_at is None and key_count() == 1
+
+
+def test_a_form_replayed_against_another_key_replaces_nothing(alice_client, old, make_key, bob):
+    key, _token = old
+    other = make_key(user=bob)[0]
+    data = _form(alice_client, key)
+    alice_client.post(_url(key), data)
+    count = key_count()
+    response = alice_client.post(_url(other), data, follow=True)
+    assert key_count() == count
+    assert _tokens(response.content.decode()) == []
+    other.refresh_from_db()
+    assert other.ends_at is None
+    assert "cannot be replaced" in response.content.decode()
