@@ -118,7 +118,7 @@ def key_create(request):
                 % {"key_id": used.key.key_id if used.key else "?"},
             )
             return redirect("apikeys:list")
-        response = render(request, "apikeys/key_created.html", {"key": key, "token": token})
+        response = render(request, "apikeys/key_created.html", {"key": key, "token": token, "replaced": None})
         return response
     if form.is_bound:
         form.data = form.data.copy()
