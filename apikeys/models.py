@@ -169,9 +169,15 @@ def valid_q(today: datetime.date | None = None, prefix: str = "", now: datetime.
 
 
 def expires_soon_q(today: datetime.date | None = None, prefix: str = "") -> Q:
-    """Of the valid keys, those whose validity ends within `EXPIRES_SOON_DAYS` days."""
+    """Of the valid keys, those whose validity ends within `EXPIRES_SOON_DAYS` days and that are not
+    being replaced (those show their replacement's end instead). The SQL form of `ApiKey.expires_soon`."""
     today = today or timezone.localdate()
-    return Q(**{f"{prefix}valid_until__lte": today + datetime.timedelta(days=EXPIRES_SOON_DAYS)})
+    return Q(
+        **{
+            f"{prefix}valid_until__lte": today + datetime.timedelta(days=EXPIRES_SOON_DAYS),
+            f"{prefix}ends_at__isnull": True,
+        }
+    )
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -360,8 +366,8 @@ class ApiKey(models.Model):
 
     @property
     def expires_soon(self) -> bool:
-        """A valid key whose validity ends within `EXPIRES_SOON_DAYS` days: «expires soon»."""
-        return self.is_valid and self.days_left <= EXPIRES_SOON_DAYS
+        """A valid key, not being replaced, whose validity ends within `EXPIRES_SOON_DAYS` days."""
+        return self.is_valid and self.ends_at is None and self.days_left <= EXPIRES_SOON_DAYS
 
     @property
     def stops_at(self) -> datetime.datetime:

@@ -4,6 +4,8 @@ import datetime
 
 from django.utils import timezone
 
+from apikeys.services import apikey_replace
+
 TODAY = timezone.localdate()
 
 
@@ -31,3 +33,16 @@ def test_user_management_counts_the_keys_that_expire_soon(alice_client, make_key
     assert ">3 <span" in row.replace("\n", "") or "3 <span" in row
     assert "2 expire soon" in row
     assert "expire" not in html.split("<td>alice</td>")[1].split("</tr>")[0]
+
+
+def test_a_key_being_replaced_shows_its_end_instead(alice_client, alice, make_key, bob):
+    key = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=10))[0]
+    apikey_replace(
+        key=key, valid_until=TODAY + datetime.timedelta(days=100), overlap=datetime.timedelta(days=7), by=alice
+    )
+    html = alice_client.get("/administration/api-keys/").content.decode()
+    assert "expires soon" not in html.split(f'data-key-id="{key.key_id}"')[1].split("</tr>")[0]
+    assert (
+        "expire"
+        not in alice_client.get("/administration/users/").content.decode().split("<td>bob</td>")[1].split("</tr>")[0]
+    )
