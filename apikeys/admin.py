@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
 from apikeys.models import ApiKey, AuditEvent, Status
-from apikeys.services import KeyNotValid, apikey_revoke
+from apikeys.services import KeyNotValid, apikey_revoke, notify_support_revocation
 from efinance.lib.net import client_ip
 
 # Never shown, searched, filtered or ordered by in the admin.
@@ -157,13 +157,19 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                 for key in valid:
                     try:
                         apikey_revoke(
-                            key=key, by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+                            key=key,
+                            by=request.user,
+                            reason=form.cleaned_data["reason"],
+                            ip=client_ip(request),
+                            notify_admins=False,
                         )
                     except KeyNotValid:  # deleted or expired since the page was shown
                         skipped.append(key)
                         continue
                     self.log_change(request, key, self._revocation_message())
                     revoked.append(key)
+                # One e-mail per organization to its Admin users, naming every key revoked.
+                notify_support_revocation(keys=revoked, by=request.user, reason=form.cleaned_data["reason"])
             self._report(request, revoked, skipped)
             return None
         context = {

@@ -9,10 +9,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import sql, tokens
@@ -284,7 +286,7 @@ class ApiKey(models.Model):
     replacement has come, expired once `valid_until` has passed (in Europe/Zurich), valid otherwise.
     The end states are final; the database refuses an update that clears a revocation or extends the
     validity (trigger of migration 0002_final_states_guard), or that clears or postpones `ends_at`
-    (0009_replacement_guard).
+    (0010_replacement_guard).
     """
 
     key_id = models.CharField(_("key ID"), max_length=tokens.KEY_ID_LENGTH, unique=True, editable=False)
@@ -325,7 +327,7 @@ class ApiKey(models.Model):
     # «Replace»: the new key points to the key it replaces (one successor at most: a partial unique
     # constraint, which SQLite adds without rebuilding the table and losing its triggers); the old
     # key's `ends_at` is the moment it stops working, set once (the database refuses to clear or
-    # postpone it, trigger of migration 0009_replacement_guard).
+    # postpone it, trigger of migration 0010_replacement_guard).
     replaces = models.ForeignKey(
         "self",
         verbose_name=_("replaces"),
@@ -399,6 +401,38 @@ class Action(models.TextChoices):
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOCKED_OUT = "locked_out", _("Login locked")
+    # What the bank's staff changed about a user of the organization (users.signals.Change: the same values).
+    USER_ADDED = "user_added", _("User added by bank support")
+    ADMIN_GRANTED = "admin_granted", _("Admin flag granted by bank support")
+    ADMIN_WITHDRAWN = "admin_withdrawn", _("Admin flag withdrawn by bank support")
+    USER_DEACTIVATED = "user_deactivated", _("User deactivated by bank support")
+    USER_REACTIVATED = "user_reactivated", _("User reactivated by bank support")
+    USER_MOVED_OUT = "user_moved_out", _("User moved to another organization by bank support")
+    USER_MOVED_IN = "user_moved_in", _("User moved here by bank support")
+    USER_CHANGED = "user_changed", _("User details changed by bank support")
+    PASSWORD_LINK_SENT = "password_link_sent", _("Set-password link sent by bank support")
+
+
+# Entries of what the bank's staff did (shown as «bank support» with the staff user's name).
+BANK_ACTIONS = frozenset(
+    {
+        Action.KEY_REVOKED,
+        Action.USER_ADDED,
+        Action.ADMIN_GRANTED,
+        Action.ADMIN_WITHDRAWN,
+        Action.USER_DEACTIVATED,
+        Action.USER_REACTIVATED,
+        Action.USER_MOVED_OUT,
+        Action.USER_MOVED_IN,
+        Action.USER_CHANGED,
+        Action.PASSWORD_LINK_SENT,
+    }
+)
+
+# The reason recorded when a user's keys are deleted because the user left (deactivated, or moved
+# to another organization); stored in English, shown in the reader's language.
+REASON_USER_LEFT = gettext_noop("The user left the organization or was deactivated.")
+KNOWN_REASONS = frozenset({REASON_USER_LEFT})
 
 
 class AppendOnly(Exception):
@@ -515,6 +549,27 @@ class AuditEvent(models.Model):
     @property
     def reason(self) -> str:
         return self.details.get("reason", "")
+
+    @property
+    def reason_display(self) -> str:
+        """The reason as stored (support's words), or translated when the product wrote it."""
+        return gettext(self.reason) if self.reason in KNOWN_REASONS else self.reason
+
+    @property
+    def by_bank(self) -> bool:
+        return self.action in BANK_ACTIONS
+
+    @property
+    def changed_fields_display(self) -> str:
+        """The user's fields that a ``user_changed`` entry names, by their labels."""
+        meta = get_user_model()._meta
+        labels = []
+        for name in self.details.get("fields", []):
+            try:
+                labels.append(str(meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:  # a field renamed since: its stored name
+                labels.append(name)
+        return ", ".join(labels)
 
     @property
     def failure_display(self) -> str:

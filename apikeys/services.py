@@ -3,12 +3,16 @@
 import datetime
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import audit, notices, tokens
 from apikeys.models import ApiKey, check_valid_until, end_of_validity
 from efinance.lib.logging import log_event
+from users.mail import notify
+from users.models import Organization
 
 log = logging.getLogger("apikeys")
 
@@ -100,12 +104,33 @@ def apikey_create(
     raise RuntimeError("could not draw a unique key ID")
 
 
+def notify_support_revocation(*, keys: list[ApiKey], by, reason: str) -> None:
+    """E-mail the active Admin users of each organization whose keys the bank's support revoked
+    (one message per organization, naming the keys by key ID), in the transaction of the revocation."""
+    by_organization: dict[int, list[ApiKey]] = {}
+    for key in keys:
+        by_organization.setdefault(key.organization_id, []).append(key)
+    for organization in Organization.objects.filter(pk__in=by_organization).order_by("pk"):
+        admins = organization.users.filter(is_active=True, is_org_admin=True).order_by("pk")
+        context = {
+            "organization": organization,
+            "actor": by,
+            "keys": by_organization[organization.pk],
+            "reason": reason,
+            "activity_url": settings.SITE_URL + reverse("apikeys:activity"),
+        }
+        notify(admins, "keys_revoked_by_support", context)
+
+
 @transaction.atomic
-def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -> ApiKey:
+def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None, notify_admins: bool = True) -> ApiKey:
     """Delete (revoke) a valid key for good. Raises KeyNotValid for an expired or deleted key.
 
     A conditional UPDATE, so that two concurrent deletions record one actor and one time; the audit
-    entry (deleted by an Admin user, or revoked by support) is written in the same transaction.
+    entry (deleted by an Admin user, or revoked by support) is written in the same transaction. A
+    revocation by the bank's support is e-mailed to the organization's Admin users, unless the caller
+    reports it itself (`notify_admins=False`: one message for a whole selection, or for the keys of a
+    user who left).
     """
     now = timezone.now()
     updated = ApiKey.objects.valid().filter(pk=key.pk).update(revoked_at=now, revoked_by=by, revoke_reason=reason)
@@ -114,6 +139,8 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
     if by.is_support_staff:
+        if notify_admins:
+            notify_support_revocation(keys=[key], by=by, reason=reason)
         log_event(
             log,
             "apikey.revoked_by_support",
@@ -126,6 +153,20 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None) -
     else:
         log_event(log, "apikey.deleted", key_id=key.key_id, organization=key.organization_id, by=by.username, ip=ip)
     return key
+
+
+@transaction.atomic
+def apikey_revoke_all_of_user(*, user, by, reason: str, ip: str | None = None) -> list[ApiKey]:
+    """Delete every valid key of `user` for good (they left: deactivated, or moved to another
+    organization), each through `apikey_revoke`, so that its audit entry and log line are those of
+    any deletion. Nothing revives them: reactivating the user or moving them back finds them deleted."""
+    revoked = []
+    for key in ApiKey.objects.valid().filter(user_id=user.pk).select_for_update().order_by("key_id"):
+        try:
+            revoked.append(apikey_revoke(key=key, by=by, reason=reason, ip=ip, notify_admins=False))
+        except KeyNotValid:  # deleted or expired meanwhile
+            continue
+    return revoked
 
 
 @transaction.atomic

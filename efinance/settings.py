@@ -148,6 +148,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# A set-password link (sent by support: users.services.send_set_password_link) works once and for
+# this long: 3 days unless SET_PASSWORD_LINK_DAYS says otherwise.
+PASSWORD_RESET_TIMEOUT = env.int("SET_PASSWORD_LINK_DAYS", default=3) * 24 * 3600
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -259,10 +263,14 @@ LOGGING = {
         "json": {"()": "efinance.lib.logging.JsonFormatter"},
         "keyvalue": {"()": "efinance.lib.logging.KeyValueFormatter"},
     },
-    "filters": {"redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"}},
+    "filters": {
+        "redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"},
+        "redact_links": {"()": "efinance.lib.logging.RedactLinksFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            "filters": ["redact_links"],
             "formatter": env.str("LOG_FORMAT", default="keyvalue" if DEBUG else "json"),
         }
     },

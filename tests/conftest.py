@@ -7,6 +7,7 @@
 """
 
 import datetime
+import threading
 from io import StringIO
 
 import pytest
@@ -194,3 +195,13 @@ def demo(transactional_db):
 def flip_last(text: str) -> str:
     """`text` with its last character changed, always to another one (a random token may end in any)."""
     return text[:-1] + ("a" if text[-1] != "a" else "b")
+
+
+def run_concurrently(target, count: int, timeout: float = 30) -> None:
+    """Run `target` in `count` threads at once and wait for all of them (none may hang)."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads)

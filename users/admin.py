@@ -3,15 +3,35 @@
 Support staff (the group of `users.services`) add and change organizations and customer users,
 including the e-finance Admin flag. Who is staff or superuser, groups and permissions stay with the
 superusers: for anyone else those fields are read-only, and the accounts of staff and superusers
-(their passwords included) can be viewed but not changed, so that no support user can give themselves
-or anyone else more rights.
+can be viewed but not changed, so that no support user can give themselves or anyone else more rights.
+
+Nobody at the bank sets, sees or chooses a customer's password: the change form has no password
+field (only whether one is set), the password form (``<id>/password/``) refuses every customer user,
+superusers included, and a user added here gets an unusable password and a set-password link by
+e-mail; the action «Send a set-password link» sends a new one. Only a superuser may set the password
+of a user of no organization (bank staff).
+
+Every save goes through `users.services.user_save_by_staff`: what changed for the customer (added,
+Admin flag, deactivated, reactivated, moved, other details) and every link sent is announced to
+`apikeys` (`users.signals`), which records it in the organization's «Activity», e-mails its Admin
+users and, when the user was deactivated or moved out, deletes their valid API keys — all in the
+transaction of the admin's save. No action of this admin updates users in bulk.
 """
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from efinance.lib.net import client_ip
+from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.models import Organization, User
+from users.services import may_get_set_password_link, send_set_password_link, user_save_by_staff
 
 # Fields of a user that only a superuser may change.
 PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
@@ -34,28 +54,131 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (_("e-finance"), {"fields": ["organization", "is_org_admin"]}),
     ]
+    add_form = StaffUserAddForm
+    add_form_template = None  # Django's speaks of a password to enter first
+    form = StaffUserChangeForm
     add_fieldsets = [
-        *DjangoUserAdmin.add_fieldsets,
-        (_("e-finance"), {"fields": ["first_name", "last_name", "organization", "is_org_admin"]}),
+        (None, {"fields": ["username", "first_name", "last_name", "email"]}),
+        (_("e-finance"), {"fields": ["organization", "is_org_admin"]}),
     ]
+    actions = ["send_set_password_link"]
+
+    @staticmethod
+    def may_set_password(request, user) -> bool:
+        """Only a superuser, and never for a customer's user: they set their own through the link."""
+        return request.user.is_superuser and user.organization_id is None
+
+    @admin.display(description=_("Password"))
+    def password_state(self, user) -> str:
+        if user.has_usable_password():
+            return _("Set by the user. Nobody at the bank can see it or set it.")
+        return _("Not set yet. Send the user a set-password link (action «Send a set-password link»).")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.is_superuser or obj is None:
+        if obj is None:
             return fieldsets
-        # Individual permissions are a superuser's business: not even shown to support.
+        hidden = set() if request.user.is_superuser else {"user_permissions"}  # a superuser's business
+        password = "password" if self.may_set_password(request, obj) else "password_state"
         return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "user_permissions"]})
+            (
+                name,
+                {
+                    **options,
+                    "fields": [password if f == "password" else f for f in options["fields"] if f not in hidden],
+                },
+            )
             for name, options in fieldsets
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined"]
+        readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined", "password_state"]
         if not request.user.is_superuser:
             readonly += [field for field in PRIVILEGE_FIELDS if field not in readonly]
         return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["form"] = UserChangeForm if self.may_set_password(request, obj) else StaffUserChangeForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form.organization_required = not request.user.is_superuser
+            return form
+        keys = list(obj.api_keys.valid().order_by("key_id").values_list("key_id", flat=True))
+        if keys and obj.organization_id is not None:
+            warning = _(
+                "Deactivating this user or moving them to another organization deletes their valid API keys "
+                "for good: %(keys)s."
+            ) % {"keys": ", ".join(keys)}
+            for name in ("is_active", "organization"):
+                if name in form.base_fields:
+                    form.base_fields[name].help_text = f"{form.base_fields[name].help_text} {warning}".strip()
+        return form
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password form, for a superuser and a user of no organization only: 403 otherwise."""
+        user = self.get_object(request, unquote(id))
+        if user is not None and not self.may_set_password(request, user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request, obj, form, change):
+        """Saved by the service that announces the change (audit, e-mail, keys: `users.signals`), in
+        the transaction of the admin's view; a new user gets their set-password link at once."""
+        ip = client_ip(request)
+        result = user_save_by_staff(user=obj, by=request.user, ip=ip)
+        if result.deleted_keys:
+            message = ngettext(
+                "The user left: their valid API key %(keys)s was deleted for good.",
+                "The user left: their %(count)d valid API keys %(keys)s were deleted for good.",
+                len(result.deleted_keys),
+            ) % {"count": len(result.deleted_keys), "keys": ", ".join(result.deleted_keys)}
+            self.message_user(request, message, messages.WARNING)
+        if not change:
+            if may_get_set_password_link(obj):
+                send_set_password_link(user=obj, by=request.user, ip=ip)
+                self._link_sent(request, [obj])
+            else:
+                self.message_user(
+                    request, _("The user has no password and gets no link while inactive."), messages.WARNING
+                )
+
+    def _link_sent(self, request, users) -> None:
+        days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
+        message = ngettext(
+            "A set-password link was sent by e-mail to %(users)s. It works once and for %(days)d day.",
+            "A set-password link was sent by e-mail to %(users)s. It works once and for %(days)d days.",
+            days,
+        ) % {"users": ", ".join(f"{user.username} <{user.email}>" for user in users), "days": days}
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description=_("Send a set-password link"), permissions=["change"])
+    def send_set_password_link(self, request, queryset):
+        """E-mail each selected customer user a new set-password link (recorded and e-mailed to their
+        organization's Admin users). Skipped: users support may not change, inactive users, users
+        without an e-mail address, and (for anyone but a superuser) users of no organization."""
+        sent, skipped = [], []
+        with transaction.atomic():
+            for user in queryset.select_related("organization").order_by("username"):
+                allowed = self.has_change_permission(request, user) and (
+                    request.user.is_superuser or user.organization_id is not None
+                )
+                if allowed and may_get_set_password_link(user):
+                    send_set_password_link(user=user, by=request.user, ip=client_ip(request))
+                    sent.append(user)
+                else:
+                    skipped.append(user.username)
+        if sent:
+            self._link_sent(request, sent)
+        if skipped:
+            message = ngettext(
+                "No link for %(users)s: inactive, without an e-mail address, or not a customer's user.",
+                "No link for %(users)s: inactive, without an e-mail address, or not customers' users.",
+                len(skipped),
+            ) % {"users": ", ".join(skipped)}
+            self.message_user(request, message, messages.WARNING)

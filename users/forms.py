@@ -1,10 +1,15 @@
 """Django's login forms with their errors declared here, word for word, so that the project's own
-catalogues translate them: Django's German says «Groß-/Kleinschreibung», ours is Swiss (no ß)."""
+catalogues translate them: Django's German says «Groß-/Kleinschreibung», ours is Swiss (no ß); and
+the forms of users in the support admin, which have no password field."""
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserChangeForm, UsernameField
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+
+from users.models import User
 
 # Django 5.2's German and Italian catalogues leave this help text of the user admin's password field
 # untranslated; declared here so that the project's catalogues translate it.
@@ -30,3 +35,53 @@ class SupportLoginForm(AdminAuthenticationForm):
             "case-sensitive."
         ),
     }
+
+
+class StaffUserAddForm(forms.ModelForm):
+    """Adding a user in the support admin: no password. The user gets an unusable password and a
+    set-password link by e-mail (`users.services.send_set_password_link`), so that nobody at the
+    bank ever chooses, sees or knows it."""
+
+    error_messages = {
+        "duplicate_username": _("A user with that user identification already exists."),
+        "email_required": _("Enter the user's e-mail address: the set-password link is sent there."),
+        "organization_required": _("Choose the organization (e-finance contract) of the user."),
+    }
+    # Set by UserAdmin.get_form: only a superuser may add a user of no organization (bank staff).
+    organization_required = True
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "organization", "is_org_admin"]
+        field_classes = {"username": UsernameField}
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if username and User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(self.error_messages["duplicate_username"], code="duplicate_username")
+        return username
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if not email:
+            raise ValidationError(self.error_messages["email_required"], code="email_required")
+        return email
+
+    def clean_organization(self):
+        organization = self.cleaned_data.get("organization")
+        if organization is None and self.organization_required:
+            raise ValidationError(self.error_messages["organization_required"], code="organization_required")
+        return organization
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
+class StaffUserChangeForm(UserChangeForm):
+    """Django's user change form without the password: the bank never sets or sees a customer's."""
+
+    password = None

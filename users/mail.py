@@ -29,6 +29,10 @@ log = logging.getLogger("users.mail")
 
 CLAIM = datetime.timedelta(minutes=5)  # a sender that died mid-send gives its messages back after this
 BATCH = 100
+# Kinds whose text holds a single-use link (a set-password link): once sent, the outbox keeps the
+# row (to, kind, time) but not the text, so that nobody who reads the database later finds the link.
+FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link"})
+FORGOTTEN = "(sent; the text held a single-use link and was removed)"
 
 
 def notify(
@@ -112,7 +116,10 @@ def send_pending(limit: int = BATCH) -> tuple[int, int]:
             )
             failed += 1
             continue
-        OutboxMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), claimed_until=None, last_error="")
+        done = {"sent_at": timezone.now(), "claimed_until": None, "last_error": ""}
+        if message.kind in FORGOTTEN_AFTER_SENDING:
+            done.update(body=FORGOTTEN, html="")
+        OutboxMessage.objects.filter(pk=message_id).update(**done)
         log_event(log, "mail.sent", kind=message.kind, message_id=message_id)
         sent += 1
     return sent, failed

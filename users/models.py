@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -54,24 +53,6 @@ class User(AbstractUser):
                 name="org_admin_has_organization",
             ),
         ]
-
-    def clean(self):
-        """A user who holds valid API keys stays in their organization until the keys are deleted:
-        the keys belong to the organization, and moving the user would carry its access along."""
-        super().clean()
-        if self.pk is None:
-            return
-        previous = type(self).objects.filter(pk=self.pk).values_list("organization_id", flat=True).first()
-        if previous is not None and previous != self.organization_id and self.api_keys.valid().exists():
-            raise ValidationError(
-                {
-                    "organization": _(
-                        "This user holds valid API keys of their organization. Delete them before moving the user "
-                        "to another organization."
-                    )
-                },
-                code="has_valid_keys",
-            )
 
     @property
     def display_name(self) -> str:

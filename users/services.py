@@ -1,4 +1,20 @@
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from efinance.lib.logging import log_event
+from users.mail import notify
+from users.models import User
+from users.signals import Change, UserChange, customer_user_changed
+
+log = logging.getLogger("users")
 
 SUPPORT_GROUP = "Support staff"
 SUPPORT_PERMISSIONS = [
@@ -24,3 +40,122 @@ def ensure_support_group() -> Group:
     perms = [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in SUPPORT_PERMISSIONS]
     group.permissions.set(perms)
     return group
+
+
+# --- Changes of a customer's user by the bank's staff (the support admin) ----------------------
+
+# The fields whose change is recorded; privileges (staff, superuser, groups) are a superuser's and
+# never a customer's, passwords are never set by the bank.
+TRACKED_FIELDS = ("username", "first_name", "last_name", "email", "organization_id", "is_active", "is_org_admin")
+DETAIL_FIELDS = ("username", "first_name", "last_name", "email")
+
+
+@dataclass
+class StaffChange:
+    """What `user_save_by_staff` / `send_set_password_link` recorded, and the keys the receivers deleted."""
+
+    changes: list[UserChange]
+    deleted_keys: list[str]
+
+
+def _changes(previous: dict | None, user: User) -> list[UserChange]:
+    """The recorded changes between the stored row `previous` (None: just added) and `user`."""
+    now_in = user.organization_id
+    if previous is None:
+        if now_in is None:
+            return []
+        changes = [UserChange(Change.ADDED, now_in, {"is_org_admin": user.is_org_admin})]
+        if user.is_org_admin:
+            changes.append(UserChange(Change.ADMIN_GRANTED, now_in))
+        return changes
+    was_in = previous["organization_id"]
+    changes = []
+    if was_in != now_in:
+        if was_in is not None:
+            changes.append(UserChange(Change.MOVED_OUT, was_in))  # where to is the other organization's business
+        if now_in is not None:
+            changes.append(UserChange(Change.MOVED_IN, now_in))
+    # A change of state is recorded where the user is now (where they were, when they left for none).
+    home = now_in if now_in is not None else was_in
+    if home is None:
+        return changes  # bank staff, not a customer: django_admin_log has it
+    if previous["is_active"] and not user.is_active:
+        changes.append(UserChange(Change.DEACTIVATED, home))
+    elif not previous["is_active"] and user.is_active:
+        changes.append(UserChange(Change.REACTIVATED, home))
+    if not previous["is_org_admin"] and user.is_org_admin:
+        changes.append(UserChange(Change.ADMIN_GRANTED, home))
+    elif previous["is_org_admin"] and not user.is_org_admin:
+        changes.append(UserChange(Change.ADMIN_WITHDRAWN, home))
+    fields = [name for name in DETAIL_FIELDS if previous[name] != getattr(user, name)]
+    if fields:
+        details = {"fields": fields}
+        if "email" in fields:
+            details["previous_email"] = previous["email"]
+        changes.append(UserChange(Change.CHANGED, home, details))
+    return changes
+
+
+def _announce(*, user: User, by, changes: list[UserChange], ip: str | None) -> StaffChange:
+    deleted: list[str] = []
+    if changes:
+        for _receiver, answer in customer_user_changed.send(sender=User, user=user, by=by, changes=changes, ip=ip):
+            if isinstance(answer, dict):
+                deleted.extend(answer.get("deleted_keys", []))
+        log_event(
+            log,
+            "user.changed_by_staff",
+            user=user.username,
+            organization=user.organization_id,
+            changes=",".join(change.kind for change in changes),
+            by=by.username,
+            ip=ip,
+        )
+    return StaffChange(changes=changes, deleted_keys=deleted)
+
+
+@transaction.atomic
+def user_save_by_staff(*, user: User, by, ip: str | None = None) -> StaffChange:
+    """Save `user` as the bank's staff changed or added them in the support admin, and announce it.
+
+    The stored row is read (and locked) first, the differences that matter to the customer become
+    `UserChange`s, and `customer_user_changed` is sent in this transaction: its receiver in `apikeys`
+    records them in the organization's audit log (both organizations' for a move), e-mails the
+    organization's Admin users, and deletes the user's valid keys for good when they were
+    deactivated or moved out. Whatever fails, nothing of it stays.
+    """
+    previous = None
+    if not user._state.adding:
+        previous = User.objects.select_for_update().filter(pk=user.pk).values(*TRACKED_FIELDS).first()
+    user.save()
+    return _announce(user=user, by=by, changes=_changes(previous, user), ip=ip)
+
+
+def set_password_path(user: User) -> str:
+    """The path of a single-use set-password link for `user` (Django's password-reset token).
+
+    The token is made of the user's password hash, last login and e-mail address and a time stamp:
+    setting the password (or logging in, or a new address) spends it, and it expires after
+    ``PASSWORD_RESET_TIMEOUT`` seconds (settings: 3 days).
+    """
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("users:set_password", args=[uid, default_token_generator.make_token(user)])
+
+
+def may_get_set_password_link(user: User) -> bool:
+    return user.is_active and bool(user.email)
+
+
+@transaction.atomic
+def send_set_password_link(*, user: User, by, ip: str | None = None) -> StaffChange:
+    """E-mail `user` a set-password link (the only way a password is set for them), and announce it.
+
+    The link is in the e-mail only: never in a log line, a message on the screen or the admin; the
+    outbox forgets the message's text once it is sent (`users.mail.FORGOTTEN_AFTER_SENDING`).
+    """
+    if not may_get_set_password_link(user):
+        raise ValueError("an inactive user or a user without an e-mail address gets no link")
+    days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
+    notify([user], "set_password_link", {"link": settings.SITE_URL + set_password_path(user), "days": days})
+    changes = [UserChange(Change.SET_PASSWORD_LINK_SENT, user.organization_id)] if user.organization_id else []
+    return _announce(user=user, by=by, changes=changes, ip=ip)

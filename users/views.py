@@ -1,7 +1,9 @@
 from axes.helpers import get_client_username
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
+from django.urls import reverse_lazy
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
@@ -34,3 +36,26 @@ def set_language(request):
         user.language = language
         user.save(update_fields=["language"])
     return response
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """Where the set-password link of support's e-mail lands: Django's PasswordResetConfirmView.
+
+    The first request carries the token in its path; the view keeps it in the session and redirects
+    to the same path with ``set-password`` in the token's place, so the form's page, its Referer and
+    what follows never show it (the access log's line of that first request is redacted:
+    `efinance.lib.logging.RedactLinksFilter`). The link works once (setting the password changes the
+    hash the token is made of) and expires after ``PASSWORD_RESET_TIMEOUT``. A deactivated user's
+    link no longer works.
+    """
+
+    template_name = "registration/set_password.html"
+    success_url = reverse_lazy("users:set_password_done")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+    def get_context_data(self, **kwargs):
+        days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
+        return {**super().get_context_data(**kwargs), "days": days}

@@ -98,3 +98,29 @@ class RedactSqlFilter(logging.Filter):
             record.args = tuple(redact_sql(str(arg)) for arg in record.args)
         record.msg = redact_sql(str(record.msg))
         return True
+
+
+# The token of a set-password link (`/accounts/set-password/<uid>/<token>/`, users.views.SetPasswordView):
+# the first request of the link carries it in its path, so the access line of that request would.
+_SET_PASSWORD_TOKEN = re.compile(r"(/set-password/[A-Za-z0-9_-]+/)(?!set-password/)[A-Za-z0-9_-]+")
+
+
+def redact_links(text: str) -> str:
+    """`text` with the token of every set-password link replaced by ``[redacted]``."""
+    return _SET_PASSWORD_TOKEN.sub(r"\1[redacted]", text)
+
+
+class RedactLinksFilter(logging.Filter):
+    """On every handler (Django's console handler, gunicorn's in deploy/gunicorn-logging.json): the
+    line of any logger — the development server's and gunicorn's access lines included — never holds
+    the token of a set-password link. The record's message is rendered once and replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to the formatter's own error handling
+            return True
+        redacted = redact_links(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True

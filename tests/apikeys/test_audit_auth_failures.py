@@ -10,7 +10,7 @@ from django.utils import timezone
 from apikeys import tokens
 from apikeys.audit import record_auth_failure
 from apikeys.models import Action, Api, ApiKey, AuditEvent, Failure
-from tests.conftest import flip_last
+from tests.conftest import flip_last, run_concurrently
 
 
 def _failures():
@@ -132,10 +132,6 @@ def test_concurrent_failures_of_one_key_are_all_counted_in_one_row(alice_key):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=fail_25_times) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(fail_25_times, 8)
     assert errors == []
     assert list(_failures().values_list("count", flat=True)) == [200]

@@ -16,7 +16,7 @@ from django.views.debug import ExceptionReporter
 
 from apikeys import services, tokens
 from apikeys.models import Api, ApiKey
-from tests.conftest import key_count
+from tests.conftest import key_count, run_concurrently
 
 URL = "/administration/api-keys/new/"
 LIST_URL = "/administration/api-keys/"
@@ -171,12 +171,7 @@ def test_concurrent_submissions_of_one_form_make_one_key(alice, bob):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
+    run_concurrently(submit, 4)
     assert sorted(r.status_code for r in results) == [200, 302, 302, 302]
     assert sum(len(_token_in(r.content.decode())) for r in results) == 1
     assert key_count() == 1

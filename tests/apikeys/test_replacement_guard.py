@@ -1,5 +1,5 @@
 """The end of a replaced key's overlap is final: the database refuses to clear or postpone it, or to
-change which key a replacement replaces (trigger of migration 0009_replacement_guard)."""
+change which key a replacement replaces (trigger of migration 0010_replacement_guard)."""
 
 import datetime
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from billing.models import Document
+from tests.conftest import run_concurrently
 
 DOCS = "/api/billing-int/v1/documents"
 BODY = {
@@ -94,11 +95,7 @@ def test_two_concurrent_retries_make_one_document(alice_key):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=retry) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_concurrently(retry, 2)
     assert len(answers) == 2
     [(first_status, first_id, _), (second_status, second_id, _)] = answers
     assert first_status == second_status == 201

@@ -18,6 +18,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils.http import urlsafe_base64_encode
 
 from apikeys.models import Api
 from billing.models import Document
@@ -30,6 +31,9 @@ EXACT = {
     "": "signed_in",
     "accounts/login/": "public",
     "accounts/logout/": "public",
+    # The set-password link of support's e-mail: for someone not signed in; a wrong token sees nothing.
+    "accounts/set-password/<uidb64>/<token>/": "public",
+    "accounts/set-password/done/": "public",
     "i18n/setlang/": "public",
     "healthz": "public",
     "healthz/": "public",
@@ -96,6 +100,8 @@ def _fill(route: str, world) -> str:
         "url": "no-such-page/",
         "content_type_id": str(ContentType.objects.get_for_model(world["alice"]).pk),
         "document_id": str(world["documents"][_environment(route)].pk),
+        "uidb64": urlsafe_base64_encode(str(world["alice"].pk).encode()),
+        "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
     }
     if "<path:object_id>" in route and not route.startswith("support/r/"):
         values["object_id"] = _admin_object_id(route, world)

@@ -294,4 +294,5 @@ def test_the_support_admin_speaks_the_language_too(sam, bob):
     assert {"Accesso API", "Utenti e organizzazioni"} <= set(texts(page, "a", **{"class": "section"}))
     assert "Accesso API e-finance — supporto" in texts(page, "a")
     user = _client(sam, "de").get(f"/support/users/user/{bob.pk}/change/")
-    assert "Passwörter werden nicht im Klartext gespeichert" in user.content.decode()
+    # No password field for a customer's user: only whether they set one (users.admin).
+    assert "Vom Benutzer festgelegt. Niemand bei der Bank kann es sehen oder setzen." in user.content.decode()

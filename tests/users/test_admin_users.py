@@ -44,11 +44,13 @@ def test_support_adds_a_user_to_an_organization_as_its_admin(sam_client, demo_ag
         reverse("admin:users_user_add"),
         {
             "username": "dora",
+            # Django's password fields of the add form: ignored, support chooses no password.
             "usable_password": "true",
             "password1": "a-long-and-unusual-passphrase",
             "password2": "a-long-and-unusual-passphrase",
             "first_name": "Dora",
             "last_name": "Keller",
+            "email": "dora@demo.example",
             "organization": demo_ag.pk,
             "is_org_admin": "on",
         },
@@ -56,7 +58,8 @@ def test_support_adds_a_user_to_an_organization_as_its_admin(sam_client, demo_ag
     assert response.status_code == 302
     dora = User.objects.get(username="dora")
     assert (dora.organization, dora.is_org_admin, dora.is_staff, dora.is_superuser) == (demo_ag, True, False, False)
-    assert dora.check_password("a-long-and-unusual-passphrase")
+    assert not dora.has_usable_password()
+    assert not dora.check_password("a-long-and-unusual-passphrase")
 
 
 def test_support_sets_and_clears_the_admin_flag(sam_client, alice, bob):

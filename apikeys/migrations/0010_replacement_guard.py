@@ -53,7 +53,7 @@ def _run(sql_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("apikeys", "0008_key_replacement")]
+    dependencies = [("apikeys", "0009_key_replacement")]
 
     operations = [
         migrations.RunPython(
