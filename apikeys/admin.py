@@ -97,7 +97,8 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     search_help_text = _("Key ID (or its beginning), user identification, user name or organization.")
     fieldsets = [
         (None, {"fields": ["key_id", "status_display", "api", "user", "organization", "note"]}),
-        (_("Creation"), {"fields": ["created_at", "created_by", "valid_until"]}),
+        (_("Creation"), {"fields": ["created_at", "created_by", "valid_until", "replaces"]}),
+        (_("Replacement"), {"fields": ["ends_at"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
         (_("Use"), {"fields": ["last_used_at", "last_used_ip"]}),
         # The contract's security policy (issue 13).

@@ -72,8 +72,26 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
             # The contract's security policy (issue 13): only when it applies.
             **({"allowed_networks": key.allowed_networks} if key.allowed_networks else {}),
             **({"pending_approval": True} if key.approval_requested_at else {}),
+            **({"replaces": key.replaces.key_id} if key.replaces_id else {}),
         },
         at=key.created_at,  # now, except for demo and imported keys
+    )
+
+
+def record_key_replaced(*, old, new, by, ip: str | None = None) -> AuditEvent:
+    """«Replace»: on the old key, which new key replaces it and when the old one stops working."""
+    return record(
+        action=Action.KEY_REPLACED,
+        actor=by,
+        subject_id=old.user_id,
+        organization_id=old.organization_id,
+        key_id=old.key_id,
+        ip=ip,
+        details={
+            "new_key_id": new.key_id,
+            "ends_at": old.ends_at.isoformat(),
+            "valid_until": new.valid_until.isoformat(),
+        },
     )
 
 

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import secrets
 
@@ -8,9 +9,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks, tokens
-from apikeys.models import VALIDITY_MESSAGES, Action, Api, SecurityPolicy
+from apikeys.models import (
+    VALIDITY_MESSAGES,
+    Action,
+    Api,
+    SecurityPolicy,
+    add_years,
+    end_of_validity,
+    latest_valid_until,
+)
 from apikeys.policy import MESSAGES as POLICY_MESSAGES
 from apikeys.policy import can_have_four_eyes, key_networks, resume_rule
+from apikeys.services import OVERLAPS
 
 NONCE_SALT = "apikeys.create-form"
 NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
@@ -53,11 +63,131 @@ class NetworksField(forms.CharField):
         return networks.normalize(super().to_python(value))
 
 
-class ApiKeyCreateForm(forms.Form):
+# The presets beside the date of the validity end; "date" is the date field itself.
+VALIDITY_PRESETS = [
+    ("30d", _("30 days")),
+    ("90d", _("90 days")),
+    ("1y", _("1 year")),
+    ("2y", _("2 years (the maximum)")),
+    ("date", _("Until the date below")),
+]
+
+
+def preset_valid_until(preset: str, today: datetime.date) -> datetime.date | None:
+    """The last valid day of a key created on `today` with a validity preset; None for "date"."""
+    return {
+        "30d": today + datetime.timedelta(days=30),
+        "90d": today + datetime.timedelta(days=90),
+        "1y": add_years(today, 1),
+        "2y": latest_valid_until(today),
+    }.get(preset)
+
+
+class ValidityRadioSelect(forms.RadioSelect):
+    """The presets as radio buttons; each carries its date, so that static/js may fill the date field."""
+
+    def __init__(self, today: datetime.date, **kwargs):
+        super().__init__(**kwargs)
+        self.today = today
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        day = preset_valid_until(value, self.today)
+        if day is not None:
+            option["attrs"]["data-valid-until"] = day.strftime("%d.%m.%Y")
+        return option
+
+
+class SingleUseKeyForm(forms.Form):
+    """What the creation and the replacement forms share: the validity (a preset or a date, within the
+    guide's two years and the contract's maximum: `SecurityPolicy.check_valid_until`) and the signed
+    single-use nonce bound to the acting user."""
+
     error_messages = {
         **VALIDITY_MESSAGES,
         "stale_form": _("This form has expired or was not issued to you. Please fill it in again."),
+        "no_date": _("Enter the last day on which the key is valid."),
     }
+
+    validity = forms.ChoiceField(
+        label=_("Validity"),
+        choices=VALIDITY_PRESETS,
+        initial="date",
+        required=False,
+        error_messages={"invalid_choice": _("Choose one of the validities offered.")},
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        widget=SwissDateInput(),
+        help_text=_("Format dd.mm.yyyy; preset to the latest possible day."),
+        input_formats=["%d.%m.%Y", "%Y-%m-%d"],
+        required=False,
+        error_messages={"invalid": _("Enter a valid date, for example 31.12.2027.")},
+    )
+    nonce = forms.CharField(widget=forms.HiddenInput, error_messages={"required": error_messages["stale_form"]})
+
+    def __init__(self, *args, organization, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acting_user = user
+        self.today = timezone.localdate()
+        # The contract's security policy: its maximum validity bounds the key (and the presets offered).
+        self.policy = SecurityPolicy.of(organization.pk)
+        latest = self.policy.latest_valid_until(self.today)
+        presets = [
+            (value, label)
+            for value, label in VALIDITY_PRESETS
+            if (preset_valid_until(value, self.today) or latest) <= latest
+        ]
+        self.fields["validity"].choices = presets
+        self.fields["validity"].widget = ValidityRadioSelect(self.today, choices=presets)
+        self.fields["valid_until"].initial = latest
+        if not self.is_bound:
+            self.initial["nonce"] = new_form_nonce(user)
+
+    @property
+    def latest_valid_until(self):
+        return self.policy.latest_valid_until(self.today)
+
+    def _preset(self) -> str:
+        value = self.data.get("validity") or "date"
+        return value if value in dict(VALIDITY_PRESETS) else "date"
+
+    def clean_valid_until(self):
+        value = self.cleaned_data["valid_until"]
+        if value is not None and self._preset() == "date":
+            self.policy.check_valid_until(value, self.today)  # the guide's two years and the contract's maximum
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        preset = preset_valid_until(cleaned.get("validity") or "date", self.today)
+        if preset is not None:
+            # A preset wins over whatever the date field holds (without JS it keeps its initial value).
+            self._errors.pop("valid_until", None)
+            self.policy.check_valid_until(preset, self.today)
+            cleaned["valid_until"] = preset
+        elif cleaned.get("valid_until") is None and "valid_until" not in self._errors:
+            self.add_error("valid_until", forms.ValidationError(self.error_messages["no_date"], code="required"))
+        return cleaned
+
+    def clean_nonce(self):
+        value = self.cleaned_data["nonce"]
+        try:
+            data = signing.loads(value, salt=NONCE_SALT, max_age=NONCE_MAX_AGE)
+        except signing.BadSignature:
+            raise forms.ValidationError(self.error_messages["stale_form"], code="stale_form") from None
+        if not isinstance(data, dict) or data.get("u") != self.acting_user.pk:
+            raise forms.ValidationError(self.error_messages["stale_form"], code="stale_form")
+        return value
+
+    @property
+    def nonce_key(self) -> str:
+        """What is stored to make the form single-use: a digest of the signed value."""
+        return hashlib.sha256(self.cleaned_data["nonce"].encode()).hexdigest()
+
+
+class ApiKeyCreateForm(SingleUseKeyForm):
+    field_order = ["user", "api", "note", "validity", "valid_until", "allowed_networks", "nonce"]
 
     user = forms.ModelChoiceField(
         label=_("User identification"),
@@ -89,58 +219,54 @@ class ApiKeyCreateForm(forms.Form):
             "max_length": _("The note can be at most %(limit_value)d characters long (it has %(show_value)d).")
         },
     )
-    valid_until = forms.DateField(
-        label=_("Valid until"),
-        widget=SwissDateInput(),
-        help_text=_("Format dd.mm.yyyy; preset to the latest possible day."),
-        input_formats=["%d.%m.%Y", "%Y-%m-%d"],
-        error_messages={
-            "required": _("Enter the last day on which the key is valid."),
-            "invalid": _("Enter a valid date, for example 31.12.2027."),
-        },
-    )
     allowed_networks = NetworksField()
-    nonce = forms.CharField(widget=forms.HiddenInput, error_messages={"required": error_messages["stale_form"]})
 
     def __init__(self, *args, organization, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.acting_user = user
-        self.today = timezone.localdate()
-        # The contract's security policy: its maximum validity and its networks bound the key.
-        self.policy = SecurityPolicy.of(organization.pk)
+        super().__init__(*args, organization=organization, user=user, **kwargs)
         self.fields["user"].queryset = organization.users.filter(is_active=True).order_by("username")
         self.fields["user"].label_from_instance = lambda u: f"{u.username} — {u.get_full_name()}".rstrip(" —")
-        self.fields["valid_until"].initial = self.policy.latest_valid_until(self.today)
         self.fields["allowed_networks"].initial = "\n".join(self.policy.network_list)
-        if not self.is_bound:
-            self.initial["nonce"] = new_form_nonce(user)
-
-    @property
-    def latest_valid_until(self):
-        return self.policy.latest_valid_until(self.today)
-
-    def clean_valid_until(self):
-        value = self.cleaned_data["valid_until"]
-        self.policy.check_valid_until(value, self.today)  # the guide's two years and the contract's maximum
-        return value
 
     def clean_allowed_networks(self):
         return key_networks(self.policy, self.cleaned_data["allowed_networks"])
 
-    def clean_nonce(self):
-        value = self.cleaned_data["nonce"]
-        try:
-            data = signing.loads(value, salt=NONCE_SALT, max_age=NONCE_MAX_AGE)
-        except signing.BadSignature:
-            raise forms.ValidationError(self.error_messages["stale_form"], code="stale_form") from None
-        if not isinstance(data, dict) or data.get("u") != self.acting_user.pk:
-            raise forms.ValidationError(self.error_messages["stale_form"], code="stale_form")
-        return value
+
+OLD_KEY_ENDS = [
+    ("now", _("Immediately")),
+    ("24h", _("In 24 hours")),
+    ("7d", _("In 7 days")),
+]
+
+
+class ApiKeyReplaceForm(SingleUseKeyForm):
+    """«Replace»: the validity of the new key and when the old one stops working."""
+
+    field_order = ["validity", "valid_until", "old_key_ends", "nonce"]
+
+    old_key_ends = forms.ChoiceField(
+        label=_("The old key stops working"),
+        choices=OLD_KEY_ENDS,
+        initial="24h",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose when the old key stops working."),
+            "invalid_choice": _("Choose immediately, in 24 hours or in 7 days."),
+        },
+    )
+
+    def __init__(self, *args, key, user, **kwargs):
+        super().__init__(*args, organization=key.organization, user=user, **kwargs)
+        self.key = key
+        now, end = timezone.now(), end_of_validity(key.valid_until)
+        # Each choice with the moment it means; never later than the old key's own end.
+        self.fields["old_key_ends"].choices = [
+            (value, f"{label} ({timezone.localtime(min(now + OVERLAPS[value], end)):%d.%m.%Y %H:%M})")
+            for value, label in OLD_KEY_ENDS
+        ]
 
     @property
-    def nonce_key(self) -> str:
-        """What is stored to make the form single-use: a digest of the signed value."""
-        return hashlib.sha256(self.cleaned_data["nonce"].encode()).hexdigest()
+    def overlap(self) -> datetime.timedelta:
+        return OVERLAPS[self.cleaned_data["old_key_ends"]]
 
 
 #: What each API is for, in the guide's words («ambiente produttivo», «integrazione cliente per test»).

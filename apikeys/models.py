@@ -117,16 +117,42 @@ class Status(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     DELETED = "deleted", _("Deleted")
+    REPLACED = "replaced", _("Replaced")
 
 
-def status_of(revoked_at, valid_until: datetime.date, today: datetime.date | None = None) -> str:
-    """The status of a key: deleted once revoked, expired once its last valid day has passed
-    (Europe/Zurich), valid otherwise. `ApiKeyQuerySet.valid` is the same rule in SQL."""
+def status_of(
+    revoked_at,
+    valid_until: datetime.date,
+    today: datetime.date | None = None,
+    *,
+    ends_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> str:
+    """The status of a key: deleted once revoked, replaced once the end chosen at its replacement
+    (`ends_at`) has come, expired once its last valid day has passed (Europe/Zurich), valid
+    otherwise. `valid_q` is the same rule in SQL."""
+    now = now or timezone.now()
     if revoked_at is not None:
         return Status.DELETED
-    if valid_until < (today or timezone.localdate()):
+    if ends_at is not None and ends_at <= now:
+        return Status.REPLACED
+    if valid_until < (today or timezone.localdate(now)):
         return Status.EXPIRED
     return Status.VALID
+
+
+def days_left(valid_until: datetime.date, today: datetime.date | None = None) -> int:
+    """Days of validity left: the last valid day − today (0 on the last day itself)."""
+    return (valid_until - (today or timezone.localdate())).days
+
+
+EXPIRES_SOON_DAYS = 30  # a valid key that ends within this many days carries «expires soon»
+
+
+def end_of_validity(valid_until: datetime.date) -> datetime.datetime:
+    """The moment a key stops working at the latest: midnight after its last valid day, Europe/Zurich."""
+    next_day = valid_until + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
 
 
 class Failure(models.TextChoices):
@@ -136,6 +162,7 @@ class Failure(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown key ID or wrong secret.")
     DELETED = "deleted", _("The key has been deleted.")
     EXPIRED = "expired", _("The key has expired.")
+    REPLACED = "replaced", _("The key has been replaced and its overlap has ended.")
     USER_INACTIVE = "user_inactive", _("The key's user has been deactivated.")
     WRONG_API = "wrong_api", _("The key is for the other API.")
     # The contract's security policy (issue 13).
@@ -159,6 +186,7 @@ class Verification:
     key_id: str | None = None
     api: str | None = None
     valid_until: datetime.date | None = None
+    ends_at: datetime.datetime | None = None
     user_id: int | None = None
     username: str | None = None
     organization_id: int | None = None
@@ -168,6 +196,14 @@ class Verification:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def stops_at(self) -> datetime.datetime | None:
+        """When the key stops working: the end of its replacement overlap, else of its validity."""
+        if self.valid_until is None:
+            return None
+        end = end_of_validity(self.valid_until)
+        return min(end, self.ends_at) if self.ends_at else end
 
 
 def _as_date(value) -> datetime.date:
@@ -187,21 +223,37 @@ def _as_datetime(value) -> datetime.datetime | None:
 ENDED_ORDER = [F("revoked_at").desc(nulls_last=True), "-valid_until", "-id"]
 
 
-def valid_q(today: datetime.date | None = None, prefix: str = "") -> Q:
-    """The keys that are valid on `today`, as a filter; `prefix` reaches them through a relation
-    (``"api_keys__"`` from a user). The SQL form of `status_of`."""
-    return Q(**{f"{prefix}revoked_at__isnull": True, f"{prefix}valid_until__gte": today or timezone.localdate()})
+def valid_q(today: datetime.date | None = None, prefix: str = "", now: datetime.datetime | None = None) -> Q:
+    """The keys that are valid on `today` (at `now`), as a filter; `prefix` reaches them through a
+    relation (``"api_keys__"`` from a user). The SQL form of `status_of`."""
+    now = now or timezone.now()
+    return Q(
+        Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": now}),
+        **{f"{prefix}revoked_at__isnull": True, f"{prefix}valid_until__gte": today or timezone.localdate(now)},
+    )
+
+
+def expires_soon_q(today: datetime.date | None = None, prefix: str = "") -> Q:
+    """Of the valid keys, those whose validity ends within `EXPIRES_SOON_DAYS` days and that are not
+    being replaced (those show their replacement's end instead). The SQL form of `ApiKey.expires_soon`."""
+    today = today or timezone.localdate()
+    return Q(
+        **{
+            f"{prefix}valid_until__lte": today + datetime.timedelta(days=EXPIRES_SOON_DAYS),
+            f"{prefix}ends_at__isnull": True,
+        }
+    )
 
 
 class ApiKeyQuerySet(models.QuerySet):
     def of_organization(self, organization_id: int):
         return self.filter(organization_id=organization_id)
 
-    def valid(self, today: datetime.date | None = None):
-        return self.filter(valid_q(today))
+    def valid(self, today: datetime.date | None = None, now: datetime.datetime | None = None):
+        return self.filter(valid_q(today, now=now))
 
     def ended(self, today: datetime.date | None = None):
-        """Expired or deleted: «Expired and deleted keys»."""
+        """Expired, deleted or replaced: «Expired and deleted keys»."""
         return self.exclude(valid_q(today))
 
     def with_status(self, status: str, today: datetime.date | None = None):
@@ -209,7 +261,14 @@ class ApiKeyQuerySet(models.QuerySet):
             return self.valid(today)
         if status == Status.DELETED:
             return self.filter(revoked_at__isnull=False)
-        return self.ended(today).filter(revoked_at__isnull=True)
+        replaced = Q(ends_at__isnull=False, ends_at__lte=timezone.now())
+        if status == Status.REPLACED:
+            return self.filter(replaced, revoked_at__isnull=True)
+        return self.ended(today).filter(revoked_at__isnull=True).exclude(replaced)
+
+    def in_overlap(self):
+        """Valid keys that have been replaced and still work until their `ends_at`."""
+        return self.valid().filter(ends_at__isnull=False)
 
 
 class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
@@ -239,9 +298,12 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
                 Failure.UNKNOWN, pk=row["pk"], key_id=parsed.key_id, organization_id=row["organization_id"]
             )
         valid_until = _as_date(row["valid_until"])
-        status = status_of(row["revoked_at"], valid_until)
+        ends_at = _as_datetime(row["ends_at"])
+        status = status_of(row["revoked_at"], valid_until, ends_at=ends_at)
         if status == Status.DELETED:
             failure = Failure.DELETED
+        elif status == Status.REPLACED:
+            failure = Failure.REPLACED
         elif status == Status.EXPIRED:
             failure = Failure.EXPIRED
         elif not row["user_active"] or row["user_organization_id"] != row["organization_id"]:
@@ -265,6 +327,7 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             key_id=parsed.key_id,
             api=row["api"],
             valid_until=valid_until,
+            ends_at=ends_at,
             user_id=row["user_id"],
             username=row["username"],
             organization_id=row["organization_id"],
@@ -295,12 +358,13 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
 class ApiKey(models.Model):
     """An API key for the Billing Solutions API. Its secret is never stored, only its HMAC.
 
-    Status is derived: deleted once `revoked_at` is set, expired once `valid_until` has passed
-    (in Europe/Zurich), valid otherwise. Both end states are final; the database refuses an update
-    that clears a revocation or extends the validity, changes the key material, its creation time or
-    its key ID, deletes or replaces the row (triggers of migrations 0002_final_states_guard and
-    0012_keys_kept_forever), and a validity end more than two years after creation (a CHECK).
-    Keys are kept for ever: «Expired and deleted keys» lists them.
+    Status is derived: deleted once `revoked_at` is set, replaced once the `ends_at` chosen at its
+    replacement has come, expired once `valid_until` has passed (in Europe/Zurich), valid otherwise.
+    The end states are final; the database refuses an update that clears a revocation or extends the
+    validity, changes the key material, its creation time or its key ID, deletes or replaces the row
+    (triggers of migrations 0002_final_states_guard and 0012_keys_kept_forever), clears or postpones
+    `ends_at` (0017_replacement_guard), and a validity end more than two years after creation (a
+    CHECK). Keys are kept for ever: «Expired and deleted keys» lists them.
     """
 
     key_id = models.CharField(_("key ID"), max_length=tokens.KEY_ID_LENGTH, unique=True, editable=False)
@@ -354,6 +418,20 @@ class ApiKey(models.Model):
         blank=True,
         editable=False,
     )
+    # «Replace»: the new key points to the key it replaces (one successor at most: a partial unique
+    # constraint, which SQLite adds without rebuilding the table and losing its triggers); the old
+    # key's `ends_at` is the moment it stops working, set once (the database refuses to clear or
+    # postpone it, trigger of migration 0017_replacement_guard).
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        editable=False,
+    )
+    ends_at = models.DateTimeField(_("replaced, stops working on"), null=True, blank=True, editable=False)
 
     objects = ApiKeyManager()
 
@@ -389,6 +467,9 @@ class ApiKey(models.Model):
                 condition=Q(valid_until__lte=LatestValidUntilInDatabase("created_at")),
                 name="apikey_valid_at_most_two_years",
             ),
+            models.UniqueConstraint(
+                fields=["replaces"], condition=Q(replaces__isnull=False), name="apikey_one_replacement"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -396,7 +477,22 @@ class ApiKey(models.Model):
 
     @property
     def status(self) -> str:
-        return status_of(self.revoked_at, self.valid_until)
+        return status_of(self.revoked_at, self.valid_until, ends_at=self.ends_at)
+
+    @property
+    def days_left(self) -> int:
+        return days_left(self.valid_until)
+
+    @property
+    def expires_soon(self) -> bool:
+        """A valid key, not being replaced, whose validity ends within `EXPIRES_SOON_DAYS` days."""
+        return self.is_valid and self.ends_at is None and self.days_left <= EXPIRES_SOON_DAYS
+
+    @property
+    def stops_at(self) -> datetime.datetime:
+        """When the key stops working at the latest: the end of its overlap, else of its validity."""
+        end = end_of_validity(self.valid_until)
+        return min(end, self.ends_at) if self.ends_at else end
 
     def get_status_display(self) -> str:
         return Status(self.status).label
@@ -413,6 +509,8 @@ class ApiKey(models.Model):
     @property
     def expired_on(self) -> datetime.date:
         """The first day on which the key no longer worked."""
+        if self.ends_at is not None and self.ends_at < end_of_validity(self.valid_until):
+            return timezone.localdate(self.ends_at)
         return self.valid_until + datetime.timedelta(days=1)
 
     @property
@@ -436,6 +534,7 @@ class ApiKey(models.Model):
 class Action(models.TextChoices):
     KEY_CREATED = "key_created", _("Key created")
     KEY_DELETED = "key_deleted", _("Key deleted")
+    KEY_REPLACED = "key_replaced", _("Key replaced")
     KEY_REVOKED = "key_revoked", _("Key revoked by bank support")
     KEY_EXPOSED = "key_exposed", _("Key deleted: reported as exposed")
     AUTH_FAILED = "auth_failed", _("Failed API authentication")
@@ -595,6 +694,16 @@ class AuditEvent(models.Model):
     def valid_until(self) -> datetime.date | None:
         value = self.details.get("valid_until")
         return datetime.date.fromisoformat(value) if value else None
+
+    @property
+    def ends_at(self) -> datetime.datetime | None:
+        """Of a replacement: when the old key stops working."""
+        value = self.details.get("ends_at")
+        return datetime.datetime.fromisoformat(value) if value else None
+
+    @property
+    def new_key_id(self) -> str:
+        return self.details.get("new_key_id", "")
 
     @property
     def reason(self) -> str:

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys import audit, tokens
+from apikeys import audit, notices, tokens
 from apikeys import policy as policy_rules
 from apikeys.models import (
     EXPOSED_REASON,
@@ -19,6 +20,7 @@ from apikeys.models import (
     ExposureSource,
     SecurityPolicy,
     Status,
+    end_of_validity,
     status_of,
 )
 from efinance.lib.logging import log_event
@@ -37,7 +39,19 @@ class NonceAlreadyUsed(Exception):
 
 
 class KeyNotValid(Exception):
-    """Only a valid key can be deleted; an expired or deleted one stays as it is."""
+    """Only a valid key can be deleted or replaced; an expired or deleted one stays as it is."""
+
+
+class AlreadyReplaced(KeyNotValid):
+    """A key is replaced once: its successor exists and the end of its overlap is set."""
+
+
+# «Replace»: when the old key stops working, counted from the moment of the replacement.
+OVERLAPS = {
+    "now": datetime.timedelta(0),
+    "24h": datetime.timedelta(hours=24),
+    "7d": datetime.timedelta(days=7),
+}
 
 
 def apikey_create(
@@ -51,6 +65,7 @@ def apikey_create(
     created_at: datetime.datetime | None = None,
     ip: str | None = None,
     allowed_networks: str | None = None,
+    replaces: ApiKey | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `user` and return it with its token, which exists nowhere else.
 
@@ -65,6 +80,9 @@ def apikey_create(
     (`allowed_networks`, None: the policy's default; a list outside the policy's raises
     ValidationError), and four-eyes: a production key is created waiting for a second Admin user's
     approval (`policy.request_key_approval`: audit entry and e-mail to the other Admin users).
+
+    The creation notice (e-mail to the key's user and the Admin users, `notices.notify_created`)
+    is queued in the same transaction; a replacement (`replaces`) sends its own notice instead.
     """
     created_at = created_at or timezone.now()
     policy = SecurityPolicy.of(user.organization_id)
@@ -88,14 +106,19 @@ def apikey_create(
                     created_at=created_at,
                     allowed_networks=allowed_networks or None,
                     approval_requested_at=created_at if pending else None,
+                    replaces=replaces,
                 )
                 audit.record_key_created(key=key, by=created_by, ip=ip)
                 if pending:
                     policy_rules.request_key_approval(key=key, by=created_by)
+                if replaces is None:
+                    notices.notify_created(key)
         except IntegrityError:
             if form_nonce and ApiKey.objects.filter(form_nonce=form_nonce).exists():
                 raise NonceAlreadyUsed(ApiKey.objects.filter(form_nonce=form_nonce).first()) from None
-            continue  # a key ID collision (60 random bits): draw again
+            if ApiKey.objects.filter(key_id=key_id).exists():
+                continue  # a key ID collision (60 random bits): draw again
+            raise  # anything else the database refused (its guards, its CHECK): not to be hidden
         log_event(
             log,
             "apikey.created",
@@ -240,6 +263,7 @@ def apikeys_revoke_exposed(
             "api",
             "revoked_at",
             "valid_until",
+            "ends_at",
             "user_id",
             "organization_id",
             username=F("user__username"),
@@ -250,12 +274,13 @@ def apikeys_revoke_exposed(
         row = rows.get(token.key_id)
         if tokens.secret_matches(token.secret, row["secret_hash"] if row else None) and row["api"] == token.api:
             matched.add(raw)
-            if status_of(row["revoked_at"], row["valid_until"], today) == Status.VALID:
+            status = status_of(row["revoked_at"], row["valid_until"], today, ends_at=row["ends_at"], now=now)
+            if status == Status.VALID:
                 to_revoke.setdefault(row["pk"], {**row, "url": (urls or {}).get(raw, "")})
     revoked = []
     if to_revoke:
         updated = (
-            ApiKey.objects.valid(today)
+            ApiKey.objects.valid(today, now=now)
             .filter(pk__in=list(to_revoke))
             .update(revoked_at=now, revoked_by=None, revoke_reason=EXPOSED_REASON)
         )
@@ -323,3 +348,66 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
             },
             send_on_commit=False,
         )
+
+
+@transaction.atomic
+def apikey_replace(
+    *,
+    key: ApiKey,
+    valid_until: datetime.date,
+    overlap: datetime.timedelta,
+    by,
+    form_nonce: str | None = None,
+    ip: str | None = None,
+    now: datetime.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Replace (roll) a valid key: a new key for the same user and API with the same note, and the
+    old key's end set to `overlap` from now, never later than its own end of validity.
+
+    Returns the new key and its token (shown once, like a creation). A conditional UPDATE sets the
+    old key's `ends_at` once, so that two concurrent replacements make one successor; the other
+    raises AlreadyReplaced (KeyNotValid for a key that is no longer valid). Audit entries for both
+    keys and the notice to the key's user and the Admin users are written in the same transaction.
+    """
+    now = now or timezone.now()
+    # Whole seconds: the end is shown and told to integrators (keys/self, Sunset) to the second.
+    ends_at = min((now + overlap).replace(microsecond=0), end_of_validity(key.valid_until))
+    if not key.user.is_active:
+        raise KeyNotValid(key.key_id)
+    updated = ApiKey.objects.valid(now=now).filter(pk=key.pk, ends_at__isnull=True).update(ends_at=ends_at)
+    if not updated:
+        if ApiKey.objects.filter(pk=key.pk, ends_at__isnull=False).exists():
+            raise AlreadyReplaced(key.key_id)
+        raise KeyNotValid(key.key_id)
+    key.ends_at = ends_at
+    replacement = {
+        "user": key.user,
+        "api": key.api,
+        "note": key.note,
+        "valid_until": valid_until,
+        "created_by": by,
+        "form_nonce": form_nonce,
+        "ip": ip,
+        "replaces": key,
+    }
+    try:
+        # The new key keeps the old one's networks; the contract's policy applies as at any creation.
+        new, token = apikey_create(**replacement, allowed_networks=key.allowed_networks)
+    except ValidationError as error:
+        if getattr(error, "code", None) != "outside_policy":
+            raise
+        # The policy was narrowed since: the new key gets the policy's own networks.
+        new, token = apikey_create(**replacement, allowed_networks=None)
+    audit.record_key_replaced(old=key, new=new, by=by, ip=ip)
+    notices.notify_replaced(old=key, new=new, by=by)
+    log_event(
+        log,
+        "apikey.replaced",
+        key_id=key.key_id,
+        new_key_id=new.key_id,
+        organization=key.organization_id,
+        ends_at=ends_at.isoformat(),
+        by=by.username,
+        ip=ip,
+    )
+    return new, token

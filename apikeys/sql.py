@@ -33,6 +33,7 @@ def _verify() -> str:
         "api": k("api"),
         "valid_until": k("valid_until"),
         "revoked_at": k("revoked_at"),
+        "ends_at": k("ends_at"),
         "last_used_at": k("last_used_at"),
         "organization_id": k("organization"),
         "user_id": u("id"),

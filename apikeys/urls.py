@@ -10,6 +10,7 @@ urlpatterns = [
     path("api-keys/", views.key_list, name="list"),
     path("api-keys/new/", views.key_create, name="create"),
     path("api-keys/<str:key_id>/delete/", views.key_delete, name="delete"),
+    path("api-keys/<str:key_id>/replace/", views.key_replace, name="replace"),
     # The contract's security policy (issue 13).
     path("security-policy/", views_policy.security_policy, name="security_policy"),
     path("security-policy/suspend/", views_policy.keys_suspend, name="keys_suspend"),

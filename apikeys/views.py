@@ -17,14 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.defaults import page_not_found, permission_denied
 
 from apikeys import services, tokens
-from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, ApiKey, AuditEvent, PolicyChange, valid_q
+from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
+from apikeys.models import ENDED_ORDER, ApiKey, AuditEvent, PolicyChange, expires_soon_q, valid_q
 from efinance.lib.net import client_ip
 
 PAGE_SIZE = 50
 KEY_LIST_COLUMNS = [
     *["key_id", "api", "note", "created_at", "valid_until", "last_used_at", "revoked_at", "revoke_reason"],
-    *["organization", "allowed_networks", "approval_requested_at", "approved_at"],
+    *["organization", "allowed_networks", "approval_requested_at", "approved_at", "ends_at", "replaces__key_id"],
     *["user__username", "created_by__username"],
     *["revoked_by__username", "revoked_by__is_staff", "revoked_by__organization"],
 ]
@@ -74,8 +74,10 @@ def administration(request):
 @admin_required
 def user_management(request):
     today = timezone.localdate()
+    valid = valid_q(today, prefix="api_keys__")
     users = request.user.organization.users.order_by("username").annotate(
-        valid_keys=Count("api_keys", filter=valid_q(today, prefix="api_keys__"))
+        valid_keys=Count("api_keys", filter=valid),
+        expiring_keys=Count("api_keys", filter=valid & expires_soon_q(today, prefix="api_keys__")),
     )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
@@ -102,8 +104,10 @@ def key_list(request):
     # without the users' other columns (passwords, names, flags), which cost more than the query.
     keys = (
         ApiKey.objects.of_organization(organization.pk)
-        .select_related("user", "created_by", "revoked_by")
+        .select_related("user", "created_by", "revoked_by", "replaces")
         .only(*KEY_LIST_COLUMNS)
+        # «Replaced by …» beside a key that has a successor, without a query per row.
+        .prefetch_related("replacements")
     )
     form = KeyFilterForm(request.GET or None, organization=organization)
     keys = form.filter(keys)
@@ -203,12 +207,60 @@ def key_create(request):
                 % {"key_id": used.key.key_id if used.key else "?"},
             )
             return redirect("apikeys:list")
-        response = render(request, "apikeys/key_created.html", {"key": key, "token": token})
+        response = render(request, "apikeys/key_created.html", {"key": key, "token": token, "replaced": None})
         return response
     if form.is_bound:
         form.data = form.data.copy()
         form.data["nonce"] = new_form_nonce(request.user)
     return render(request, "apikeys/key_create.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@sensitive_variables()  # the new token passes through the locals, as in key_create
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@admin_required
+def key_replace(request, key_id: str):
+    """«Replace» (roll) a valid key: a new key for the same user, API and note, shown once on the
+    creation's token screen, while the old key works on until the chosen end of the overlap."""
+    key = _get_key_for_admin(request, key_id)
+    if not key.is_valid or key.ends_at is not None or not key.user.is_active:
+        messages.info(
+            request,
+            _("The key %(key_id)s cannot be replaced: it is no longer valid or already replaced.")
+            % {"key_id": key.key_id},
+        )
+        return redirect("apikeys:list")
+    form = ApiKeyReplaceForm(request.POST or None, key=key, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new, token = services.apikey_replace(
+                key=key,
+                valid_until=form.cleaned_data["valid_until"],
+                overlap=form.overlap,
+                by=request.user,
+                form_nonce=form.nonce_key,
+                ip=client_ip(request),
+            )
+        except (services.NonceAlreadyUsed, services.KeyNotValid):
+            # A replayed form, or another Admin was quicker (a concurrent replacement or deletion).
+            successor = key.replacements.first()
+            if successor is not None:
+                message = _(
+                    "The key %(key_id)s has already been replaced by %(new_key_id)s; its token was shown once. "
+                    "It cannot be shown again; if needed, delete the key and create a new one."
+                ) % {"key_id": key.key_id, "new_key_id": successor.key_id}
+            else:
+                message = _("The key %(key_id)s cannot be replaced: it is no longer valid or already replaced.") % {
+                    "key_id": key.key_id
+                }
+            messages.warning(request, message)
+            return redirect("apikeys:list")
+        return render(request, "apikeys/key_created.html", {"key": new, "token": token, "replaced": key})
+    if form.is_bound:
+        form.data = form.data.copy()
+        form.data["nonce"] = new_form_nonce(request.user)
+    return render(request, "apikeys/key_replace.html", {"form": form, "key": key}, status=400 if form.is_bound else 200)
 
 
 @require_http_methods(["GET", "POST"])

@@ -39,16 +39,43 @@ Errors are problem documents (RFC 9457, `application/problem+json`) with `type`,
 `detail`; a refused key also has `reason`, a validation error lists each field in `errors`. Request
 bodies are limited to {limit} bytes. `POST documents` with an `Idempotency-Key` header can be retried
 safely: a retry answers the document already stored.
+
+Every response to an authenticated request carries the key's end: `Api-Key-Expires` (its last valid
+day, e.g. `2028-11-30`) and `Sunset` (RFC 8594: the moment it stops working, as an HTTP date; earlier
+when the key has been replaced). `GET keys/self` describes the presented key. Reminders go by e-mail
+30, 7 and 1 day(s) before the end; «Replace» makes a new key while the old one works on for a while.
 """
+
+KEY_END_HEADERS = {
+    "Api-Key-Expires": {
+        "description": "The last day on which the presented key is valid (ISO 8601 date, Europe/Zurich).",
+        "schema": {"type": "string", "format": "date"},
+    },
+    "Sunset": {
+        "description": "RFC 8594: when the presented key stops working (HTTP date): midnight after its last "
+        "valid day, or the end of its replacement if that comes first.",
+        "schema": {"type": "string"},
+    },
+}
+KEY_END_NOTE = (
+    "\n\nEvery response to an authenticated call carries the key's end in the headers `Api-Key-Expires` and `Sunset`."
+)
 
 
 class BillingApi(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        """Error responses are described with their real media type, `application/problem+json`."""
+        """Error responses are described with their real media type, `application/problem+json`; the
+        responses of authenticated operations with the key's end in their headers."""
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                for status, response in operation.get("responses", {}).items():
+                responses = operation.get("responses", {})
+                authenticated = any(int(status) == 401 for status in responses)
+                if authenticated:  # the key's end in the headers of every answer but the refusal
+                    operation["description"] = operation.get("description", "") + KEY_END_NOTE
+                for status, response in responses.items():
+                    if authenticated and int(status) != 401:
+                        response.setdefault("headers", {}).update(KEY_END_HEADERS)
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         response["content"] = {CONTENT_TYPE: content.pop("application/json")}

@@ -44,6 +44,9 @@ DETAILS = {
     ),
     Failure.DELETED: _("This API key has been deleted and can never be used again. Create a new key."),
     Failure.EXPIRED: _("This API key has expired. Create a new key."),
+    Failure.REPLACED: _(
+        "This API key has been replaced and the time it was allowed to keep working has passed. Use the new key."
+    ),
     Failure.USER_INACTIVE: _(
         "The user of this API key has been deactivated. Ask your e-finance Admin user for a key of an active user."
     ),

@@ -3,8 +3,9 @@
 from django.http import JsonResponse
 from ninja import Router
 
+from apikeys.models import days_left
 from billing.api.problems import AUTH_ERRORS
-from billing.api.schemas import Ping
+from billing.api.schemas import KeySelf, Ping
 
 router = Router(tags=["keys"])
 
@@ -24,3 +25,20 @@ def ping(request):
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@router.get("keys/self", response={200: KeySelf, **AUTH_ERRORS}, summary="The presented key itself")
+def key_self(request):
+    """The presented key: its ID, API, user, organization, last valid day, the end of its replacement if
+    it has been replaced, when it stops working and the days left, so that software can warn in time."""
+    auth = request.auth
+    return {
+        "key_id": auth.key_id,
+        "api": auth.api,
+        "user": auth.username,
+        "organization": auth.organization_name,
+        "valid_until": auth.valid_until,
+        "replaced_until": auth.ends_at,
+        "stops_at": auth.stops_at,
+        "days_left": days_left(auth.valid_until),
+    }

@@ -182,3 +182,19 @@ class Ping(Schema):
     user: str
     organization: str
     valid_until: datetime.date
+
+
+class KeySelf(Schema):
+    key_id: str = Field(description="The public key ID (the part of the token shown in every list).")
+    api: Literal["production", "integration"]
+    user: str = Field(description="The «User identification» of the key's user.")
+    organization: str
+    valid_until: datetime.date = Field(description="The last day on which the key is valid (Europe/Zurich).")
+    replaced_until: datetime.datetime | None = Field(
+        description="Set once the key has been replaced: the moment it stops working (ISO 8601, UTC)."
+    )
+    stops_at: datetime.datetime = Field(
+        description="When the key stops working at the latest: the end of its replacement, else midnight "
+        "after its last valid day (ISO 8601, UTC)."
+    )
+    days_left: int = Field(description="Days of validity left: the last valid day − today (0 on the last day).")

@@ -4,11 +4,12 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest
-from django.utils.http import parse_header_parameters
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date, parse_header_parameters
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from apikeys.models import Verification
 from billing.api.problems import problem_response
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -45,9 +46,23 @@ def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
                     "(optionally «; charset=utf-8»)."
                 ),
             )
-        return view(request, *args, **kwargs)
+        return with_key_expiry(request, view(request, *args, **kwargs))
 
     return login_not_required(csrf_exempt(wrapper))
+
+
+EXPIRES_HEADER = "Api-Key-Expires"
+
+
+def with_key_expiry(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Every response to an authenticated request tells the key's end, from the verification row
+    (no query): ``Api-Key-Expires`` the last valid day (ISO 8601 date), ``Sunset`` (RFC 8594) the
+    moment it stops working, the end of a replacement's overlap if that comes first."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, Verification) and auth.ok:
+        response[EXPIRES_HEADER] = auth.valid_until.isoformat()
+        response["Sunset"] = http_date(auth.stops_at.timestamp())
+    return response
 
 
 def wrap_api_urls(urls, max_body_setting: str = "API_MAX_BODY_BYTES"):

@@ -33,6 +33,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Validity presets: choosing one shows its date in the date field; typing a date chooses the date.
+  // Without JS the chosen radio button decides on the server alike.
+  for (const group of document.querySelectorAll("[data-validity]")) {
+    const date = group.querySelector("input[name=valid_until]");
+    const own = group.querySelector("input[name=validity][value=date]");
+    for (const radio of group.querySelectorAll("input[name=validity][data-valid-until]")) {
+      radio.addEventListener("change", () => {
+        if (radio.checked && date) date.value = radio.dataset.validUntil;
+      });
+    }
+    if (date && own) date.addEventListener("input", () => { own.checked = true; });
+  }
+
   // Radio groups marked data-tab-radios: every choice is a Tab stop of its own (a browser gives the
   // whole group one, and the other choices need the arrow keys); Space checks the focused one.
   for (const group of document.querySelectorAll("[data-tab-radios]")) {

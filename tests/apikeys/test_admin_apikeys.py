@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys.models import Action, Api, ApiKey, AuditEvent, Status
-from apikeys.services import apikey_revoke
+from apikeys.services import apikey_replace, apikey_revoke
 
 CHANGELIST = "admin:apikeys_apikey_changelist"
 YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
@@ -55,10 +55,21 @@ def test_it_finds_a_key_by_key_id_user_and_organization(sam_client, keys, charli
     assert _listed(sam_client.get(url, {"q": "Other AG"}), *everything) == {outsider.key_id}
 
 
-@pytest.mark.parametrize("status", Status.values)
+@pytest.mark.parametrize("status", [Status.VALID, Status.EXPIRED, Status.DELETED])
 def test_it_filters_by_the_derived_status(sam_client, keys, status):
     response = sam_client.get(reverse(CHANGELIST), {"status": status})
     assert _listed(response, *keys.values()) == {keys[status].key_id}
+
+
+def test_it_filters_replaced_keys(sam_client, keys, alice):
+    replaced = keys["valid"]
+    successor, _token = apikey_replace(
+        key=replaced, valid_until=YESTERDAY + datetime.timedelta(days=90), overlap=datetime.timedelta(0), by=alice
+    )
+    everything = [*keys.values(), successor]
+    assert _listed(sam_client.get(reverse(CHANGELIST), {"status": "replaced"}), *everything) == {replaced.key_id}
+    assert _listed(sam_client.get(reverse(CHANGELIST), {"status": "valid"}), *everything) == {successor.key_id}
+    assert _listed(sam_client.get(reverse(CHANGELIST), {"status": "expired"}), *everything) == {keys["expired"].key_id}
 
 
 def test_it_filters_by_api(sam_client, keys):

@@ -143,11 +143,13 @@ def test_the_demo_data_shows_a_create_delete_and_failed_auth_history(db):
     client = Client()
     client.force_login(User.objects.get(username="demo-admin"))
     body = client.get(URL).content.decode()
-    for action in (Action.KEY_CREATED, Action.KEY_DELETED, Action.KEY_EXPOSED, Action.AUTH_FAILED):
+    shown = (Action.KEY_CREATED, Action.KEY_DELETED, Action.KEY_EXPOSED, Action.KEY_REPLACED, Action.AUTH_FAILED)
+    for action in shown:
         assert f'data-action="{action}"' in body
     assert "3 failures in this hour" in body
     created = AuditEvent.objects.filter(action=Action.KEY_CREATED).count()
-    # The guide's four, the one reported as exposed, the security policy's pending and network keys.
-    assert created == 7
+    # The guide's four, the one reported as exposed, the security policy's pending and network keys,
+    # the lifecycle's key that expires soon, the one being replaced and its successor.
+    assert created == 10
     call_command("seed_demo", stdout=StringIO())  # idempotent: no second history
     assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == created

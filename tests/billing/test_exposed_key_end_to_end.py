@@ -60,6 +60,7 @@ def test_a_demo_token_pasted_into_the_revocation_endpoint_stops_working_and_is_e
     token = _create_token(demo_admin)
     key_id = tokens.parse_token(token).key_id
     assert _ping(token).status_code == 200
+    send_pending()  # the creation notices, before what the report sends
     mail.outbox.clear()
     before = timezone.now()
     answer = Client().post(
@@ -96,6 +97,7 @@ def test_a_demo_token_in_a_signed_github_alert_stops_working_and_is_explained(de
     settings.SECRET_SCANNING_GITHUB_KEYS_FILE = str(tmp_path / "keys.json")
     token = _create_token(demo_admin)
     key_id = tokens.parse_token(token).key_id
+    send_pending()  # the creation notices, before what the alert sends
     mail.outbox.clear()
     body = _alert([(token, LEAK)])
     answer = Client().post(
@@ -110,5 +112,9 @@ def test_a_demo_token_in_a_signed_github_alert_stops_working_and_is_explained(de
     assert _ping(token).json()["reason"] == "deleted"
     row = _activity_row(demo_admin, key_id)
     assert "found by GitHub secret scanning" in row and LEAK in row and "140.82.112.9" in row
-    assert {message.to[0] for message in mail.outbox} == {"demo-admin@example.ch", "demo-admin2@example.ch", "demo-user@example.ch"}
+    assert {message.to[0] for message in mail.outbox} == {
+        "demo-admin@example.ch",
+        "demo-admin2@example.ch",
+        "demo-user@example.ch",
+    }
     assert all(LEAK in message.body and "GitHub secret scanning" in message.body for message in mail.outbox)

@@ -93,3 +93,14 @@ def test_demo_ag_has_a_second_admin_a_pending_key_and_a_network_key():
     assert pending.api == "production" and pending.created_by.username == "demo-admin" and pending.is_valid
     assert [key.network_list for key in keys if key.allowed_networks] == [["192.0.2.0/24"]]
     assert SecurityPolicy.objects.get(organization__name="Demo AG").four_eyes
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_a_key_that_expires_soon_one_being_replaced_and_users_with_addresses():
+    _seed()
+    keys = ApiKey.objects.filter(organization__name="Demo AG")
+    assert any(key.expires_soon and key.ends_at is None for key in keys)
+    rolling = keys.get(ends_at__isnull=False)
+    assert rolling.is_valid  # in its overlap: still working beside its successor
+    assert rolling.replacements.get().is_valid
+    assert all(user.email for user in User.objects.all())

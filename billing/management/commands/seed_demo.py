@@ -111,6 +111,27 @@ class Command(BaseCommand):
             urls={exposed_token: "https://github.com/demo-ag-example/erp-sync/blob/main/.env"},
             ip="140.82.115.10",
         )
+        # The lifecycle a newcomer should see: a key that expires soon (its reminders are due, see
+        # `send_expiry_reminders`) and one being replaced, which works on for a week beside its successor.
+        services.apikey_create(
+            user=users["demo-accounting"],
+            api=Api.INTEGRATION,
+            note="Webshop invoices",
+            valid_until=today + datetime.timedelta(days=12),
+            created_by=admin,
+            created_at=timezone.now() - datetime.timedelta(days=700),
+        )
+        rolling, _token = services.apikey_create(
+            user=users["demo-user"],
+            api=Api.PRODUCTION,
+            note="Payroll connector",
+            valid_until=today + datetime.timedelta(days=40),
+            created_by=admin,
+            created_at=timezone.now() - datetime.timedelta(days=690),
+        )
+        services.apikey_replace(
+            key=rolling, valid_until=today + datetime.timedelta(days=365), overlap=datetime.timedelta(days=7), by=admin
+        )
         # A forgotten test system still calls with the deleted key: the «Activity» page counts it.
         for _call in range(3):
             audit.record_auth_failure(key_id=deleted.key_id, reason=Failure.DELETED, ip="192.0.2.10")

@@ -1,0 +1,154 @@
+"""E-mail notices about keys: the creation notice and the reminders before a key's end of validity.
+
+Both go to the key's user and to every active Admin user of its organization, each in their own
+language (`users.mail.notify`), and name the key by its key ID only — never a token or a hash.
+
+Reminders (`send_expiry_reminders`, run daily by cron as ``manage.py send_expiry_reminders``): a key
+is due a reminder when it has at most 30, 7 or 1 day(s) left (days left = last valid day − today).
+Of the thresholds due at once only the nearest is sent, and a threshold that had already been
+reached when the key was created is skipped (its creation notice said when it ends). Exactly once
+per key and threshold: each message carries the dedupe key ``expiry:<key ID>:<threshold>``, which
+the outbox makes unique per recipient, so that a second run, a run after a crash or two app servers
+at once queue nothing twice; what SMTP refused stays in the outbox for the next run. Deleted keys,
+replaced keys (also during their overlap) and keys of deactivated users get no reminder.
+"""
+
+import datetime
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apikeys.models import ApiKey, days_left
+from users.mail import notify, send_pending
+from users.models import OutboxMessage, User
+
+THRESHOLDS = (30, 7, 1)  # days left at which a reminder is due
+CHUNK = 50  # keys per transaction: a crash loses at most one chunk's queueing, which the rerun redoes
+
+
+def admins_of(organization_id: int) -> list[User]:
+    return list(
+        User.objects.filter(organization_id=organization_id, is_org_admin=True, is_active=True).order_by("username")
+    )
+
+
+def recipients_for(key: ApiKey, admins: list[User] | None = None) -> list[User]:
+    """The key's user (while active) and the organization's active Admin users (`admins`, when the
+    caller has them already)."""
+    admins = admins_of(key.organization_id) if admins is None else admins
+    people = [key.user] if key.user.is_active else []
+    return people + [admin for admin in admins if admin.pk != key.user_id]
+
+
+def replace_url(key: ApiKey) -> str:
+    return settings.SITE_URL + reverse("apikeys:replace", args=[key.key_id])
+
+
+def notify_created(key: ApiKey) -> None:
+    """Queue the creation notice in the caller's transaction (that of the key's creation)."""
+    notify(
+        recipients_for(key),
+        "key_created",
+        {"key": key, "created_by": key.created_by, "list_url": settings.SITE_URL + reverse("apikeys:list")},
+    )
+
+
+def notify_replaced(*, old: ApiKey, new: ApiKey, by) -> None:
+    """Queue the notice of a replacement in the caller's transaction: which key ends when."""
+    notify(
+        recipients_for(new),
+        "key_replaced",
+        {"old": old, "key": new, "by": by, "list_url": settings.SITE_URL + reverse("apikeys:list")},
+    )
+
+
+def due_threshold(key: ApiKey, today: datetime.date) -> int | None:
+    """The reminder threshold due for `key` on `today`: the nearest one reached, skipping those the
+    key had already reached on the day it was created; None when none is due."""
+    left = days_left(key.valid_until, today)
+    at_creation = days_left(key.valid_until, timezone.localdate(key.created_at))
+    due = [threshold for threshold in THRESHOLDS if 0 <= left <= threshold < at_creation]
+    return min(due) if due else None
+
+
+def dedupe_key(key: ApiKey, threshold: int) -> str:
+    return f"expiry:{key.key_id}:{threshold}"
+
+
+@dataclass
+class ReminderRun:
+    keys: int = 0  # keys due a reminder today
+    queued: int = 0  # messages queued by this run (a rerun queues none)
+    sent: int = 0  # of those, sent (by this run or, concurrently, by another sender)
+    waiting: int = 0  # of those, not sent yet (SMTP failed): the outbox retries them
+    retried: int = 0  # older messages of the outbox sent by this run's final drain
+    seconds: float = 0.0
+
+
+def reminder_candidates(today: datetime.date):
+    """Keys that could be due: valid on `today`, not replaced, user active, ending within 30 days."""
+    return (
+        ApiKey.objects.filter(
+            revoked_at__isnull=True,
+            ends_at__isnull=True,
+            valid_until__gte=today,
+            valid_until__lte=today + datetime.timedelta(days=max(THRESHOLDS)),
+            user__is_active=True,
+        )
+        .select_related("user", "organization", "created_by")
+        .order_by("valid_until", "id")
+    )
+
+
+def send_expiry_reminders(today: datetime.date | None = None) -> ReminderRun:
+    today = today or timezone.localdate()
+    started = time.perf_counter()
+    run = ReminderRun()
+    due = [(key, threshold) for key in reminder_candidates(today) if (threshold := due_threshold(key, today))]
+    run.keys = len(due)
+    admins: dict[int, list[User]] = {}  # per organization, read once per run
+
+    def people_of(key):
+        if key.organization_id not in admins:
+            admins[key.organization_id] = admins_of(key.organization_id)
+        return recipients_for(key, admins[key.organization_id])
+
+    queued = []
+    for start in range(0, len(due), CHUNK):  # chunks bound each query's parameters and transaction
+        chunk = [(key, threshold, people_of(key)) for key, threshold in due[start : start + CHUNK]]
+        # Recipients already reminded of a key and threshold (by an earlier or a concurrent run) are
+        # skipped before their message is rendered; the unique dedupe key decides in the end.
+        done = set(
+            OutboxMessage.objects.filter(
+                dedupe_key__in=[
+                    f"{dedupe_key(key, threshold)}:{user.pk}" for key, threshold, people in chunk for user in people
+                ]
+            ).values_list("dedupe_key", flat=True)
+        )
+        with transaction.atomic():
+            for key, threshold, people in chunk:
+                base = dedupe_key(key, threshold)
+                people = [user for user in people if f"{base}:{user.pk}" not in done]
+                if not people:
+                    continue
+                context = {
+                    "key": key,
+                    "threshold": threshold,
+                    "days_left": days_left(key.valid_until, today),
+                    "replace_url": replace_url(key),
+                }
+                queued += [message.pk for message in notify(people, "expiry_reminder", context, dedupe_key=base)]
+    # Each commit above sent what it queued; the rest of the outbox (a failure, an earlier run) once more.
+    run.retried = send_pending()[0]
+    run.queued = len(queued)
+    run.sent = sum(
+        OutboxMessage.objects.filter(pk__in=queued[start : start + 500], sent_at__isnull=False).count()
+        for start in range(0, len(queued), 500)
+    )
+    run.waiting = run.queued - run.sent
+    run.seconds = time.perf_counter() - started
+    return run
