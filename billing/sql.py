@@ -1,83 +1,47 @@
-"""The hand-written SQL of billing (the idiom: `efinance.lib.sql`): the atomic per-minute counters (the
-deliveries of a key, the failed authentications of an address), which must count in one row across
-app servers. Models are looked up when a
-statement is first built, so this module imports none."""
+"""The hand-written SQL of billing (the idiom: `efinance.lib.sql`): the atomic per-minute counters,
+which must count in one row across app servers — the deliveries of a key (`DeliveryCounter`), the
+requests of an address to the public revocation endpoint (`ReportCounter`), the failed API
+authentications of an address (`AuthFailureCounter`). Each counter is one model with a key column,
+`minute` and `count`, and the same two statements. Models are looked up when a statement is first
+built, so this module imports none."""
 
 from django.apps import apps
 
 from efinance.lib.sql import Statement, quoted_column, quoted_table
 
 
-def _counter():
-    counter = apps.get_model("billing", "DeliveryCounter")
-    return counter, quoted_table(counter), quoted_column(counter, "api_key"), quoted_column(counter, "minute")
+def _hit(model: str, key_field: str) -> Statement:
+    """Count one event of a key in a minute (the minute's start); answers the row's count, as `count`."""
+
+    def build() -> str:
+        counter = apps.get_model("billing", model)
+        table, key = quoted_table(counter), quoted_column(counter, key_field)
+        minute, count = quoted_column(counter, "minute"), quoted_column(counter, "count")
+        return (
+            f"INSERT INTO {table} ({key}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
+            f"ON CONFLICT ({key}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
+        )
+
+    return Statement(build)
 
 
-def _hit() -> str:
-    counter, table, key, minute = _counter()
-    count = quoted_column(counter, "count")
-    return (
-        f"INSERT INTO {table} ({key}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
-        f"ON CONFLICT ({key}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
-    )
+def _prune(model: str, key_field: str | None = None) -> Statement:
+    """Drop the rows of the minutes before the given one: of one key (`key_field`), or of every key."""
+
+    def build() -> str:
+        counter = apps.get_model("billing", model)
+        of_key = f"{quoted_column(counter, key_field)} = %s AND " if key_field else ""
+        return f"DELETE FROM {quoted_table(counter)} WHERE {of_key}{quoted_column(counter, 'minute')} < %s"  # noqa: S608
+
+    return Statement(build)
 
 
-def _prune() -> str:
-    _model, table, key, minute = _counter()
-    return f"DELETE FROM {table} WHERE {key} = %s AND {minute} < %s"  # noqa: S608
-
-
-# Count one delivery of a key (pk) in a minute (the minute's start); answers the row's count.
-DELIVERY_HIT = Statement(_hit)
-# Drop a key's rows of the minutes before the given one.
-DELIVERY_PRUNE = Statement(_prune)
-
-
-def _report_hit() -> str:
-    counter = apps.get_model("billing", "ReportCounter")
-    table, address, minute, count = (
-        quoted_table(counter),
-        quoted_column(counter, "address"),
-        quoted_column(counter, "minute"),
-        quoted_column(counter, "count"),
-    )
-    return (
-        f"INSERT INTO {table} ({address}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
-        f"ON CONFLICT ({address}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
-    )
-
-
-def _report_prune() -> str:
-    counter = apps.get_model("billing", "ReportCounter")
-    return f"DELETE FROM {quoted_table(counter)} WHERE {quoted_column(counter, 'minute')} < %s"  # noqa: S608
-
-
-# Count one revocation request of a client address in a minute (the minute's start); answers the count.
-REPORT_HIT = Statement(_report_hit)
-# Drop every address's rows of the minutes before the given one.
-REPORT_PRUNE = Statement(_report_prune)
-
-
-def _failures():
-    counter = apps.get_model("billing", "AuthFailureCounter")
-    return counter, quoted_table(counter), quoted_column(counter, "ip"), quoted_column(counter, "minute")
-
-
-def _failure_hit() -> str:
-    counter, table, ip, minute = _failures()
-    count = quoted_column(counter, "count")
-    return (
-        f"INSERT INTO {table} ({ip}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
-        f"ON CONFLICT ({ip}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
-    )
-
-
-def _failure_prune() -> str:
-    _model, table, _ip, minute = _failures()
-    return f"DELETE FROM {table} WHERE {minute} < %s"  # noqa: S608
-
-
-# Count one failed authentication of an address in a minute; answers the row's count.
-AUTH_FAILURE_HIT = Statement(_failure_hit)
-# Drop every address's rows of the minutes before the given one.
-AUTH_FAILURE_PRUNE = Statement(_failure_prune)
+# The deliveries of a key (pk); pruned per key at its first delivery of a minute.
+DELIVERY_HIT = _hit("DeliveryCounter", "api_key")
+DELIVERY_PRUNE = _prune("DeliveryCounter", "api_key")
+# The revocation requests of a client address; pruned for every address.
+REPORT_HIT = _hit("ReportCounter", "address")
+REPORT_PRUNE = _prune("ReportCounter")
+# The failed authentications of a client address; pruned for every address.
+AUTH_FAILURE_HIT = _hit("AuthFailureCounter", "ip")
+AUTH_FAILURE_PRUNE = _prune("AuthFailureCounter")
