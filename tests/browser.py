@@ -72,3 +72,10 @@ def create_key(page: Page, username: str, note: str) -> str:
     page.locator("#id_note").fill(note)
     page.get_by_test_id("create-submit").click()
     return page.get_by_test_id("token").input_value()
+
+
+def close_token_screen(page: Page) -> None:
+    """«Close» on the token screen, saying yes to «not copied yet: leave anyway?» (asked when the token
+    was never copied)."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("close").click()

@@ -80,7 +80,7 @@ def _parent(options) -> None:
         _out(_run_child("SQLite", f"sqlite:///{Path(workdir) / 'bench.sqlite3'}", options))
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        with _temporary_postgres_database(database_url) as bench_url:
+        with _temporary_postgres_database(database_url, "revoke") as bench_url:
             _out(_run_child("PostgreSQL", bench_url, options))
 
 

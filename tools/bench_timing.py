@@ -80,7 +80,7 @@ def _parent(options) -> int:
         results.append(_run_child("SQLite", f"sqlite:///{Path(workdir) / 'timing.sqlite3'}", options))
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        with _temporary_postgres_database(database_url) as bench_url:
+        with _temporary_postgres_database(database_url, "timing") as bench_url:
             results.append(_run_child("PostgreSQL", bench_url, options))
     return 1 if options["strict"] and not all(results) else 0
 

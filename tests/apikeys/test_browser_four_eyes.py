@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from apikeys.models import ApiKey
-from tests.browser import KEYS_URL, log_in, shot
+from tests.browser import KEYS_URL, close_token_screen, log_in, shot
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def test_a_second_admin_approves_a_production_key(
     token = _create_production_key(page, live_server, "Browser four-eyes walk")
     key = ApiKey.objects.get(note="Browser four-eyes walk")
     assert ApiKey.objects.verify_token(token).failure == "pending_approval"
-    page.get_by_test_id("close").click()
+    close_token_screen(page)
     expect(page).to_have_url(KEYS_URL)
     row = page.locator(f"tr[data-key-id='{key.key_id}']")
     expect(row.get_by_test_id("pending-approval")).to_be_visible()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys.models import ApiKey, Status
-from tests.browser import KEYS_URL, create_key, log_in, shot
+from tests.browser import KEYS_URL, close_token_screen, create_key, log_in, shot
 from users.models import OutboxMessage, User
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,7 @@ def test_the_admin_replaces_a_key_and_both_work_until_the_old_ones_time(page: Pa
     shot(page, "lifecycle-1-replaced-and-expires-soon")
 
     old_token = create_key(page, "demo-accounting", "Invoice robot")
-    page.get_by_test_id("close").click()
+    close_token_screen(page)
     old = ApiKey.objects.get(note="Invoice robot")
     page.locator(f'tr[data-key-id="{old.key_id}"]').get_by_test_id("replace").click()
     expect(page.get_by_test_id("old-key")).to_contain_text(old.key_id)
@@ -49,7 +49,7 @@ def test_the_admin_replaces_a_key_and_both_work_until_the_old_ones_time(page: Pa
     assert (new.user, new.api, new.note, new.valid_until) == (old.user, old.api, old.note, expected_end)
     expect(page.get_by_test_id("replaces")).to_contain_text(old.key_id)
     shot(page, "lifecycle-3-replace-token")
-    page.get_by_test_id("close").click()
+    close_token_screen(page)
     expect(page).to_have_url(KEYS_URL)
     assert new_token not in page.content()
 
