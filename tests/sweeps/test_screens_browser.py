@@ -57,6 +57,16 @@ def _open_delete_page(page: Page, base: str) -> None:
     page.goto(f"{base}/administration/api-keys/{key.key_id}/delete/")
 
 
+def _open_replace_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True, ends_at__isnull=True).order_by("id").first()
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/replace/")
+
+
+def _open_networks_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/networks/")
+
+
 def _open_lockout(page: Page, base: str) -> None:
     for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
         page.goto(f"{base}/accounts/login/")
@@ -87,6 +97,9 @@ SCREENS = [
     Screen("create-form-errors", "demo-admin", open=_open_create_form_with_errors),
     Screen("token-screen", "demo-admin", open=_open_token_screen),
     Screen("delete-page", "demo-admin", open=_open_delete_page),
+    Screen("replace-page", "demo-admin", open=_open_replace_page),
+    Screen("networks-page", "demo-admin", open=_open_networks_page),
+    Screen("security-policy", "demo-admin", "/administration/security-policy/"),
     Screen("activity", "demo-admin", "/administration/activity/"),
     Screen("admin-home", "demo-admin", "/"),
     Screen("not-found", "demo-admin", "/administration/api-keys/aaaaaaaaaaaa/delete/", status=404),
