@@ -231,7 +231,7 @@ def test_the_development_server_log_holds_no_token(tmp_path):
             gunicorn.wait_until_up(port, server)
             token = _unknown_token()
             _attack(port, token)
-            time.sleep(0.2)  # noqa: the server writes its last lines after answering (not a timing assertion)
+            time.sleep(0.2)  # the server writes its last lines after answering (not a timing assertion)
         finally:
             gunicorn.stop(server)
     text = log_path.read_text()
