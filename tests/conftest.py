@@ -6,13 +6,14 @@
 - sam: the bank's support staff (Django staff, no organization)
 """
 
+import contextlib
 import datetime
 import threading
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -253,3 +254,16 @@ def run_concurrently(target, count: int, timeout: float = 30) -> None:
     for thread in threads:
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads)
+
+
+@contextlib.contextmanager
+def statements_run():
+    """Every SQL statement the block sends to the database, in any mode (TOOLCHAIN.md: execute_wrapper)."""
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield statements

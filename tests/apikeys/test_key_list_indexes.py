@@ -10,16 +10,11 @@ from django.utils import timezone
 from apikeys.models import ENDED_ORDER, ApiKey, status_of
 from apikeys.views import KEY_LIST_COLUMNS
 from tests.apikeys.test_key_list import URL, _rows, _tables
+from tests.conftest import statements_run
 
 
 def _statements(client) -> list[str]:
-    seen = []
-
-    def record(execute, sql, params, many, context):
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with statements_run() as seen:
         assert client.get(URL).status_code == 200
     return seen
 

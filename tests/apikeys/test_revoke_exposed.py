@@ -2,33 +2,19 @@
 «reported as exposed», an audit entry with the reporter's address and where, one e-mail to each person
 concerned; everything else changes nothing, and the work does not grow with the number of tokens."""
 
-import contextlib
 import datetime
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apikeys import tokens
 from apikeys.models import EXPOSED_REASON, Action, Api, ApiKey, AuditEvent, ExposureSource, Status
 from apikeys.services import apikeys_revoke_exposed
-from tests.conftest import flip_last
+from tests.conftest import flip_last, statements_run
 from users.mail import send_pending
 from users.models import OutboxMessage, User
-
-
-@contextlib.contextmanager
-def count_queries():
-    """Every statement sent to the database, in any mode (TOOLCHAIN.md: execute_wrapper)."""
-    statements = []
-
-    def wrapper(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        yield statements
 
 
 def _no_mail_yet() -> None:
@@ -168,15 +154,15 @@ def test_the_queries_do_not_grow_with_the_number_of_tokens(make_key, bob):
     one = _tokens_of_one_user(make_key, bob, 1)
     many = _tokens_of_one_user(make_key, bob, 60)
     junk = [tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()) for _ in range(1000)]
-    with count_queries() as for_one:
+    with statements_run() as for_one:
         _report(one)
-    with count_queries() as for_many:
+    with statements_run() as for_many:
         result = _report([*many, *junk[:940]])
     assert len(result.revoked) == 60
     assert len(for_many) == len(for_one), (for_one, for_many)
-    with count_queries() as for_junk:
+    with statements_run() as for_junk:
         _report(junk)
-    with count_queries() as for_a_few_junk:
+    with statements_run() as for_a_few_junk:
         _report(junk[:3])
     assert len(for_junk) == len(for_a_few_junk)
 

@@ -11,8 +11,7 @@ from django.utils import timezone
 from apikeys import tokens
 from apikeys.models import Action, Api, ApiKey, AuditEvent, Status
 from billing.models import ReportCounter
-from tests.apikeys.test_revoke_exposed import count_queries
-from tests.conftest import flip_last
+from tests.conftest import flip_last, statements_run
 
 URL = "/api/credentials/revoke"
 
@@ -183,9 +182,9 @@ def test_the_queries_of_a_request_do_not_grow_with_its_tokens(make_key, bob, set
     many = [make_key(user=bob)[1] for _ in range(40)]
     unknown = [tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()) for _ in range(960)]
     _post(Client(), {"credentials": ["warm-up"]})  # the first request of a minute also prunes the counter
-    with count_queries() as for_few:
+    with statements_run() as for_few:
         _post(Client(), {"credentials": few})
-    with count_queries() as for_many:
+    with statements_run() as for_many:
         _post(Client(), {"credentials": [*many, *unknown]})
     assert ApiKey.objects.valid().count() == 0
     assert len(for_many) == len(for_few)

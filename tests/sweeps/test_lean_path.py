@@ -2,29 +2,16 @@
 and keep what the API needs (problem documents, nosniff, HSTS under HTTPS, the HTTPS redirect)."""
 
 import datetime
-from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from tests.conftest import statements_run
+
 PATHS = ["/api/billing-int/v1/ping", "/api/billing/v1/documents", "/api/billing-int/v1/no-such-thing", "/healthz"]
-
-
-@contextmanager
-def _statements():
-    """Every SQL statement the block runs (any mode, DEBUG or not)."""
-    seen = []
-
-    def record(execute, sql, params, many, context):
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        yield seen
 
 
 def _logged_in_with_an_old_session(user) -> tuple[Client, Session, datetime.datetime]:
@@ -40,7 +27,7 @@ def _logged_in_with_an_old_session(user) -> tuple[Client, Session, datetime.date
 def test_a_request_with_a_session_cookie_neither_reads_nor_extends_the_session(alice, alice_key, path):
     client, session, ends = _logged_in_with_an_old_session(alice)
     _key, token = alice_key
-    with _statements() as statements:
+    with statements_run() as statements:
         response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code in (200, 401, 404)
     assert not [sql for sql in statements if Session._meta.db_table in sql]
@@ -81,7 +68,7 @@ def test_a_posted_document_touches_no_session_either(alice, alice_key):
         "amount": "10.00",
         "recipient": {"name": "Muster AG", "email": "billing@muster.example"},
     }
-    with _statements() as statements:
+    with statements_run() as statements:
         response = client.post(
             "/api/billing-int/v1/documents", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
         )
