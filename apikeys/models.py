@@ -136,7 +136,7 @@ def status_of(
         return Status.DELETED
     if ends_at is not None and ends_at <= now:
         return Status.REPLACED
-    if valid_until < (today or timezone.localdate(now)):
+    if valid_until < (today or timezone.localdate(now, timezone.get_default_timezone())):
         return Status.EXPIRED
     return Status.VALID
 

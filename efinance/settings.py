@@ -90,7 +90,7 @@ LEAN_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "billing.api.middleware.ApiProblemsMiddleware",
     "efinance.lib.csp.LeanContentSecurityPolicyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "efinance.lib.lean.AcceptLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

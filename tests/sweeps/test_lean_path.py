@@ -102,3 +102,36 @@ def test_the_problem_texts_follow_accept_language(db):
     english = Client().get("/api/billing-int/v1/ping").json()["detail"]
     german = Client(HTTP_ACCEPT_LANGUAGE="de").get("/api/billing-int/v1/ping").json()["detail"]
     assert german != english
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_lean_answer_says_its_length(alice_key, path):
+    """Without Content-Length gunicorn sends the body in chunks: one more write per answer."""
+    _key, token = alice_key
+    response = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code in (200, 401, 404)
+    assert response["Content-Length"] == str(len(response.content))
+
+
+def test_a_refusal_and_a_posted_problem_say_their_length_too(db):
+    refused = Client().get("/api/billing-int/v1/ping", HTTP_AUTHORIZATION="Bearer bsint_nothing")
+    assert refused.status_code == 401
+    assert refused["Content-Length"] == str(len(refused.content))
+    wrong_type = Client().post("/api/billing-int/v1/documents", "x=1", content_type="text/plain")
+    assert wrong_type.status_code in (401, 415)
+    assert wrong_type["Content-Length"] == str(len(wrong_type.content))
+
+
+@pytest.mark.parametrize(("accept", "language"), [("de-CH,de;q=0.9", "de"), ("fr", "fr"), ("it", "it"), ("ja", "en")])
+def test_the_answer_names_its_language_and_varies_on_accept_language(db, accept, language):
+    response = Client(HTTP_ACCEPT_LANGUAGE=accept).get("/api/billing-int/v1/ping")
+    assert response["Content-Language"] == language
+    assert "Accept-Language" in response["Vary"]
+
+
+def test_the_language_cookie_of_the_product_wins_over_accept_language_as_on_every_page(db, settings):
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "it"
+    response = client.get("/api/billing-int/v1/ping")
+    assert response["Content-Language"] == "it"
+    assert response.json()["detail"] != Client().get("/api/billing-int/v1/ping").json()["detail"]

@@ -1,0 +1,72 @@
+"""`efinance.lib.sql.Statement.fetchone`: the driver's cursor when nothing observes the statements,
+Django's cursor when something does, the same rows either way, and Django's errors in both."""
+
+from contextlib import contextmanager
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.backends import utils as backend_utils
+from django.db.transaction import TransactionManagementError
+
+from apikeys import sql
+from apikeys.models import Api, ApiKey
+from efinance.lib.sql import Statement, quoted_table
+from tests.conftest import statements_run
+
+
+@contextmanager
+def django_cursor_refused():
+    """Django's cursor wrapper raises if used: what still works went through the driver's cursor."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Django's cursor wrapper was used")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backend_utils.CursorWrapper, "execute", refuse)
+        yield
+
+
+def test_without_observers_the_row_comes_from_the_drivers_cursor(alice_key):
+    key, token = alice_key
+    with django_cursor_refused():
+        row = sql.VERIFY.fetchone([key.key_id])
+        assert ApiKey.objects.verify_token(token, api=Api.INTEGRATION).ok
+    assert row["pk"] == key.pk
+
+
+def test_an_observer_sees_the_statement_and_gets_the_same_row(alice_key):
+    key, _token = alice_key
+    direct = sql.VERIFY.fetchone([key.key_id])
+    with statements_run() as statements:
+        observed = sql.VERIFY.fetchone([key.key_id])
+    assert statements == [sql.VERIFY.text]
+    assert observed == direct
+    assert set(observed) >= {"pk", "secret_hash", "api", "valid_until", "username", "organization_name"}
+
+
+def test_no_row_is_none_on_both_paths(db):
+    assert sql.VERIFY.fetchone(["no-such-key"]) is None
+    with statements_run():
+        assert sql.VERIFY.fetchone(["no-such-key"]) is None
+
+
+def test_database_errors_are_djangos_on_the_drivers_path(transactional_db):
+    broken = Statement(lambda: f"SELECT no_such_column FROM {quoted_table(ApiKey)} WHERE id = %s")  # noqa: S608
+    with django_cursor_refused(), pytest.raises(DatabaseError):
+        broken.fetchone([1])
+
+
+def test_a_broken_transaction_is_refused_as_by_djangos_cursor(alice_key):
+    key, _token = alice_key
+    with transaction.atomic():
+        connection.needs_rollback = True
+        with pytest.raises(TransactionManagementError):
+            sql.VERIFY.fetchone([key.key_id])
+        connection.needs_rollback = False
+
+
+def test_a_statement_with_a_literal_percent_is_refused_before_it_reaches_sqlite(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("the placeholders are converted for SQLite only")
+    with pytest.raises(ValueError, match="literal %"):
+        Statement(lambda: "SELECT '100%%' WHERE 1 = %s").fetchone([1])
