@@ -252,9 +252,9 @@ class ApiKeyQuerySet(models.QuerySet):
     def valid(self, today: datetime.date | None = None, now: datetime.datetime | None = None):
         return self.filter(valid_q(today, now=now))
 
-    def ended(self, today: datetime.date | None = None):
+    def ended(self, today: datetime.date | None = None, now: datetime.datetime | None = None):
         """Expired, deleted or replaced: «Expired and deleted keys»."""
-        return self.exclude(valid_q(today))
+        return self.exclude(valid_q(today, now=now))
 
     def with_status(self, status: str, today: datetime.date | None = None):
         if status == Status.VALID:
@@ -440,7 +440,9 @@ class ApiKey(models.Model):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
         indexes = [
-            models.Index(fields=["organization", "revoked_at", "valid_until"], name="apikey_org_state"),
+            # Every column of the status rule (`valid_q`): the key list counts both of its tables in
+            # one read of this index alone, never of the table (tools.bench_auth at 10,000 keys).
+            models.Index(fields=["organization", "revoked_at", "valid_until", "ends_at"], name="apikey_org_status"),
             # The orders of the key list (tools.bench_auth: 10,000 keys list as fast as 10): the valid
             # keys newest first, read in index order and stopped after a page instead of sorted.
             models.Index(

@@ -30,6 +30,50 @@ KEY_LIST_COLUMNS = [
 ]
 
 
+class CountedPaginator(Paginator):
+    """A `Paginator` told how many objects there are, instead of counting them itself."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property: this is its value
+
+
+def _key_table_labels() -> dict[str, str]:
+    """The words of the two key tables, translated once per page: the column headers, the same
+    names again in each cell for the phone's cards (data-label), the buttons and the badges.
+
+    A `{% translate %}` per cell cost more than the rest of the row (cProfile of the key list at
+    10,000 keys: 1,470 translations a page of 100 rows); a row now reads these strings.
+    """
+    return {
+        "key_id": _("Key ID"),
+        "user": _("User"),
+        "api": _("API"),
+        "note": _("Note"),
+        "created_on": _("Created on"),
+        "valid_until": _("Valid until"),
+        "networks": _("Allowed networks"),
+        "created_by": _("Created by"),
+        "last_used": _("Last used"),
+        "actions": _("Actions"),
+        "status": _("Status"),
+        "ended_on": _("Expired or deleted on"),
+        "deleted_by": _("Deleted by"),
+        "production": _("Production"),
+        "test": _("Test"),
+        "expires_soon": _("expires soon"),
+        "any_address": _("any address"),
+        "never": _("never"),
+        "replace": _("Replace"),
+        "edit_networks": _("Networks"),
+        "delete": _("Delete"),
+        "rejected": _("rejected"),
+        "not_approved_in_time": _("not approved in time"),
+        "bank_support": _("bank support"),
+        "reported_exposed": _("reported as exposed"),
+    }
+
+
 def admin_required(view):
     """Administration is for the e-finance Admin user of an organization; others get the 403 page.
 
@@ -111,8 +155,14 @@ def key_list(request):
     )
     form = KeyFilterForm(request.GET or None, organization=organization)
     keys = form.filter(keys)
-    valid = Paginator(keys.valid(today), PAGE_SIZE).get_page(request.GET.get("page"))
-    ended = Paginator(keys.ended(today).order_by(*ENDED_ORDER), PAGE_SIZE).get_page(request.GET.get("ended_page"))
+    # Both tables' counts in one query (an index-only read of apikey_org_status), not one each.
+    now = timezone.now()
+    counts = keys.aggregate(
+        valid=Count("pk", filter=valid_q(today, now=now)), ended=Count("pk", filter=~valid_q(today, now=now))
+    )
+    valid_keys, ended_keys = keys.valid(today, now=now), keys.ended(today, now=now).order_by(*ENDED_ORDER)
+    valid = CountedPaginator(valid_keys, PAGE_SIZE, counts["valid"]).get_page(request.GET.get("page"))
+    ended = CountedPaginator(ended_keys, PAGE_SIZE, counts["ended"]).get_page(request.GET.get("ended_page"))
     filters = urlencode(form.active) if form.is_bound else ""
     extra = f"&{filters}" if filters else ""
     # Each table's page links keep the other table on the page it shows, and the search.
@@ -151,6 +201,7 @@ def key_list(request):
         "form": form,
         "filtered": bool(filters),
         "open_changes": open_changes,
+        "labels": _key_table_labels(),
     }
     return render(request, "apikeys/key_list.html", context)
 

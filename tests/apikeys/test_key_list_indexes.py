@@ -87,3 +87,61 @@ def test_deleted_keys_come_first_then_the_expired_ones_on_every_database(alice_c
     _valid, ended = _tables(alice_client.get(URL).content.decode())
     assert _rows(ended) == [newer.key_id, older.key_id, expired.key_id]
     assert status_of(None, yesterday) == "expired"
+
+
+def test_both_tables_are_counted_in_one_query_with_the_right_totals(alice_client, alice, bob, make_key):
+    """Valid, expired, deleted, replaced and still overlapping, replaced and past its end: each is
+    counted in the table that lists it."""
+    from apikeys.services import apikey_replace
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    make_key(user=bob)
+    make_key(user=bob, valid_until=yesterday)
+    make_key(user=bob, deleted=True)
+    overlapping, _token = make_key(user=bob)
+    apikey_replace(
+        key=overlapping,
+        valid_until=timezone.localdate() + datetime.timedelta(days=90),
+        overlap=datetime.timedelta(days=1),
+        by=alice,
+    )
+    ended, _token = make_key(user=bob)
+    apikey_replace(
+        key=ended,
+        valid_until=timezone.localdate() + datetime.timedelta(days=90),
+        overlap=datetime.timedelta(0),
+        by=alice,
+    )
+    keys = ApiKey.objects.of_organization(alice.organization_id)
+    with statements_run() as seen:
+        response = alice_client.get(URL)
+    counts = [sql for sql in seen if "COUNT(" in sql.upper()]
+    assert len(counts) == 1, counts
+    assert response.context["valid"].paginator.count == keys.valid().count() == 4  # 2 new, 1 kept, 1 overlapping
+    assert response.context["ended"].paginator.count == keys.ended().count() == 3
+    valid, ended_table = _tables(response.content.decode())
+    assert len(_rows(valid)) == 4 and len(_rows(ended_table)) == 3
+
+
+def test_the_counts_read_the_status_index_only(alice_client, alice, bob):
+    _bulk_keys(alice, bob, 40, deleted_every=4)
+    counts = []
+
+    def keep_counts(execute, sql, params, many, context):
+        if "COUNT(" in sql.upper():
+            counts.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep_counts):
+        assert alice_client.get(URL).status_code == 200
+    [(sql, params)] = counts
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
+    assert "apikey_org_status" in plan, plan
+    if connection.vendor == "sqlite":
+        assert "COVERING INDEX apikey_org_status" in plan, plan
