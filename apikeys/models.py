@@ -152,7 +152,7 @@ EXPIRES_SOON_DAYS = 30  # a valid key that ends within this many days carries «
 def end_of_validity(valid_until: datetime.date) -> datetime.datetime:
     """The moment a key stops working at the latest: midnight after its last valid day, Europe/Zurich."""
     next_day = valid_until + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min), timezone.get_default_timezone())
 
 
 class Failure(models.TextChoices):

@@ -88,10 +88,11 @@ MIDDLEWARE = [
 LEAN_PATH_PREFIXES = ["/api/", "/healthz"]
 LEAN_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "billing.api.middleware.ApiProblemsMiddleware",
-    "efinance.lib.csp.LeanContentSecurityPolicyMiddleware",
+    "efinance.lib.csp.LeanContentSecurityPolicyMiddleware",  # and X-Frame-Options
     "efinance.lib.lean.AcceptLanguageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: the problems it makes (a token in the URL, a 404 or 405 turned into a problem) are in the
+    # client's language and get the headers above like every other answer.
+    "billing.api.middleware.ApiProblemsMiddleware",
 ]
 
 ROOT_URLCONF = "efinance.urls"

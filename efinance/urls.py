@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from billing import urls as billing_urls
 from efinance.lib.health import healthz
 from users.forms import SupportLoginForm
 from users.views import home, set_language
@@ -11,7 +12,9 @@ admin.site.index_title = _("Support: API keys, users and organizations")
 admin.site.login_form = SupportLoginForm
 
 urlpatterns = [
-    path("", include("billing.urls")),  # first: the API's hot path resolves without trying the others
+    # First, and not through include(""): the API's hot path resolves without trying the others, one
+    # level of URL resolution fewer on every API request.
+    *billing_urls.urlpatterns,
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("users.urls")),

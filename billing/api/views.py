@@ -1,6 +1,6 @@
 """What wraps the API: no login page, body limits before parsing, problems instead of HTML."""
 
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -61,8 +61,15 @@ def with_key_expiry(request: HttpRequest, response: HttpResponse) -> HttpRespons
     auth = getattr(request, "auth", None)
     if isinstance(auth, Verification) and auth.ok:
         response[EXPIRES_HEADER] = auth.valid_until.isoformat()
-        response["Sunset"] = http_date(auth.stops_at.timestamp())
+        response["Sunset"] = _http_date(auth.stops_at.timestamp())
     return response
+
+
+@lru_cache(maxsize=1024)
+def _http_date(timestamp: float) -> str:
+    """`http_date`, which formats through email.utils, once per moment: a key's end is the same on
+    every request of that key."""
+    return http_date(timestamp)
 
 
 def wrap_api_urls(urls, max_body_setting: str = "API_MAX_BODY_BYTES"):

@@ -35,11 +35,14 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 class LeanContentSecurityPolicyMiddleware(ContentSecurityPolicyMiddleware):
     """The lean path's (`LEAN_MIDDLEWARE`): the full policy for HTML (the API docs), and for every other
     answer (JSON, problem documents) one fixed policy that allows nothing, without building a policy
-    per response (the profile of the authenticated ping showed that costing a fifth of the request)."""
+    per response (the profile of the authenticated ping showed that costing a fifth of the request).
+    It also refuses framing with `X-Frame-Options` (`X_FRAME_OPTIONS`), the work of Django's
+    `XFrameOptionsMiddleware` without one more middleware on every API request."""
 
     NOTHING = "default-src 'none'; frame-ancestors 'none'"
 
     def process_response(self, request, response):
+        response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         if response.get("Content-Type", "").startswith("text/html"):
             return super().process_response(request, response)
         if "Content-Security-Policy" not in response:

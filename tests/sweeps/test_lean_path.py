@@ -87,9 +87,16 @@ def test_the_api_keeps_its_security_headers_and_problem_documents(db, settings):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["X-Frame-Options"] == "DENY"
     missing = Client().get("/api/billing-int/v1/nothing-here", secure=True)
     assert missing.status_code == 404
     assert missing["Content-Type"] == "application/problem+json"
+    assert missing["X-Frame-Options"] == "DENY"
+    docs = Client().get("/api/billing-int/v1/docs", secure=True)
+    assert docs.status_code == 200
+    assert docs["Content-Type"].startswith("text/html")
+    assert docs["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in docs["Content-Security-Policy"]
 
 
 def test_plain_http_to_the_api_is_redirected_but_the_probe_is_not(db, settings):
@@ -135,3 +142,28 @@ def test_the_language_cookie_of_the_product_wins_over_accept_language_as_on_ever
     response = client.get("/api/billing-int/v1/ping")
     assert response["Content-Language"] == "it"
     assert response.json()["detail"] != Client().get("/api/billing-int/v1/ping").json()["detail"]
+
+
+TOKEN_SHAPED = "bsint_aaaaaaaaaaaa_" + "a" * 52 + "_aaaaaaa"
+MIDDLEWARE_PROBLEMS = [
+    ("get", "/api/billing-int/v1/no-such-thing", 404),
+    ("delete", "/api/billing-int/v1/ping", 405),
+    ("get", f"/api/billing-int/v1/ping?key={TOKEN_SHAPED}", 400),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), MIDDLEWARE_PROBLEMS)
+def test_problems_made_around_the_view_get_every_header_and_the_clients_language(db, method, path, status):
+    """A 404 or 405 turned into a problem, and the refusal of a token in the URL, are made outside
+    ninja: they still carry the security headers, their length and the language of Accept-Language."""
+    english = getattr(Client(), method)(path, secure=True)
+    german = getattr(Client(HTTP_ACCEPT_LANGUAGE="de"), method)(path, secure=True)
+    for response in (english, german):
+        assert response.status_code == status
+        assert response["Content-Type"] == "application/problem+json"
+        assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Length"] == str(len(response.content))
+    assert german["Content-Language"] == "de"
+    assert german.json()["detail"] != english.json()["detail"]

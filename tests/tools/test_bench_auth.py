@@ -7,7 +7,7 @@ import re
 from tools.bench_auth import main
 
 FIGURES = ["verify_us", "peer_verify_us", "ping_rps", "peer_ping_rps", "bare_rps"]
-FIGURES += ["list_10000_ms", "list_10000_queries", "list_10_queries"]
+FIGURES += ["list_10000_ms", "list_10000_queries", "list_10_queries", "round_trip_us"]
 
 
 def _postgres_url() -> str:
@@ -31,6 +31,7 @@ def test_it_prints_every_figure_of_each_database_and_writes_them_as_json(capsys,
         [verify] = [line for line in lines if line.startswith(f"{label}: verify_token median")]
         assert float(re.search(r"verify_token median ([\d.]+) µs", verify)[1]) > 0
         assert float(re.search(r"peer is_valid median ([\d.]+) µs", verify)[1]) > 0
+        assert float(re.search(r"round trip \(SELECT 1\) ([\d.]+) µs", verify)[1]) > 0
         [http] = [line for line in lines if line.startswith(f"{label}: HTTP authenticated ping")]
         rates = re.search(r"ping ([\d,]+) req/s, peer's ping ([\d,]+) req/s, trivial view ([\d,]+) req/s", http)
         assert all(int(rate.replace(",", "")) > 0 for rate in rates.groups())
@@ -41,7 +42,14 @@ def test_it_prints_every_figure_of_each_database_and_writes_them_as_json(capsys,
         assert figures[vendor]["list_60_queries"] == figures[vendor]["list_10000_queries"]
     table = [line for line in lines if line.startswith("| ")]
     assert table[0] == "| | " + " | ".join(databases.values()) + " |"
-    for row in ["`verify_token`", "`is_valid`", "authenticated `ping`", "`HasAPIKey`", "default middleware"]:
+    for row in [
+        "`verify_token`",
+        "`is_valid`",
+        "`SELECT 1`",
+        "authenticated `ping`",
+        "`HasAPIKey`",
+        "default middleware",
+    ]:
         assert [line for line in table if row in line], row
     assert [line for line in table if line.startswith("| key list, 60 keys")]
 
