@@ -1,0 +1,59 @@
+"""The rows of the key tables (`{% key_rows %}`): every value escaped, every state's words, the
+phone's column names, and the links of each row."""
+
+import datetime
+
+from django.utils import timezone
+
+from apikeys import services
+from apikeys.models import Api
+from tests.apikeys.test_key_list import URL, _tables
+
+
+def _row(table_html: str, key_id: str) -> str:
+    return table_html.split(f'data-key-id="{key_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_note_a_username_and_networks_are_escaped(alice_client, make_key, bob):
+    key, _token = make_key(user=bob, note='<script>alert("x")</script> & co', allowed_networks="192.0.2.0/24")
+    valid, _ended = _tables(alice_client.get(URL).content.decode())
+    row = _row(valid, key.key_id)
+    assert "<script>" not in row
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in row
+    assert "<code>192.0.2.0/24</code>" in row
+
+
+def test_each_cell_names_its_column_for_the_phone_in_the_users_language(alice_client, make_key, bob):
+    key, _token = make_key(user=bob, api=Api.PRODUCTION)
+    alice_client.cookies["django_language"] = "de"
+    valid, _ended = _tables(alice_client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    row = _row(valid, key.key_id)
+    for label in ("Schlüssel-ID", "Benutzer", "API", "Bemerkung", "Gültig bis", "Erstellt von"):
+        assert f'data-label="{label}"' in row, label
+    assert 'data-testid="badge-production"' in row
+
+
+def test_a_valid_row_links_to_its_own_replace_networks_and_delete(alice_client, make_key, bob):
+    key, _token = make_key(user=bob)
+    valid, _ended = _tables(alice_client.get(URL).content.decode())
+    row = _row(valid, key.key_id)
+    for action in ("replace", "networks", "delete"):
+        assert f'href="/administration/api-keys/{key.key_id}/{action}/"' in row, action
+    assert f'aria-label="Delete the key {key.key_id}"' in row
+    assert "never" in row  # not used yet
+
+
+def test_ended_rows_say_why_and_since_when(alice_client, make_key, alice, bob):
+    deleted, _token = make_key(user=bob, deleted=True)
+    expired, _token = make_key(user=bob, valid_until=timezone.localdate() - datetime.timedelta(days=3))
+    old, _token = make_key(user=bob)
+    new, _token = services.apikey_replace(
+        key=old, valid_until=timezone.localdate() + datetime.timedelta(days=90), overlap=datetime.timedelta(0), by=alice
+    )
+    _valid, ended = _tables(alice_client.get(URL).content.decode())
+    assert "badge status-deleted" in _row(ended, deleted.key_id)
+    assert f">{alice.username}<" in _row(ended, deleted.key_id)
+    expired_row = _row(ended, expired.key_id)
+    assert "badge status-expired" in expired_row
+    assert (timezone.localdate() - datetime.timedelta(days=2)).strftime("%d.%m.%Y") in expired_row
+    assert f"(by {new.key_id})" in _row(ended, old.key_id)
