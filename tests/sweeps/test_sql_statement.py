@@ -10,7 +10,7 @@ from django.db.transaction import TransactionManagementError
 
 from apikeys import sql
 from apikeys.models import Api, ApiKey
-from efinance.lib.sql import Statement, quoted_table
+from efinance.lib.sql import KEPT_CURSOR_VENDORS, Statement, _kept_cursor, quoted_table
 from tests.conftest import statements_run
 
 
@@ -70,3 +70,25 @@ def test_a_statement_with_a_literal_percent_is_refused_before_it_reaches_sqlite(
         pytest.skip("the placeholders are converted for SQLite only")
     with pytest.raises(ValueError, match="literal %"):
         Statement(lambda: "SELECT '100%%' WHERE 1 = %s").fetchone([1])
+
+
+def test_a_statement_works_on_after_the_connection_was_closed(transactional_db):
+    """PostgreSQL keeps one driver cursor per connection: after a reconnection it is a new one."""
+    one = Statement(lambda: "SELECT 1 AS one WHERE 1 = %s")
+    assert one.fetchone([1]) == {"one": 1}
+    connection.close()
+    assert one.fetchone([1]) == {"one": 1}
+    assert one.fetchone([2]) is None
+
+
+def test_the_kept_cursor_belongs_to_the_current_connection(db):
+    if connection.vendor not in KEPT_CURSOR_VENDORS:
+        pytest.skip("SQLite's cursors are not kept")
+    sql.VERIFY.fetchone(["no-such-key"])
+    kept = _kept_cursor(connection)
+    assert _kept_cursor(connection) is kept
+    connection._efinance_statement_cursor = (object(), kept)  # what a reconnection leaves behind
+    assert _kept_cursor(connection) is not kept
+    renewed = _kept_cursor(connection)
+    renewed.close()
+    assert _kept_cursor(connection) is not renewed
