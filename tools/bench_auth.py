@@ -14,8 +14,8 @@ migrates, creates `--keys` keys, and measures:
 1. in process, the median (the best of 5 rounds, `tools.rounds`) and 90th percentile µs of
    ``ApiKey.objects.verify_token`` for valid tokens (HMAC and comparison included), and of the peer's
    ``APIKey.objects.is_valid`` (djangorestframework-api-key, `tools.peer.measure`, in its own process on
-   its own database with the same number of keys); beside them the database's round trip (``SELECT 1``
-   on the driver's cursor), the floor under both;
+   its own database with the same number of keys), their rounds taking turns; beside them the
+   database's round trip (``SELECT 1`` on the driver's cursor), the floor under both;
 2. in process, the median ms and the SQL statements (``connection.execute_wrapper``) of the key list
    (``/administration/api-keys/``) and of User management for an organization with 10 keys and one
    with `--list-keys` (10,000);
@@ -54,7 +54,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tools import ROOT, ToolError, gunicorn
-from tools.rounds import best_round_median
+from tools.rounds import alternating_rounds, best_round_median
 
 PING = "/api/billing-int/v1/ping"
 PEER_PING = "/api/ping"
@@ -239,9 +239,12 @@ def _child(options) -> None:
     vendor = "postgresql" if label == "PostgreSQL" else "sqlite"
     call_command("migrate", verbosity=0)
     tokens = _make_keys(options["keys"])
-    median, p90 = _verify_timings(tokens, options["verifications"])
+    with _PeerMeasure(options) as peer:
+        (median, p90), (peer_median, peer_p90) = alternating_rounds(
+            [_verify_round(tokens), peer.round], options["verifications"]
+        )
     round_trip = _round_trip_us(options["verifications"])
-    peer = _peer_measure(options)
+    peer = {"verify_us": peer_median, "verify_p90_us": peer_p90, "key": peer.key}
     figures = {
         "keys": options["keys"],
         "verify_us": round(median, 1),
@@ -273,17 +276,42 @@ def _child(options) -> None:
     _out(JSON_LINE + json.dumps(figures))
 
 
-def _peer_measure(options) -> dict:
-    """The peer's migrate, keys and `is_valid` timings, in its own process on its own database."""
-    command = [sys.executable, "-m", "tools.peer.measure", "--keys", str(options["keys"])]
-    command += ["--verifications", str(options["verifications"])]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tools.peer.settings", "DATABASE_URL": _peer_url()}
-    result = subprocess.run(  # noqa: S603 (this interpreter, the peer's module)
-        command, env=env, capture_output=True, text=True, timeout=600, check=False, cwd=ROOT
-    )
-    if result.returncode != 0:
-        raise ToolError(f"the peer's measurement failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+class _PeerMeasure:
+    """The peer's `is_valid`, timed in its own process on its own database (`tools.peer.measure`),
+    a round at a time when asked, so that its rounds alternate with this process's."""
+
+    def __init__(self, options):
+        command = [sys.executable, "-m", "tools.peer.measure", "--keys", str(options["keys"])]
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tools.peer.settings", "DATABASE_URL": _peer_url()}
+        self.process = subprocess.Popen(  # noqa: S603 (this interpreter, the peer's module)
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        self.key = self._answer()["key"]
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait(timeout=30)
+            raise ToolError(f"the peer's measurement failed:\n{self.process.stderr.read()[-3000:]}")
+        return json.loads(line)
+
+    def round(self, count: int) -> list[float]:
+        self.process.stdin.write(f"round {count}\n")
+        self.process.stdin.flush()
+        return self._answer()["timings"]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.write("done\n")
+                self.process.stdin.close()
+                self.process.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
 
 
 def _peer_url() -> str:
@@ -440,8 +468,8 @@ def _pages(client, runs: int, count: int, figures: dict) -> None:
         figures[f"{page}_{count}_queries"] = len(statements)
 
 
-def _verify_timings(tokens: list[str], runs: int) -> tuple[float, float]:
-    """Best round's median and 90th percentile in µs of verifying valid tokens, cycling through a sample."""
+def _verify_round(tokens: list[str]):
+    """A function that times `count` verifications of valid tokens (µs each), cycling through a sample."""
     from apikeys.models import Api, ApiKey
 
     sample = tokens[:: max(1, len(tokens) // 100)]
@@ -449,16 +477,18 @@ def _verify_timings(tokens: list[str], runs: int) -> tuple[float, float]:
     for token in sample:  # warm-up: connection, statement cache
         verify(token, api=Api.INTEGRATION)
 
-    def measure(number: int) -> float:
-        token = sample[number % len(sample)]
-        start = time.perf_counter_ns()
-        verification = verify(token, api=Api.INTEGRATION)
-        elapsed = (time.perf_counter_ns() - start) / 1000
-        if not verification.ok:
-            raise ToolError(f"a valid token was refused: {verification.failure}")
-        return elapsed
+    def round_of(count: int) -> list[float]:
+        timings = []
+        for number in range(count):
+            token = sample[number % len(sample)]
+            start = time.perf_counter_ns()
+            verification = verify(token, api=Api.INTEGRATION)
+            timings.append((time.perf_counter_ns() - start) / 1000)
+            if not verification.ok:
+                raise ToolError(f"a valid token was refused: {verification.failure}")
+        return timings
 
-    return best_round_median(measure, runs)
+    return round_of
 
 
 def _round_trip_us(runs: int) -> float:

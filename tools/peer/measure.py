@@ -1,8 +1,13 @@
 """The peer's in-process part of `tools.bench_auth`: migrate its database, make keys, time `is_valid`.
 
-Run with DJANGO_SETTINGS_MODULE=tools.peer.settings and DATABASE_URL naming the peer's own database;
-prints one JSON line: the best round's median and the 90th percentile µs of ``APIKey.objects.is_valid`` for valid keys,
-and one key for the HTTP rounds.
+Run with DJANGO_SETTINGS_MODULE=tools.peer.settings and DATABASE_URL naming the peer's own database.
+It prints one JSON line when its keys are made (``{"key": ...}``, one key for the HTTP rounds), then
+answers the lines it reads on stdin, so that `tools.bench_auth` alternates its own rounds with the
+peer's (a burst of other work on the machine then slows both alike):
+
+- ``round N``: N verifications of valid keys with ``APIKey.objects.is_valid``; prints their timings,
+  ``{"timings": [µs, ...]}``;
+- ``done``: exits.
 """
 
 import argparse
@@ -13,13 +18,10 @@ import time
 
 import django
 
-from tools.rounds import best_round_median
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.peer.measure")
     parser.add_argument("--keys", type=int, default=1000)
-    parser.add_argument("--verifications", type=int, default=5000)
     options = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tools.peer.settings")
     django.setup()
@@ -33,20 +35,26 @@ def main(argv: list[str] | None = None) -> int:
     sample = keys[:: max(1, len(keys) // 100)]
     for key in sample:  # warm-up: connection, statement cache
         APIKey.objects.is_valid(key)
+    _answer({"key": keys[len(keys) // 2]})
+    for line in sys.stdin:
+        command, _sep, count = line.strip().partition(" ")
+        if command == "done":
+            return 0
+        timings = []
+        for number in range(int(count)):
+            key = sample[number % len(sample)]
+            start = time.perf_counter_ns()
+            valid = APIKey.objects.is_valid(key)
+            timings.append((time.perf_counter_ns() - start) / 1000)
+            if not valid:
+                print(f"a valid peer key was refused: {key[:8]}", file=sys.stderr)
+                return 1
+        _answer({"timings": timings})
+    return 1  # stdin closed before «done»
 
-    def measure(number: int) -> float:
-        key = sample[number % len(sample)]
-        start = time.perf_counter_ns()
-        valid = APIKey.objects.is_valid(key)
-        elapsed = (time.perf_counter_ns() - start) / 1000
-        if not valid:
-            raise SystemExit(f"a valid peer key was refused: {key[:8]}")
-        return elapsed
 
-    median, p90 = best_round_median(measure, options.verifications)
-    figures = {"verify_us": median, "verify_p90_us": p90, "key": keys[len(keys) // 2]}
-    print(json.dumps(figures))
-    return 0
+def _answer(figures: dict) -> None:
+    print(json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":
