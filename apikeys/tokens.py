@@ -46,6 +46,28 @@ TOKEN_RE = re.compile(
 TOKEN_SEARCH_RE = re.compile(
     rf"(?:bsprod|bsint)_[a-z2-7]{{{KEY_ID_LENGTH}}}_[a-z2-7]{{{SECRET_LENGTH}}}_[a-z2-7]{{{CHECKSUM_LENGTH}}}"
 )
+
+
+def _as_written_in_a_url(characters: str) -> str:
+    """One of `characters`, as itself or percent-encoded (``_`` or ``%5F``/``%5f``, ``a`` or ``%61``)."""
+    plain = "".join(sorted(set(characters)))
+    codes = "|".join(f"{ord(character):02x}" for character in plain)
+    return f"(?:[{re.escape(plain)}]|%(?i:{codes}))"
+
+
+def _literal_in_a_url(text: str) -> str:
+    return "".join(_as_written_in_a_url(character) for character in text)
+
+
+# What the log filter redacts: the same shape with any character percent-encoded, as a client may
+# write a token into a URL and a server logs the URL as it came (`efinance.lib.logging.RedactFilter`).
+TOKEN_LOG_SEARCH_RE = re.compile(
+    f"(?:{'|'.join(_literal_in_a_url(prefix) for prefix in PREFIXES.values())})"
+    + "".join(
+        _as_written_in_a_url("_") + f"{_as_written_in_a_url(_B32)}{{{length}}}"
+        for length in (KEY_ID_LENGTH, SECRET_LENGTH, CHECKSUM_LENGTH)
+    )
+)
 TOKEN_MAX_LENGTH = len("bsprod") + KEY_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH + 3
 KEY_ID_RE = re.compile(rf"^[a-z2-7]{{{KEY_ID_LENGTH}}}$")
 

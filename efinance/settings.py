@@ -308,7 +308,7 @@ LOGGING = {
     "filters": {
         "redact_sql": {"()": "efinance.lib.logging.RedactSqlFilter"},
         # On every handler: no line ever holds an API token (the one pattern, apikeys.tokens).
-        "redact_tokens": {"()": "efinance.lib.logging.RedactFilter", "pattern": "apikeys.tokens.TOKEN_SEARCH_RE"},
+        "redact_tokens": {"()": "efinance.lib.logging.RedactFilter", "pattern": "apikeys.tokens.TOKEN_LOG_SEARCH_RE"},
         "no_query_strings": {"()": "efinance.lib.logging.DropQueryStringFilter"},
         "redact_links": {"()": "efinance.lib.logging.RedactLinksFilter"},
     },

@@ -126,12 +126,12 @@ class RedactFilter(logging.Filter):
     Put on every handler (settings.LOGGING, deploy/gunicorn-logging.json), so that whatever logger
     writes — the app, Django's request and server logs, gunicorn's error and access logs — no line
     holds an API token, wherever the token came from (a query string, a path, a header, a body echoed
-    in an error). `pattern` is the dotted path of a compiled pattern (``apikeys.tokens.TOKEN_SEARCH_RE``,
-    the one that secret scanners get too), imported when the filter is made, so that this module, which
-    every app uses, imports none of them.
+    in an error). `pattern` is the dotted path of a compiled pattern (``apikeys.tokens.TOKEN_LOG_SEARCH_RE``:
+    the shape that secret scanners get, with any character percent-encoded as a URL may carry it),
+    imported when the filter is made, so that this module, which every app uses, imports none of them.
     """
 
-    def __init__(self, pattern: str = "apikeys.tokens.TOKEN_SEARCH_RE", name: str = ""):
+    def __init__(self, pattern: str = "apikeys.tokens.TOKEN_LOG_SEARCH_RE", name: str = ""):
         super().__init__(name)
         from django.utils.module_loading import import_string
 

@@ -82,6 +82,25 @@ def test_no_django_log_line_holds_a_token(client, alice_key, console, where):
     assert not tokens.TOKEN_SEARCH_RE.search(err), err
 
 
+@pytest.mark.parametrize("form", range(3))
+def test_the_filter_redacts_a_token_written_percent_encoded(form):
+    token = _unknown_token()
+    written = _percent_encoded(token)[form]
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, 'GET /api/%s HTTP/1.1" 400', (written,), None
+    )
+    RedactFilter().filter(record)
+    assert record.getMessage() == f'GET /api/{REDACTED} HTTP/1.1" 400'
+
+
+def test_the_filter_leaves_what_only_looks_alike():
+    token = _unknown_token()
+    for text in (token[:-1], token.replace("_", "%5G"), token.replace("_", "-")):
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "saw %s", (text,), None)
+        RedactFilter().filter(record)
+        assert record.getMessage() == f"saw {text}"
+
+
 def test_the_filter_redacts_message_arguments_extras_and_exceptions():
     token = _unknown_token()
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "got %s", (token,), None)
@@ -162,6 +181,9 @@ def _attack(port: int, token: str) -> None:
         "POST",
         f'{{"invoice_number": "{token}"',
     )
+    for written in _percent_encoded(token):  # as a client may write it into a URL, and the server logs it
+        get(f"/api/billing-int/v1/{written}")
+        get(f"/healthz/{written}")
     _raw(port, f"GET /{token} HTTP/1.1 junk\r\n\r\n".encode())  # a request line gunicorn refuses
     _raw(port, f"GET /{token}\x00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
 
@@ -185,9 +207,20 @@ def _migrate(env) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True, capture_output=True)
 
 
+def _percent_encoded(token: str) -> list[str]:
+    """The token with its underscores encoded (either case of hex), and with every character encoded."""
+    return [
+        token.replace("_", "%5F"),
+        token.replace("_", "%5f"),
+        "".join(f"%{ord(character):02X}" for character in token),
+    ]
+
+
 def _assert_clean(log: str, token: str) -> None:
     assert log.count("\n") >= 5, log
     assert token not in log and not tokens.TOKEN_SEARCH_RE.search(log), log
+    assert not tokens.TOKEN_LOG_SEARCH_RE.search(log), log
+    assert not [written for written in _percent_encoded(token) if written in log], log
     for line in log.splitlines():
         if '"GET /api/' in line or "GET /api/" in line:
             assert "?" not in line.split("GET ", 1)[1].split(" ", 1)[0], line
