@@ -125,3 +125,56 @@ def test_it_delivers_through_a_real_smtp_server_on_the_loopback(probe_templates,
     }
     assert parts["text/plain"] == "Close ok"
     assert parts["text/html"] == "<p>Close ok</p>"
+
+
+class _CountingInbox(_Inbox):
+    """Counts the SMTP sessions (one per connection: each starts with EHLO or HELO)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_a_batch_goes_over_one_smtp_connection(probe_templates, alice, bob, charlie, settings):
+    inbox = _CountingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_closed_port())
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        for value in range(3):
+            notify([alice, bob, charlie], "probe", {"value": value})
+        assert send_pending() == (9, 0)
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 9
+    assert inbox.sessions == 1
+
+
+def test_a_refused_message_does_not_fail_the_rest_of_the_batch(probe_templates, alice, bob, settings):
+    class RefusesAlice(_CountingInbox):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address == alice.email:
+                return "550 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    inbox = RefusesAlice()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_closed_port())
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        notify([alice], "probe", {"value": 1})
+        notify([bob], "probe", {"value": 2})
+        assert send_pending() == (1, 1)
+    finally:
+        controller.stop()
+    assert [message["To"] for message in inbox.messages] == [bob.email]
+    assert OutboxMessage.objects.get(to=alice.email).sent_at is None  # kept for the next run
+    assert inbox.sessions == 2  # the failure closed the connection; the next message opened another
