@@ -3,6 +3,7 @@ import hashlib
 import secrets
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.core import signing
 from django.db.models import Q
 from django.utils import timezone
@@ -433,7 +434,12 @@ class SuspendForm(forms.Form):
 
 
 class ResumeForm(forms.Form):
-    """Resuming: by another Admin user, or by the only one after entering their password again."""
+    """Resuming: by another Admin user, or by the only one after entering their password again.
+
+    The password is checked through `authenticate()`, as at the login, so that the login protection
+    (django-axes) counts a wrong one: guessing it here locks the same username and address as
+    guessing it at the login, and the lockout page answers.
+    """
 
     error_messages = {"password": POLICY_MESSAGES["password"], "wrong_password": _("The password is not correct.")}
 
@@ -444,9 +450,9 @@ class ResumeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, organization, user, **kwargs):
+    def __init__(self, *args, organization, user, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.user, self.request = user, request
         self.rule = resume_rule(organization, user)
 
     @property
@@ -458,6 +464,7 @@ class ResumeForm(forms.Form):
         if self.needs_password:
             if not value:
                 raise forms.ValidationError(self.error_messages["password"], code="password")
-            if not self.user.check_password(value):
+            confirmed = authenticate(self.request, username=self.user.get_username(), password=value)
+            if confirmed is None or confirmed.pk != self.user.pk:
                 raise forms.ValidationError(self.error_messages["wrong_password"], code="wrong_password")
         return value

@@ -170,7 +170,7 @@ def keys_suspend(request):
 def keys_resume(request):
     organization = request.user.organization
     organization.refresh_from_db()
-    form = ResumeForm(request.POST, organization=organization, user=request.user)
+    form = ResumeForm(request.POST, organization=organization, user=request.user, request=request)
     if form.is_valid():
         try:
             policy.keys_resume(

@@ -76,6 +76,22 @@ def test_the_only_admin_resumes_after_entering_the_password_again(keys, alice_cl
     assert AuditEvent.objects.get(action=Action.KEYS_RESUMED).details["password_confirmed"] is True
 
 
+def test_guessing_the_password_at_resume_is_limited_like_the_login(keys, alice_client, alice, settings):
+    """A stolen session must not be a way to guess the Admin user's password: the login protection
+    counts wrong passwords at «Resume» too, and after its limit even the right one is refused."""
+    from axes.models import AccessAttempt
+
+    alice_client.post(SUSPEND, {"reason": "Leak"})
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        assert alice_client.post(RESUME, {"password": "wrong-password"}).status_code in (400, 429)
+    assert AccessAttempt.objects.get(username=alice.username).failures_since_start >= settings.AXES_FAILURE_LIMIT
+    locked = alice_client.post(RESUME, {"password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Login blocked" in locked.content.decode()
+    assert suspended(alice.organization)
+    assert not AuditEvent.objects.filter(action=Action.KEYS_RESUMED).exists()
+
+
 def test_a_standard_user_and_an_outsider_cannot_suspend_or_resume(keys, bob_client, charlie_client, alice):
     for client in (bob_client,):
         assert client.post(SUSPEND, {"reason": "x"}).status_code == 403
