@@ -20,7 +20,7 @@ from apikeys.models import (
     latest_valid_until,
 )
 from apikeys.policy import MESSAGES as POLICY_MESSAGES
-from apikeys.policy import can_have_four_eyes, key_networks, resume_rule
+from apikeys.policy import can_have_four_eyes, key_networks, other_admins, resume_rule
 from apikeys.services import OVERLAPS
 
 NONCE_SALT = "apikeys.create-form"
@@ -133,6 +133,10 @@ class SingleUseKeyForm(forms.Form):
         self.today = timezone.localdate()
         # The contract's security policy: its maximum validity bounds the key (and the presets offered).
         self.policy = SecurityPolicy.of(organization.pk)
+        # Under four-eyes, who could approve a production key: none when the only other Admin user
+        # left after four-eyes was turned on (the form then says so before the key is made).
+        self.four_eyes_stranded = self.policy.four_eyes and not can_have_four_eyes(organization.pk)
+        self.admin_count = other_admins(organization.pk).count() if self.four_eyes_stranded else None
         latest = self.policy.latest_valid_until(self.today)
         presets = [
             (value, label)

@@ -163,3 +163,27 @@ def test_a_replayed_create_never_bypasses_approval(pending, alice_client, bob):
     )
     assert key.is_pending_approval
     assert Client().get("/api/billing/v1/ping", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+CREATE = "/administration/api-keys/new/"
+POLICY = "/administration/security-policy/"
+
+
+def test_with_both_admins_no_page_warns_that_nobody_can_approve(four_eyes, alice_client):
+    assert 'data-testid="four-eyes-stranded"' not in alice_client.get(CREATE).content.decode()
+    assert 'data-testid="four-eyes-stranded"' not in alice_client.get(POLICY).content.decode()
+
+
+@pytest.mark.parametrize("leaves", ["deactivated", "no longer Admin"])
+def test_when_the_other_admin_leaves_both_pages_say_that_nobody_can_approve(four_eyes, alice_client, dora, leaves):
+    if leaves == "deactivated":
+        dora.is_active = False
+    else:
+        dora.is_org_admin = False
+    dora.save()
+    for page in (CREATE, POLICY):
+        html = alice_client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        warning = html.split('data-testid="four-eyes-stranded">', 1)[1].split("</p>", 1)[0]
+        assert warning.startswith("Your organization has 1 active Admin user: four-eyes needs at least two."), page
+    alice_client.cookies["django_language"] = "de"
+    assert 'data-testid="four-eyes-stranded"' in alice_client.get(CREATE).content.decode()
