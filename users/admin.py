@@ -25,13 +25,21 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from efinance.lib.net import client_ip
 from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.models import Organization, User
-from users.services import may_get_set_password_link, send_set_password_link, user_save_by_staff
+from users.services import (
+    SET_PASSWORD_LINK_HOLD,
+    may_get_set_password_link,
+    send_set_password_link,
+    set_password_link_held_until,
+    user_save_by_staff,
+)
 
 # Fields of a user that only a superuser may change.
 PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
@@ -182,7 +190,7 @@ class UserAdmin(DjangoUserAdmin):
         """E-mail each selected customer user a new set-password link (recorded and e-mailed to their
         organization's Admin users). Skipped: users support may not change, inactive users, users
         without an e-mail address, and (for anyone but a superuser) users of no organization."""
-        sent, skipped = [], []
+        sent, skipped, held = [], [], []
         with transaction.atomic():
             for user in queryset.select_related("organization").order_by("username"):
                 allowed = self.has_change_permission(request, user) and (
@@ -191,10 +199,22 @@ class UserAdmin(DjangoUserAdmin):
                 if allowed and may_get_set_password_link(user):
                     send_set_password_link(user=user, by=request.user, ip=client_ip(request))
                     sent.append(user)
+                elif allowed and set_password_link_held_until(user) is not None:
+                    held.append(user)
                 else:
                     skipped.append(user.username)
         if sent:
             self._link_sent(request, sent)
+        for user in held:
+            message = _(
+                "No link for %(user)s before %(date)s: the bank changed the e-mail address less than %(days)s days "
+                "ago, and the user has a password. Their organization's Admin users were told of the change."
+            ) % {
+                "user": user.username,
+                "date": date_format(timezone.localtime(set_password_link_held_until(user)), "DATETIME_FORMAT"),
+                "days": SET_PASSWORD_LINK_HOLD.days,
+            }
+            self.message_user(request, message, messages.WARNING)
         if skipped:
             message = ngettext(
                 "No link for %(users)s: inactive, without an e-mail address, or not a customer's user.",

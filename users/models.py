@@ -62,6 +62,9 @@ class User(AbstractUser):
     )
     # The language of the e-mails to this user: set from the language switch; empty until then.
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    # When the bank's staff last changed the e-mail address: a set-password link waits a while after
+    # it (`users.services.set_password_link_held_until`).
+    email_changed_by_staff_at = models.DateTimeField(_("e-mail address changed by the bank"), null=True, blank=True)
 
     class Meta:
         ordering = ["username"]

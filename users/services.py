@@ -1,3 +1,4 @@
+import datetime
 import logging
 from dataclasses import dataclass
 
@@ -6,6 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -129,6 +131,8 @@ def user_save_by_staff(*, user: User, by, ip: str | None = None) -> StaffChange:
     previous = None
     if not user._state.adding:
         previous = User.objects.select_for_update().filter(pk=user.pk).values(*TRACKED_FIELDS).first()
+        if previous is not None and previous["email"] != user.email:
+            user.email_changed_by_staff_at = timezone.now()
     user.save()
     return _announce(user=user, by=by, changes=_changes(previous, user), ip=ip)
 
@@ -144,8 +148,24 @@ def set_password_path(user: User) -> str:
     return reverse("users:set_password", args=[uid, default_token_generator.make_token(user)])
 
 
+# How long a set-password link waits after the bank's staff changed the address of a user who has a
+# password: the change was e-mailed to the organization's Admin users and to the previous address at
+# once, so that a support account cannot quietly move someone's login to an address of its own.
+SET_PASSWORD_LINK_HOLD = datetime.timedelta(days=7)
+
+
+def set_password_link_held_until(user: User, now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """Until when no set-password link may go to `user` (None: it may now). A user without a password
+    yet (just added) gets one at once: there is no login to take over."""
+    changed = user.email_changed_by_staff_at
+    if changed is None or not user.has_usable_password():
+        return None
+    until = changed + SET_PASSWORD_LINK_HOLD
+    return until if until > (now or timezone.now()) else None
+
+
 def may_get_set_password_link(user: User) -> bool:
-    return user.is_active and bool(user.email)
+    return user.is_active and bool(user.email) and set_password_link_held_until(user) is None
 
 
 @transaction.atomic
