@@ -283,8 +283,10 @@ class _PeerMeasure:
     def __init__(self, options):
         command = [sys.executable, "-m", "tools.peer.measure", "--keys", str(options["keys"])]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tools.peer.settings", "DATABASE_URL": _peer_url()}
+        # Its stderr goes to a file, not a pipe: a pipe nobody reads while waiting for stdout could fill.
+        self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in __exit__)
         self.process = subprocess.Popen(  # noqa: S603 (this interpreter, the peer's module)
-            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True, cwd=ROOT
         )
         self.key = self._answer()["key"]
 
@@ -292,7 +294,8 @@ class _PeerMeasure:
         line = self.process.stdout.readline()
         if not line:
             self.process.wait(timeout=30)
-            raise ToolError(f"the peer's measurement failed:\n{self.process.stderr.read()[-3000:]}")
+            self.errors.seek(0)
+            raise ToolError(f"the peer's measurement failed:\n{self.errors.read()[-3000:]}")
         return json.loads(line)
 
     def round(self, count: int) -> list[float]:
@@ -312,6 +315,7 @@ class _PeerMeasure:
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()
+        self.errors.close()
 
 
 def _peer_url() -> str:
