@@ -155,10 +155,13 @@ def key_list(request):
     )
     form = KeyFilterForm(request.GET or None, organization=organization)
     keys = form.filter(keys)
-    # Both tables' counts in one query (an index-only read of apikey_org_status), not one each.
+    # Both tables' counts in one query, not one each. It counts a column of the index (never NULL, as
+    # the key's organization is required; Django allows no COUNT(*) with a filter) so that it reads
+    # apikey_org_status alone: an index-only scan on PostgreSQL, a covering index on SQLite.
     now = timezone.now()
     counts = keys.aggregate(
-        valid=Count("pk", filter=valid_q(today, now=now)), ended=Count("pk", filter=~valid_q(today, now=now))
+        valid=Count("organization", filter=valid_q(today, now=now)),
+        ended=Count("organization", filter=~valid_q(today, now=now)),
     )
     valid_keys, ended_keys = keys.valid(today, now=now), keys.ended(today, now=now).order_by(*ENDED_ORDER)
     valid = CountedPaginator(valid_keys, PAGE_SIZE, counts["valid"]).get_page(request.GET.get("page"))

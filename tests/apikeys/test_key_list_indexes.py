@@ -137,11 +137,15 @@ def test_the_counts_read_the_status_index_only(alice_client, alice, bob):
     [(sql, params)] = counts
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            # Only an index-only scan left to the planner: it exists only if an index holds every column
+            # the count reads (the organization's foreign-key index does not), whatever the table's size.
+            for method in ("seqscan", "bitmapscan", "indexscan"):
+                cursor.execute(f"SET LOCAL enable_{method} = off")
             cursor.execute(f"EXPLAIN {sql}", params)
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
-    assert "apikey_org_status" in plan, plan
-    if connection.vendor == "sqlite":
+    if connection.vendor == "postgresql":
+        assert "Index Only Scan using apikey_org_status" in plan, plan
+    else:
         assert "COVERING INDEX apikey_org_status" in plan, plan
