@@ -35,6 +35,7 @@ def record(
     *,
     action: str,
     actor=None,
+    key=None,
     subject=None,
     subject_id: int | None = None,
     organization_id: int | None = None,
@@ -44,6 +45,9 @@ def record(
     details: dict | None = None,
     at: datetime.datetime | None = None,
 ) -> AuditEvent:
+    """One audit entry. An entry about a key passes `key`: its user, organization and key ID."""
+    if key is not None:
+        subject_id, organization_id, key_id = key.user_id, key.organization_id, key.key_id
     return AuditEvent.objects.create(
         at=at or timezone.now(),
         action=action,
@@ -61,9 +65,7 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
     return record(
         action=Action.KEY_CREATED,
         actor=by,
-        subject_id=key.user_id,
-        organization_id=key.organization_id,
-        key_id=key.key_id,
+        key=key,
         ip=ip,
         details={
             "api": key.api,
@@ -83,9 +85,7 @@ def record_key_replaced(*, old, new, by, ip: str | None = None) -> AuditEvent:
     return record(
         action=Action.KEY_REPLACED,
         actor=by,
-        subject_id=old.user_id,
-        organization_id=old.organization_id,
-        key_id=old.key_id,
+        key=old,
         ip=ip,
         details={
             "new_key_id": new.key_id,
@@ -100,9 +100,7 @@ def record_key_revoked(*, key, by, reason: str = "", ip: str | None = None) -> A
     return record(
         action=Action.KEY_REVOKED if by.is_support_staff else Action.KEY_DELETED,
         actor=by,
-        subject_id=key.user_id,
-        organization_id=key.organization_id,
-        key_id=key.key_id,
+        key=key,
         ip=ip,
         details={"reason": reason} if reason else {},
     )

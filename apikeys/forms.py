@@ -19,8 +19,8 @@ from apikeys.models import (
     end_of_validity,
     latest_valid_until,
 )
+from apikeys.policy import FOUR_EYES_ADMINS, can_have_four_eyes, key_networks, other_admins, resume_rule
 from apikeys.policy import MESSAGES as POLICY_MESSAGES
-from apikeys.policy import can_have_four_eyes, key_networks, other_admins, resume_rule
 from apikeys.services import OVERLAPS
 
 NONCE_SALT = "apikeys.create-form"
@@ -135,8 +135,8 @@ class SingleUseKeyForm(forms.Form):
         self.policy = SecurityPolicy.of(organization.pk)
         # Under four-eyes, who could approve a production key: none when the only other Admin user
         # left after four-eyes was turned on (the form then says so before the key is made).
-        self.four_eyes_stranded = self.policy.four_eyes and not can_have_four_eyes(organization.pk)
-        self.admin_count = other_admins(organization.pk).count() if self.four_eyes_stranded else None
+        self.admin_count = other_admins(organization.pk).count() if self.policy.four_eyes else None
+        self.four_eyes_stranded = self.policy.four_eyes and self.admin_count < FOUR_EYES_ADMINS
         latest = self.policy.latest_valid_until(self.today)
         presets = [
             (value, label)

@@ -64,8 +64,12 @@ def other_admins(organization_id: int, than=None):
     return admins.exclude(pk=than.pk) if than is not None else admins
 
 
+# Four-eyes needs this many active Admin users: one to make a production key, another to approve it.
+FOUR_EYES_ADMINS = 2
+
+
 def can_have_four_eyes(organization_id: int) -> bool:
-    return other_admins(organization_id).count() >= 2
+    return other_admins(organization_id).count() >= FOUR_EYES_ADMINS
 
 
 def key_networks(policy: SecurityPolicy, requested: str | None) -> str:
@@ -111,6 +115,19 @@ def _check_decider(*, key: ApiKey, by, now) -> None:
         raise NotAllowed("decided")
 
 
+def _record_decision(*, key: ApiKey, action: Action, by, ip: str | None, now: datetime.datetime) -> None:
+    """The audit entry of the decision on a key that waited for approval: a second Admin user's
+    approval or rejection, or (`by` None) the lapse of its window."""
+    audit.record(
+        action=action,
+        actor=by,
+        key=key,
+        ip=ip,
+        details={"api": key.api, "requested_by": key.created_by.username},
+        at=now,
+    )
+
+
 @transaction.atomic
 def key_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
     """A second Admin user approves a production key: from now on the API accepts it."""
@@ -125,16 +142,7 @@ def key_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetim
     if not updated:
         raise NotAllowed("decided")
     key.refresh_from_db(fields=["approved_at", "approved_by"])
-    audit.record(
-        action=Action.KEY_APPROVED,
-        actor=by,
-        subject_id=key.user_id,
-        organization_id=key.organization_id,
-        key_id=key.key_id,
-        ip=ip,
-        details={"api": key.api, "requested_by": key.created_by.username},
-        at=now,
-    )
+    _record_decision(key=key, action=Action.KEY_APPROVED, by=by, ip=ip, now=now)
     return key
 
 
@@ -152,16 +160,7 @@ def key_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime
     if not updated:
         raise NotAllowed("decided")
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
-    audit.record(
-        action=Action.KEY_REJECTED,
-        actor=by,
-        subject_id=key.user_id,
-        organization_id=key.organization_id,
-        key_id=key.key_id,
-        ip=ip,
-        details={"api": key.api, "requested_by": key.created_by.username},
-        at=now,
-    )
+    _record_decision(key=key, action=Action.KEY_REJECTED, by=by, ip=ip, now=now)
     return key
 
 
@@ -180,14 +179,7 @@ def delete_lapsed_keys(now: datetime.datetime | None = None) -> list[str]:
                 revoked_at=now, revoked_by=key.created_by, revoke_reason=REASON_LAPSED
             ):
                 continue
-            audit.record(
-                action=Action.APPROVAL_LAPSED,
-                subject_id=key.user_id,
-                organization_id=key.organization_id,
-                key_id=key.key_id,
-                details={"api": key.api, "requested_by": key.created_by.username},
-                at=now,
-            )
+            _record_decision(key=key, action=Action.APPROVAL_LAPSED, by=None, ip=None, now=now)
         deleted.append(key.key_id)
     return deleted
 
@@ -276,9 +268,7 @@ def _apply_key_networks(*, key: ApiKey, new: str, by, ip, now, action=Action.KEY
     audit.record(
         action=action,
         actor=by,
-        subject_id=key.user_id,
-        organization_id=key.organization_id,
-        key_id=key.key_id,
+        key=key,
         ip=ip,
         details={"allowed_networks": new, "before": before},
         at=now,

@@ -34,11 +34,14 @@ def _context(request, **forms):
     organization.refresh_from_db()
     current = SecurityPolicy.of(organization.pk)
     open_changes = PolicyChange.objects.open().filter(organization=organization).select_related("requested_by", "key")
+    admin_count = policy.other_admins(organization.pk).count()
     return {
         "policy": current,
         "organization": organization,
         "open_changes": open_changes,
-        "admin_count": policy.other_admins(organization.pk).count(),
+        "admin_count": admin_count,
+        # Four-eyes on, and nobody left to approve what the one Admin user asks for.
+        "four_eyes_stranded": current.four_eyes and admin_count < policy.FOUR_EYES_ADMINS,
         "suspend_form": forms.get("suspend_form") or SuspendForm(),
         "resume_form": forms.get("resume_form") or ResumeForm(organization=organization, user=request.user),
         "form": forms.get("form") or SecurityPolicyForm(policy=current),

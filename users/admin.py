@@ -196,22 +196,24 @@ class UserAdmin(DjangoUserAdmin):
                 allowed = self.has_change_permission(request, user) and (
                     request.user.is_superuser or user.organization_id is not None
                 )
+                # Held: a link would go, but for a recent change of the address by the bank.
+                held_until = set_password_link_held_until(user) if allowed and user.is_active and user.email else None
                 if allowed and may_get_set_password_link(user):
                     send_set_password_link(user=user, by=request.user, ip=client_ip(request))
                     sent.append(user)
-                elif allowed and set_password_link_held_until(user) is not None:
-                    held.append(user)
+                elif held_until is not None:
+                    held.append((user, held_until))
                 else:
                     skipped.append(user.username)
         if sent:
             self._link_sent(request, sent)
-        for user in held:
+        for user, held_until in held:
             message = _(
                 "No link for %(user)s before %(date)s: the bank changed the e-mail address less than %(days)s days "
                 "ago, and the user has a password. Their organization's Admin users were told of the change."
             ) % {
                 "user": user.username,
-                "date": date_format(timezone.localtime(set_password_link_held_until(user)), "DATETIME_FORMAT"),
+                "date": date_format(timezone.localtime(held_until), "DATETIME_FORMAT"),
                 "days": SET_PASSWORD_LINK_HOLD.days,
             }
             self.message_user(request, message, messages.WARNING)

@@ -1,4 +1,5 @@
-"""The rows of the two key tables, rendered in Python: ``{% key_rows page ended=False %}``.
+"""The rows of the two key tables, rendered in Python: ``{% key_rows page ended=False %}``, and their
+header row, ``{% key_table_head ended=False %}``.
 
 Django's admin renders the rows of its change list the same way (`items_for_result` in
 django/contrib/admin/templatetags/admin_list.py): a template per row cost ≈ 0.45 ms here, which made
@@ -42,9 +43,29 @@ def _minute(value: datetime.datetime, separator: str = " ") -> str:
     return timezone.localtime(value).strftime(f"%d.%m.%Y{separator}%H:%M")
 
 
+# The columns of both tables, in the order of their cells (`_row`), then each table's own.
+COLUMNS = ("key_id", "user", "api", "note", "created_on", "valid_until", "networks", "created_by")
+VALID_COLUMNS = ("last_used",)
+ENDED_COLUMNS = ("status", "ended_on", "deleted_by")
+
+
+def _words(context) -> dict[str, str]:
+    return {name: escape(str(label)) for name, label in context["labels"].items()}
+
+
+@register.simple_tag(takes_context=True)
+def key_table_head(context, ended: bool = False) -> SafeString:
+    """``{% key_table_head ended=False %}``: the header row of a key table, from the same words."""
+    words = _words(context)
+    cells = [f'<th scope="col">{words[name]}</th>' for name in COLUMNS + (ENDED_COLUMNS if ended else VALID_COLUMNS)]
+    if not ended:
+        cells.append(f'<th scope="col"><span class="visually-hidden">{words["actions"]}</span></th>')
+    return mark_safe("<thead><tr>\n    " + "\n    ".join(cells) + "\n  </tr></thead>")  # noqa: S308 (escaped words)
+
+
 @register.simple_tag(takes_context=True)
 def key_rows(context, keys, ended: bool = False) -> SafeString:
-    words = {name: escape(str(label)) for name, label in context["labels"].items()}
+    words = _words(context)
     urls = {name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID])) for name in ("replace", "key_networks", "delete")}
     rows = (_row(context, key, ended, words, urls) for key in keys)
     return mark_safe("".join(rows))  # noqa: S308 (every value in a row is escaped)

@@ -77,17 +77,15 @@ class Statement:
                 return self._as_dict(db, cursor, cursor.fetchone())
         db.validate_no_broken_transaction()
         db.ensure_connection()
+        kept = db.vendor in KEPT_CURSOR_VENDORS
         with db.wrap_database_errors:
-            if db.vendor in KEPT_CURSOR_VENDORS:
-                cursor = _kept_cursor(db)
-                cursor.execute(self.driver_text(db), params)
-                return self._as_dict(db, cursor, cursor.fetchone())
-            cursor = db.connection.cursor()
+            cursor = _kept_cursor(db) if kept else db.connection.cursor()
             try:
                 cursor.execute(self.driver_text(db), params)
                 return self._as_dict(db, cursor, cursor.fetchone())
             finally:
-                cursor.close()
+                if not kept:
+                    cursor.close()
 
     def _as_dict(self, db, cursor, row) -> dict[str, Any] | None:
         if row is None:
