@@ -72,3 +72,12 @@ def test_support_cannot_clear_the_hold_through_the_form(sam_client, bob):
     assert bob.email_changed_by_staff_at >= changed_at  # a second change starts the hold again
     _send_link(sam_client, bob)
     assert _links_to(bob) == 0
+
+
+def test_an_inactive_user_is_told_as_inactive_not_as_held(sam_client, bob):
+    _change(sam_client, bob, email="attacker@example.net")
+    _change(sam_client, bob, is_active=None)  # the checkbox left out: deactivated
+    messages = _send_link(sam_client, bob)
+    assert _links_to(bob) == 0
+    assert not [message for message in messages if message.startswith("No link for bob before")]
+    assert [message for message in messages if message.startswith("No link for bob:")]
