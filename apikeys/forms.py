@@ -22,6 +22,7 @@ from apikeys.models import (
 from apikeys.policy import FOUR_EYES_ADMINS, can_have_four_eyes, key_networks, other_admins, resume_rule
 from apikeys.policy import MESSAGES as POLICY_MESSAGES
 from apikeys.services import OVERLAPS
+from efinance.lib import widgets
 
 NONCE_SALT = "apikeys.create-form"
 NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
@@ -292,15 +293,24 @@ class KeyFilterForm(forms.Form):
         required=False,
         empty_label=_("All users"),
         error_messages={"invalid_choice": _("Choose a user of your organization.")},
+        widget=widgets.Select,  # one option per user of the organization, on every page of the list
     )
-    api = forms.ChoiceField(label=_("API"), required=False)
+    api = forms.ChoiceField(label=_("API"), required=False, widget=widgets.Select)
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("Key ID, note or user")})
+        # The choices need nothing of a user but the name (not the password hash, the flags, …).
         self.fields["user"].queryset = organization.users.order_by("username")
         self.fields["user"].label_from_instance = lambda u: u.username
         self.fields["api"].choices = [("", _("Both APIs")), *Api.choices]
+
+    def offer_users(self, users: list[tuple[int, str]]) -> None:
+        """Offer these users (pk, username: the organization's, by name) in the user select, read by the
+        list with the names of its rows (`apikeys.views._name_rows`) instead of by a query of the
+        select's own. The submitted user is still checked against the organization's users."""
+        field = self.fields["user"]
+        field.choices = [("", field.empty_label), *users]
 
     def clean_q(self):
         return self.cleaned_data["q"].strip()
@@ -342,9 +352,10 @@ class ActivityFilterForm(forms.Form):
         required=False,
         empty_label=_("All users"),
         error_messages={"invalid_choice": _("Choose a user of your organization.")},
+        widget=widgets.Select,
     )
     key_id = forms.CharField(label=_("Key ID"), required=False, max_length=tokens.KEY_ID_LENGTH)
-    action = forms.ChoiceField(label=_("Action"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False, widget=widgets.Select)
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)

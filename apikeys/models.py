@@ -479,7 +479,11 @@ class ApiKey(models.Model):
 
     @property
     def status(self) -> str:
-        return status_of(self.revoked_at, self.valid_until, ends_at=self.ends_at)
+        return self.status_at()
+
+    def status_at(self, today: datetime.date | None = None, now: datetime.datetime | None = None) -> str:
+        """The status on `today` at `now` (default: this moment): a page of keys asks once for all rows."""
+        return status_of(self.revoked_at, self.valid_until, today, ends_at=self.ends_at, now=now)
 
     @property
     def days_left(self) -> int:
@@ -487,8 +491,15 @@ class ApiKey(models.Model):
 
     @property
     def expires_soon(self) -> bool:
+        return self.expires_soon_at()
+
+    def expires_soon_at(self, today: datetime.date | None = None, now: datetime.datetime | None = None) -> bool:
         """A valid key, not being replaced, whose validity ends within `EXPIRES_SOON_DAYS` days."""
-        return self.is_valid and self.ends_at is None and self.days_left <= EXPIRES_SOON_DAYS
+        return (
+            self.ends_at is None
+            and self.status_at(today, now) == Status.VALID
+            and days_left(self.valid_until, today) <= EXPIRES_SOON_DAYS
+        )
 
     @property
     def stops_at(self) -> datetime.datetime:

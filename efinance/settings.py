@@ -155,7 +155,7 @@ LOGOUT_REDIRECT_URL = "users:login"
 # support staff unlock someone by deleting the attempt in the Django admin (Axes → Access attempts).
 AUTHENTICATION_BACKENDS = [
     "users.backends.LoginProtectionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "users.backends.UserBackend",
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)

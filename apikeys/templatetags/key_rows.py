@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from apikeys.models import ApiKey, Status
+from apikeys.models import Api, ApiKey, Status
 
 register = template.Library()
 
@@ -32,15 +32,38 @@ _KEY_ID = "keyidkeyidke"
 REVOKE_REASON_LABELS = {"rejected": "rejected", "approval_lapsed": "not_approved_in_time"}
 
 
-def _day(value: datetime.date | datetime.datetime) -> str:
-    """d.m.Y, a moment in the current time zone (as the template filter `date` shows it)."""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value)
-    return value.strftime("%d.%m.%Y")
+class _Page:
+    """What every row of one table shares, worked out once: the words, translated and escaped; the
+    phrases with a value, translated (escaped once filled in); the time zone, today and now; the
+    links' shapes. A translation, a time zone or a moment looked up per row cost more than the row."""
 
+    def __init__(self, context):
+        self.request = context.get("request")
+        self.words = {name: escape(str(label)) for name, label in context["labels"].items()}
+        self.api_names = {value: escape(str(label)) for value, label in Api.choices}
+        self.status_names = {value: escape(str(label)) for value, label in Status.choices}
+        self.replaces = _("replaces %(old)s")
+        self.replaced_by = _("by %(new)s")
+        self.stops_on = _("Replaced — stops working on %(end)s")
+        self.delete_label = _("Delete the key %(key_id)s")
+        self.zone = timezone.get_current_timezone()
+        self.now = context.get("now") or timezone.now()
+        self.today = context.get("today") or timezone.localdate(self.now, timezone.get_default_timezone())
+        self.urls = {
+            name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID])) for name in ("replace", "key_networks", "delete")
+        }
 
-def _minute(value: datetime.datetime, separator: str = " ") -> str:
-    return timezone.localtime(value).strftime(f"%d.%m.%Y{separator}%H:%M")
+    def day(self, value: datetime.date | datetime.datetime) -> str:
+        """d.m.Y, a moment in the current time zone (as the template filter `date` shows it)."""
+        if isinstance(value, datetime.datetime):
+            value = value.astimezone(self.zone)
+        return value.strftime("%d.%m.%Y")
+
+    def minute(self, value: datetime.datetime, separator: str = " ") -> str:
+        return value.astimezone(self.zone).strftime(f"%d.%m.%Y{separator}%H:%M")
+
+    def url(self, name: str, key_id: str) -> str:
+        return self.urls[name].replace(_KEY_ID, key_id)
 
 
 # The columns of both tables, in the order of their cells (`_row`), then each table's own.
@@ -49,14 +72,10 @@ VALID_COLUMNS = ("last_used",)
 ENDED_COLUMNS = ("status", "ended_on", "deleted_by")
 
 
-def _words(context) -> dict[str, str]:
-    return {name: escape(str(label)) for name, label in context["labels"].items()}
-
-
 @register.simple_tag(takes_context=True)
 def key_table_head(context, ended: bool = False) -> SafeString:
     """``{% key_table_head ended=False %}``: the header row of a key table, from the same words."""
-    words = _words(context)
+    words = {name: escape(str(label)) for name, label in context["labels"].items()}
     cells = [f'<th scope="col">{words[name]}</th>' for name in COLUMNS + (ENDED_COLUMNS if ended else VALID_COLUMNS)]
     if not ended:
         cells.append(f'<th scope="col"><span class="visually-hidden">{words["actions"]}</span></th>')
@@ -65,87 +84,84 @@ def key_table_head(context, ended: bool = False) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def key_rows(context, keys, ended: bool = False) -> SafeString:
-    words = _words(context)
-    urls = {name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID])) for name in ("replace", "key_networks", "delete")}
-    rows = (_row(context, key, ended, words, urls) for key in keys)
-    return mark_safe("".join(rows))  # noqa: S308 (every value in a row is escaped)
+    """``{% key_rows page ended=False %}``: the rows of `keys`, each annotated with its users' names and
+    its predecessor's and successor's key IDs (`apikeys.views._name_rows`)."""
+    page = _Page(context)
+    return mark_safe("".join(_row(page, key, ended) for key in keys))  # noqa: S308 (every value in a row is escaped)
 
 
-def _row(context, key: ApiKey, ended: bool, words: dict, urls: dict) -> str:
+def _row(page: _Page, key: ApiKey, ended: bool) -> str:
+    words = page.words
     key_id = escape(key.key_id)
     if key.api == "production":
         badge = f'<span class="badge production" data-testid="badge-production">{words["production"]}</span>'
     else:
         badge = f'<span class="badge test" data-testid="badge-test">{words["test"]}</span>'
     replaces = ""
-    if key.replaces:
-        replaces = f' <small class="replaces">{escape(_("replaces %(old)s") % {"old": key.replaces.key_id})}</small>'
+    if key.predecessor_key_id:
+        replaces = f' <small class="replaces">{escape(page.replaces % {"old": key.predecessor_key_id})}</small>'
     soon = ""
-    if not ended and key.expires_soon:
+    if not ended and key.expires_soon_at(page.today, page.now):
         soon = f' <span class="badge soon" data-testid="expires-soon">{words["expires_soon"]}</span>'
     networks = "<br>".join(f"<code>{escape(network)}</code>" for network in key.network_list) or words["any_address"]
     cells = [
         f'<td data-label="{words["key_id"]}"><code>{key_id}</code></td>',
-        f'<td data-label="{words["user"]}">{escape(key.user.username)}</td>',
+        f'<td data-label="{words["user"]}">{escape(key.user_name)}</td>',
         f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
-        f"{escape(str(key.get_api_display()))}</span> {badge}</td>",
+        f"{page.api_names[key.api]}</span> {badge}</td>",
         f'<td data-label="{words["note"]}" class="note">{escape(key.note or "—")}{replaces}</td>',
-        f'<td data-label="{words["created_on"]}">{_day(key.created_at)}</td>',
-        f'<td data-label="{words["valid_until"]}">{_day(key.valid_until)}{soon}</td>',
+        f'<td data-label="{words["created_on"]}">{page.day(key.created_at)}</td>',
+        f'<td data-label="{words["valid_until"]}">{page.day(key.valid_until)}{soon}</td>',
         f'<td data-label="{words["networks"]}" data-testid="networks">{networks}</td>',
-        f'<td data-label="{words["created_by"]}">{escape(key.created_by.username)}</td>',
+        f'<td data-label="{words["created_by"]}">{escape(key.creator_name)}</td>',
     ]
-    cells += _ended_cells(key, words) if ended else _valid_cells(context, key, key_id, words, urls)
+    cells += _ended_cells(page, key) if ended else _valid_cells(page, key, key_id)
     return f'<tr id="key-{key_id}" data-key-id="{key_id}">\n  ' + "\n  ".join(cells) + "\n</tr>"
 
 
-def _ended_cells(key: ApiKey, words: dict) -> list[str]:
-    status = key.status
-    successors = ""
-    if status == Status.REPLACED:
-        successors = "".join(
-            f" ({escape(_('by %(new)s') % {'new': successor.key_id})})" for successor in key.replacements.all()
-        )
+def _ended_cells(page: _Page, key: ApiKey) -> list[str]:
+    words = page.words
+    status = key.status_at(page.today, page.now)
+    successor = ""
+    if status == Status.REPLACED and key.successor_key_id:
+        successor = f" ({escape(page.replaced_by % {'new': key.successor_key_id})})"
     reason = REVOKE_REASON_LABELS.get(key.revoke_reason)
     if key.revoked_at:
-        ended_on = _day(key.revoked_at)
+        ended_on = page.day(key.revoked_at)
     elif status == Status.REPLACED:
-        ended_on = _minute(key.ends_at)
+        ended_on = page.minute(key.ends_at)
     else:
-        ended_on = _day(key.expired_on)
-    if key.revoked_by:
-        support = key.revoked_by.is_staff and not key.revoked_by.organization_id
-        deleted_by = escape(key.revoked_by.username) + (f" ({words['bank_support']})" if support else "")
+        ended_on = page.day(key.expired_on)
+    if key.revoked_by_id:
+        deleted_by = escape(key.revoker_name) + (f" ({words['bank_support']})" if key.revoked_by_support else "")
     else:
         deleted_by = words["reported_exposed"] if key.reported_exposed else "—"
     return [
         f'<td data-label="{words["status"]}"><span class="badge status-{escape(status)}">'
-        f"{escape(str(key.get_status_display()))}{successors}</span>"
-        + (f" ({words[reason]})" if reason else "")
-        + "</td>",
+        f"{page.status_names[status]}{successor}</span>" + (f" ({words[reason]})" if reason else "") + "</td>",
         f'<td data-label="{words["ended_on"]}">{ended_on}</td>',
         f'<td data-label="{words["deleted_by"]}">{deleted_by}</td>',
     ]
 
 
-def _valid_cells(context, key: ApiKey, key_id: str, words: dict, urls: dict) -> list[str]:
-    last_used = _minute(key.last_used_at) if key.last_used_at else words["never"]
+def _valid_cells(page: _Page, key: ApiKey, key_id: str) -> list[str]:
+    words = page.words
+    last_used = page.minute(key.last_used_at) if key.last_used_at else words["never"]
     approval = ""
     if key.is_pending_approval:  # rare: its forms (CSRF token included) come from their template
-        approval = render_to_string("apikeys/_key_approval.html", {"key": key}, request=context.get("request"))
+        approval = render_to_string("apikeys/_key_approval.html", {"key": key}, request=page.request)
     if key.ends_at:
-        end = _("Replaced — stops working on %(end)s") % {"end": _minute(key.ends_at, ", ")}
+        end = page.stops_on % {"end": page.minute(key.ends_at, ", ")}
         replace = f'<span class="badge soon" data-testid="replaced">{escape(end)}</span>'
     else:
         replace = (
-            f'<a class="button small" href="{urls["replace"].replace(_KEY_ID, key_id)}" data-testid="replace">'
-            f"{words['replace']}</a>"
+            f'<a class="button small" href="{page.url("replace", key_id)}" data-testid="replace">{words["replace"]}</a>'
         )
-    delete_label = escape(_("Delete the key %(key_id)s") % {"key_id": key.key_id})
+    delete_label = escape(page.delete_label % {"key_id": key.key_id})
     return [
         f'<td data-label="{words["last_used"]}">{last_used}</td>',
         f'<td class="actions-cell">{approval}\n      {replace}\n      '
-        f'<a class="button small" href="{urls["key_networks"].replace(_KEY_ID, key_id)}">{words["edit_networks"]}</a>'
-        f'\n      <a class="button danger small" href="{urls["delete"].replace(_KEY_ID, key_id)}" '
+        f'<a class="button small" href="{page.url("key_networks", key_id)}">{words["edit_networks"]}</a>'
+        f'\n      <a class="button danger small" href="{page.url("delete", key_id)}" '
         f'aria-label="{delete_label}">{words["delete"]}</a></td>',
     ]

@@ -57,3 +57,49 @@ def test_ended_rows_say_why_and_since_when(alice_client, make_key, alice, bob):
     assert "badge status-expired" in expired_row
     assert (timezone.localdate() - datetime.timedelta(days=2)).strftime("%d.%m.%Y") in expired_row
     assert f"(by {new.key_id})" in _row(ended, old.key_id)
+
+
+def _selects(captured) -> int:
+    return sum(query["sql"].startswith("SELECT") for query in captured.captured_queries)
+
+
+def test_names_and_related_keys_come_for_the_whole_page_not_per_row(alice_client, make_key, alice, bob, charlie, sam):
+    """The users' names (of a user since moved to another organization, of the bank's support) and the
+    key IDs before and after a replacement, read in at most two queries for the page, whatever the
+    number of rows: a page of keys that neither replace nor were replaced needs only the names."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plain, _token = make_key(user=bob)
+    make_key(user=bob, deleted=True)  # both tables have rows
+    with CaptureQueriesContext(connection) as plain_page:
+        assert alice_client.get(URL).status_code == 200
+    by_support, _token = make_key(user=bob)
+    services.apikey_revoke(key=by_support, by=sam, reason="Compromised")
+    old, _token = make_key(user=bob)
+    new, _token = services.apikey_replace(
+        key=old, valid_until=timezone.localdate() + datetime.timedelta(days=90), overlap=datetime.timedelta(0), by=alice
+    )
+    moved, _token = make_key(user=bob)
+    services.apikey_revoke(key=moved, by=alice)
+    bob.organization = charlie.organization  # bob left: his name stays on the rows of his keys
+    bob.save()
+    for _number in range(5):
+        make_key(user=alice)
+    with CaptureQueriesContext(connection) as full_page:
+        html = alice_client.get(URL).content.decode()
+    # One SELECT more: the keys before and after, for all rows at once (the session's write, and its
+    # savepoint in the test's transaction, are not the list's).
+    assert _selects(full_page) == _selects(plain_page) + 1
+    valid, ended = _tables(html)
+    assert f">{bob.username}<" in _row(ended, moved.key_id)
+    assert f">{sam.username} (bank support)<" in _row(ended, by_support.key_id)
+    assert f">{alice.username}<" in _row(ended, moved.key_id)
+    assert f"(by {new.key_id})" in _row(ended, old.key_id)
+    assert f"replaces {old.key_id}" in _row(valid, new.key_id)
+    assert f">{bob.username}<" in _row(valid, plain.key_id)
+    search = html.split('<select name="user"', 1)[1].split("</select>", 1)[0]
+    assert f">{alice.username}</option>" in search
+    # The select offers the organization's users only: not bob, who left, nor the bank's support.
+    assert f">{bob.username}</option>" not in search
+    assert f">{sam.username}</option>" not in search
