@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks, sql, tokens
+from efinance.lib.loading import LoadedWithoutInit
 
 MAX_VALIDITY_YEARS = 2
 # Four-eyes: a production key or a weakening policy change waits this long for a second Admin user.
@@ -355,7 +356,7 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
         return self.filter(stale, pk=verification.pk).update(last_used_at=now, last_used_ip=ip) > 0
 
 
-class ApiKey(models.Model):
+class ApiKey(LoadedWithoutInit, models.Model):
     """An API key for the Billing Solutions API. Its secret is never stored, only its HMAC.
 
     Status is derived: deleted once `revoked_at` is set, replaced once the `ends_at` chosen at its

@@ -3,6 +3,7 @@
 import datetime
 from unittest import mock
 
+import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
@@ -59,3 +60,47 @@ def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_useless(ali
     thief = Client()
     thief.cookies["sessionid"] = stolen
     assert thief.get("/administration/").status_code == 302
+
+
+def test_a_page_extends_its_session_with_one_update_and_no_transaction(alice):
+    """The page's save of the session is a single UPDATE (atomic on its own), not Django's BEGIN, UPDATE
+    and COMMIT around `Model.save` (`efinance.lib.sessions`)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _logged_in_client(alice)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/administration/").status_code == 200
+    writes = [query["sql"] for query in captured.captured_queries if not query["sql"].startswith("SELECT")]
+    session_writes = [sql for sql in writes if "django_session" in sql]
+    assert len(session_writes) == 1 and session_writes[0].startswith("UPDATE"), writes
+    assert not [sql for sql in writes if sql.startswith(("BEGIN", "SAVEPOINT", "COMMIT"))], writes
+
+
+def test_a_session_deleted_during_a_request_is_not_made_again(alice):
+    """Logged out in another tab while a page was being answered: the page's save finds no row, and the
+    session stays deleted (Django's `UpdateError`, answered as `SessionInterrupted`: 400)."""
+    from django.contrib.sessions.backends.base import UpdateError
+
+    from efinance.lib.sessions import SessionStore
+
+    client = _logged_in_client(alice)
+    key = client.cookies["sessionid"].value
+    store = SessionStore(session_key=key)
+    store["seen"] = True
+    Session.objects.filter(session_key=key).delete()
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_new_session_is_created_as_django_creates_it(alice):
+    from efinance.lib.sessions import SessionStore
+
+    store = SessionStore()
+    store["seen"] = True
+    store.save()
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"seen": True}
+    store["seen"] = False
+    store.save()
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"seen": False}
