@@ -105,15 +105,15 @@ def _row(page: _Page, key: ApiKey, ended: bool) -> str:
         soon = f' <span class="badge soon" data-testid="expires-soon">{words["expires_soon"]}</span>'
     networks = "<br>".join(f"<code>{escape(network)}</code>" for network in key.network_list) or words["any_address"]
     cells = [
-        f'<td data-label="{words["key_id"]}"><code>{key_id}</code></td>',
-        f'<td data-label="{words["user"]}">{escape(key.user_name)}</td>',
+        f'<td data-label="{words["key_id"]}"><code class="nowrap">{key_id}</code></td>',
+        f'<td data-label="{words["user"]}" class="wrap-anywhere">{escape(key.user_name)}</td>',
         f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
         f"{page.api_names[key.api]}</span> {badge}</td>",
         f'<td data-label="{words["note"]}" class="note">{escape(key.note or "—")}{replaces}</td>',
         f'<td data-label="{words["created_on"]}">{page.day(key.created_at)}</td>',
         f'<td data-label="{words["valid_until"]}">{page.day(key.valid_until)}{soon}</td>',
         f'<td data-label="{words["networks"]}" data-testid="networks">{networks}</td>',
-        f'<td data-label="{words["created_by"]}">{escape(key.creator_name)}</td>',
+        f'<td data-label="{words["created_by"]}" class="wrap-anywhere">{escape(key.creator_name)}</td>',
     ]
     cells += _ended_cells(page, key) if ended else _valid_cells(page, key, key_id)
     return f'<tr id="key-{key_id}" data-key-id="{key_id}">\n  ' + "\n  ".join(cells) + "\n</tr>"
@@ -140,7 +140,7 @@ def _ended_cells(page: _Page, key: ApiKey) -> list[str]:
         f'<td data-label="{words["status"]}"><span class="badge status-{escape(status)}">'
         f"{page.status_names[status]}{successor}</span>" + (f" ({words[reason]})" if reason else "") + "</td>",
         f'<td data-label="{words["ended_on"]}">{ended_on}</td>',
-        f'<td data-label="{words["deleted_by"]}">{deleted_by}</td>',
+        f'<td data-label="{words["deleted_by"]}" class="wrap-anywhere">{deleted_by}</td>',
     ]
 
 
