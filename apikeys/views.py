@@ -207,8 +207,6 @@ def key_list(request):
     valid_keys, ended_keys = rows.valid(today, now=now), rows.ended(today, now=now).order_by(*ENDED_ORDER)
     valid = CountedPaginator(valid_keys, PAGE_SIZE, counts["valid"]).get_page(request.GET.get("page"))
     ended = CountedPaginator(ended_keys, PAGE_SIZE, counts["ended"]).get_page(request.GET.get("ended_page"))
-    valid.object_list, ended.object_list = list(valid.object_list), list(ended.object_list)
-    form.offer_users(_name_rows(organization.pk, valid, ended))
     filters = urlencode(form.active) if form.is_bound else ""
     extra = f"&{filters}" if filters else ""
     # Each table's page links keep the other table on the page it shows, and the search.
@@ -234,6 +232,10 @@ def key_list(request):
         # The message once, and the list's own address with the new key's row as the target (marked
         # by :target in the CSS): a reload shows the list, not the message again.
         return redirect(f"{reverse('apikeys:list')}#key-{(created or shown).key_id}")
+    # The two pages' rows, with what they show of other rows (read only for a page that is shown, not
+    # for the redirect above).
+    valid.object_list, ended.object_list = list(valid.object_list), list(ended.object_list)
+    form.offer_users(_name_rows(organization.pk, valid, ended))
     # The contract's security policy: wider networks of a key waiting for a second Admin user. Their
     # keys and requesters only when there are any (rare), not joined into every page's query.
     open_changes = list(PolicyChange.objects.open(now).filter(organization_id=organization.pk, key__isnull=False))
