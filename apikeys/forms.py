@@ -300,7 +300,6 @@ class KeyFilterForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("Key ID, note or user")})
-        # The choices need nothing of a user but the name (not the password hash, the flags, …).
         self.fields["user"].queryset = organization.users.order_by("username")
         self.fields["user"].label_from_instance = lambda u: u.username
         self.fields["api"].choices = [("", _("Both APIs")), *Api.choices]

@@ -32,14 +32,19 @@ _KEY_ID = "keyidkeyidke"
 REVOKE_REASON_LABELS = {"rejected": "rejected", "approval_lapsed": "not_approved_in_time"}
 
 
+def _words(context) -> dict[str, str]:
+    return {name: escape(str(label)) for name, label in context["labels"].items()}
+
+
 class _Page:
     """What every row of one table shares, worked out once: the words, translated and escaped; the
-    phrases with a value, translated (escaped once filled in); the time zone, today and now; the
-    links' shapes. A translation, a time zone or a moment looked up per row cost more than the row."""
+    phrases with a value, translated (escaped once filled in); the time zone; the view's today and
+    now (the moment of its filters); the links' shapes. A translation, a time zone or a moment looked
+    up per row cost more than the row."""
 
     def __init__(self, context):
         self.request = context.get("request")
-        self.words = {name: escape(str(label)) for name, label in context["labels"].items()}
+        self.words = _words(context)
         self.api_names = {value: escape(str(label)) for value, label in Api.choices}
         self.status_names = {value: escape(str(label)) for value, label in Status.choices}
         self.replaces = _("replaces %(old)s")
@@ -47,8 +52,7 @@ class _Page:
         self.stops_on = _("Replaced — stops working on %(end)s")
         self.delete_label = _("Delete the key %(key_id)s")
         self.zone = timezone.get_current_timezone()
-        self.now = context.get("now") or timezone.now()
-        self.today = context.get("today") or timezone.localdate(self.now, timezone.get_default_timezone())
+        self.now, self.today = context["now"], context["today"]
         self.urls = {
             name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID])) for name in ("replace", "key_networks", "delete")
         }
@@ -75,7 +79,7 @@ ENDED_COLUMNS = ("status", "ended_on", "deleted_by")
 @register.simple_tag(takes_context=True)
 def key_table_head(context, ended: bool = False) -> SafeString:
     """``{% key_table_head ended=False %}``: the header row of a key table, from the same words."""
-    words = {name: escape(str(label)) for name, label in context["labels"].items()}
+    words = _words(context)
     cells = [f'<th scope="col">{words[name]}</th>' for name in COLUMNS + (ENDED_COLUMNS if ended else VALID_COLUMNS)]
     if not ended:
         cells.append(f'<th scope="col"><span class="visually-hidden">{words["actions"]}</span></th>')
