@@ -87,7 +87,7 @@ MIDDLEWARE = [
 # stay. A middleware the API needs as well goes in both lists.
 LEAN_PATH_PREFIXES = ["/api/", "/healthz"]
 LEAN_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "efinance.lib.lean.LeanSecurityMiddleware",  # Django's, its headers worked out once
     "efinance.lib.csp.LeanContentSecurityPolicyMiddleware",  # and X-Frame-Options
     "efinance.lib.lean.AcceptLanguageMiddleware",
     # Last: the problems it makes (a token in the URL, a 404 or 405 turned into a problem) are in the

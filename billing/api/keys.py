@@ -13,12 +13,14 @@ router = Router(tags=["keys"])
 
 
 @router.get("ping", response={200: Ping, **AUTH_ERRORS}, summary="Check an API key")
-def ping(request):
+def ping(request, response: HttpResponse):
     """The key is valid for this API: its key ID, API, user, organization and validity end."""
     auth = request.auth
     # The hot path: the JSON as ninja would render it, without validating our own answer, and with the
     # standard encoder (every value is a string already; JsonResponse's DjangoJSONEncoder is built anew
-    # on every call).
+    # on every call). It is written into the response that ninja has made for this request already
+    # (`response`, with its media type), instead of a second one: a response costs as much as the
+    # verification's SQLite query.
     body = {
         "key_id": auth.key_id,
         "api": auth.api,
@@ -26,7 +28,8 @@ def ping(request):
         "organization": auth.organization_name,
         "valid_until": auth.valid_until.isoformat(),
     }
-    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
+    response.content = json.dumps(body, ensure_ascii=False)
+    return response
 
 
 @router.get("keys/self", response={200: KeySelf, **AUTH_ERRORS}, summary="The presented key itself")

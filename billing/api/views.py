@@ -1,5 +1,6 @@
 """What wraps the API: no login page, body limits before parsing, problems instead of HTML."""
 
+import datetime
 from functools import lru_cache, wraps
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.models import Verification
 from billing.api.problems import problem_response
+from efinance.lib.headers import FixedHeaders
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -60,16 +62,15 @@ def with_key_expiry(request: HttpRequest, response: HttpResponse) -> HttpRespons
     moment it stops working, the end of a replacement's overlap if that comes first."""
     auth = getattr(request, "auth", None)
     if isinstance(auth, Verification) and auth.ok:
-        response[EXPIRES_HEADER] = auth.valid_until.isoformat()
-        response["Sunset"] = _http_date(auth.stops_at.timestamp())
+        _key_end_headers(auth.valid_until, auth.stops_at).set(response)
     return response
 
 
 @lru_cache(maxsize=1024)
-def _http_date(timestamp: float) -> str:
-    """`http_date`, which formats through email.utils, once per moment: a key's end is the same on
-    every request of that key."""
-    return http_date(timestamp)
+def _key_end_headers(valid_until: datetime.date, stops_at: datetime.datetime) -> FixedHeaders:
+    """The two headers of a key's end, made once per end (a key's end is the same on every request of
+    that key): `http_date` formats through email.utils, and each header is checked once."""
+    return FixedHeaders({EXPIRES_HEADER: valid_until.isoformat(), "Sunset": http_date(stops_at.timestamp())})
 
 
 def wrap_api_urls(urls, max_body_setting: str = "API_MAX_BODY_BYTES"):

@@ -1,8 +1,11 @@
 import re
+import weakref
 from functools import cache
 
-from csp.middleware import CSPMiddleware, PolicyParts
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
 from django.conf import settings
+
+from efinance.lib.headers import FixedHeaders
 
 
 @cache
@@ -16,7 +19,18 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     Each entry is a regular expression matched against the path and the sources it adds to the
     policy for that path only, so that a third-party page (the API docs) gets what it needs without
     relaxing the policy of the product's pages.
+
+    The request's `csp_nonce` reaches the request through a weak reference. django-csp's own
+    (``partial(self._make_nonce, request)``) makes a reference cycle of every request: request,
+    nonce, partial, request. Reference counting never frees such a request, its headers, its
+    verification and its resolver match; the garbage collector does, and the collections it starts
+    every few dozen requests walk the whole heap now and then (measured on the authenticated ping:
+    about a tenth of its instructions, `tools/bench_auth.py`; without the cycle no collection runs).
     """
+
+    def process_request(self, request):
+        owner = weakref.ref(request)
+        request.csp_nonce = CheckableLazyObject(lambda: self._make_nonce(owner()))
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
@@ -37,14 +51,29 @@ class LeanContentSecurityPolicyMiddleware(ContentSecurityPolicyMiddleware):
     answer (JSON, problem documents) one fixed policy that allows nothing, without building a policy
     per response (the profile of the authenticated ping showed that costing a fifth of the request).
     It also refuses framing with `X-Frame-Options` (`X_FRAME_OPTIONS`), the work of Django's
-    `XFrameOptionsMiddleware` without one more middleware on every API request."""
+    `XFrameOptionsMiddleware` without one more middleware on every API request. Both headers are
+    written in one step (`efinance.lib.headers`), each only where the answer has none yet.
+
+    It gives the request no `csp_nonce`: no page of the lean path uses one (the API docs load their
+    scripts from 'self'), and a template that asked for one would get nothing, which the policy then
+    refuses: without a nonce the policy can only be stricter.
+    """
 
     NOTHING = "default-src 'none'; frame-ancestors 'none'"
 
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.framing = FixedHeaders({"X-Frame-Options": settings.X_FRAME_OPTIONS})
+        self.fixed = FixedHeaders(
+            {"X-Frame-Options": settings.X_FRAME_OPTIONS, "Content-Security-Policy": self.NOTHING}
+        )
+
+    def process_request(self, request):
+        return None
+
     def process_response(self, request, response):
-        response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         if response.get("Content-Type", "").startswith("text/html"):
+            self.framing.set_defaults(response)
             return super().process_response(request, response)
-        if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = self.NOTHING
+        self.fixed.set_defaults(response)
         return response
