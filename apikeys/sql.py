@@ -47,7 +47,14 @@ def _verify() -> str:
         "approved_at": k("approved_at"),
         "allowed_networks": k("allowed_networks"),
     }
-    select = ", ".join(f"{column} AS {alias}" for alias, column in columns.items())
+    # On SQLite each selected column is an expression, `+column` (a no-op in SQLite): the driver finds
+    # no declared type for an expression, so it looks up no converter for it (Django's connection asks
+    # for them, PARSE_DECLTYPES), a third of the query's work (callgrind: 80,000 instructions with the
+    # lookups, 50,000 without). The values come as SQLite holds them, text dates and 0 or 1 for a
+    # boolean, which `verify_token` reads (`_as_date`, `_as_datetime`). Never in the WHERE clause,
+    # where `+` would keep SQLite from using the index.
+    plain = "+" if connection.vendor == "sqlite" else ""
+    select = ", ".join(f"{plain}{column} AS {alias}" for alias, column in columns.items())
     return (
         f"SELECT {select} FROM {quoted_table(key)} k "  # noqa: S608 (identifiers from the models, values bound)
         f"JOIN {quoted_table(user)} u ON {u('id')} = {k('user')} "

@@ -92,3 +92,26 @@ def test_the_kept_cursor_belongs_to_the_current_connection(db):
     renewed = _kept_cursor(connection)
     renewed.close()
     assert _kept_cursor(connection) is not renewed
+
+
+def test_the_verification_finds_the_key_by_its_index_and_reads_every_state_back(alice_key):
+    """On SQLite the selected columns are `+column` expressions (no converter looked up for them); the
+    WHERE clause keeps the bare column, so the key is still found by the key ID's index, and the values
+    read as SQLite holds them still give the key's state, dates and times."""
+    key, token = alice_key
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.VERIFY.text, [key.key_id])
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "USING INDEX" in plan.split("SEARCH k")[1].split("SEARCH")[0]
+        assert "+k." in sql.VERIFY.text.split(" FROM ")[0]
+        assert "+" not in sql.VERIFY.text.split(" WHERE ")[1]
+    used = ApiKey.objects.verify_token(token, api=Api.INTEGRATION)
+    ApiKey.objects.record_use(used, "192.0.2.1")
+    verification = ApiKey.objects.verify_token(token, api=Api.INTEGRATION)
+    key.refresh_from_db()
+    assert verification.ok
+    assert verification.valid_until == key.valid_until
+    assert verification.last_used_at == key.last_used_at
+    assert verification.last_used_at.tzinfo is not None
+    assert verification.ends_at is None
