@@ -24,8 +24,9 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     (``partial(self._make_nonce, request)``) makes a reference cycle of every request: request,
     nonce, partial, request. Reference counting never frees such a request, its headers, its
     verification and its resolver match; the garbage collector does, and the collections it starts
-    every few dozen requests walk the whole heap now and then (measured on the authenticated ping:
-    about a tenth of its instructions, `tools/bench_auth.py`; without the cycle no collection runs).
+    every few dozen requests walk the whole heap now and then (the authenticated ping: 31 young, 2
+    middle and 1 full collection per 1,000 requests, and 40,000 of its 1,148,000 instructions counted
+    as `tools/bench_instructions.py` counts; without the cycle no collection runs).
     """
 
     def process_request(self, request):
@@ -64,16 +65,14 @@ class LeanContentSecurityPolicyMiddleware(ContentSecurityPolicyMiddleware):
     def __init__(self, get_response):
         super().__init__(get_response)
         self.framing = FixedHeaders({"X-Frame-Options": settings.X_FRAME_OPTIONS})
-        self.fixed = FixedHeaders(
-            {"X-Frame-Options": settings.X_FRAME_OPTIONS, "Content-Security-Policy": self.NOTHING}
-        )
+        self.nothing = FixedHeaders({"Content-Security-Policy": self.NOTHING})
 
     def process_request(self, request):
         return None
 
     def process_response(self, request, response):
+        self.framing.set_defaults(response)
         if response.get("Content-Type", "").startswith("text/html"):
-            self.framing.set_defaults(response)
             return super().process_response(request, response)
-        self.fixed.set_defaults(response)
+        self.nothing.set_defaults(response)
         return response

@@ -5,7 +5,7 @@ an ASCII name, a Latin-1 value or its MIME encoding, no line break). callgrind c
 instructions for one such assignment, and an answer of the API carries a dozen headers whose names
 and values are known when the server starts (nosniff, the referrer and opener policies, HSTS, the CSP
 of JSON, X-Frame-Options, Vary) or once per language or key (Content-Language, the key's end): before
-this module, about a twelfth of the authenticated ping (`python -m tools.bench_auth`).
+this module, about a twelfth of the authenticated ping (`python -m tools.bench_instructions`).
 
 A `FixedHeaders` has Django check its headers once, when it is made, and keeps the checked items;
 writing them to a response then puts those items into the response's header store as they are.
@@ -29,14 +29,9 @@ class FixedHeaders:
 
     @classmethod
     def of(cls, response: HttpResponseBase, without: Iterable[str] = ("Content-Type",)) -> "FixedHeaders":
-        """The headers of `response` (already checked when they were set), but `without`'s."""
+        """The headers of `response`, but `without`'s."""
         skipped = {name.lower() for name in without}
-        fixed = cls(())
-        fixed._items = tuple(item for item in response.headers._store.items() if item[0] not in skipped)
-        return fixed
-
-    def __bool__(self) -> bool:
-        return bool(self._items)
+        return cls((name, value) for name, value in response.items() if name.lower() not in skipped)
 
     def __iter__(self):
         return (pair for _key, pair in self._items)
