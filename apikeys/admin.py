@@ -17,8 +17,9 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
-from apikeys.models import ApiKey, AuditEvent, PolicyChange, SecurityPolicy, Status
+from apikeys.models import ApiKey, PolicyChange, SecurityPolicy, Status
 from apikeys.services import KeyNotValid, apikey_revoke, notify_support_revocation
+from efinance.lib.admin import ReadOnlyAdmin
 from efinance.lib.net import client_ip
 
 # Never shown, searched, filtered or ordered by in the admin.
@@ -57,19 +58,6 @@ class RevokeForm(forms.Form):
             "max_length": _("The reason may have at most 500 characters."),
         },
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Seen, never added, changed or deleted through the admin: not even by a superuser."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ApiKey)
@@ -213,39 +201,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
             self.message_user(request, message, messages.WARNING)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    """The audit log of every organization, for support staff (``apikeys.view_auditevent``).
-
-    Read-only for everyone, superusers included: no add, change or delete here, nor a delete action
-    (the model and the database refuse changes too, migration 0004).
-    """
-
-    list_display = ["at", "action", "actor", "username", "subject", "organization", "key_id", "ip", "count"]
-    list_filter = ["action", "organization"]
-    list_select_related = ["actor", "subject", "organization"]
-    list_per_page = 50
-    date_hierarchy = "at"
-    search_fields = ["^key_id", "username", "actor__username", "subject__username", "organization__name"]
-    search_help_text = _("Key ID (or its beginning), user identification or organization.")
-    fields = [
-        "at",
-        "action",
-        "actor",
-        "username",
-        "subject",
-        "organization",
-        "key_id",
-        "ip",
-        "details",
-        "hour",
-        "count",
-        "last_at",
-    ]
-    readonly_fields = fields
-
-
-# --- The contract's security policy (issue 13): support sees it, the organization's Admin users set it.
+# --- The contract's security policy: support sees it, the organization's Admin users set it.
 
 
 @admin.register(SecurityPolicy)

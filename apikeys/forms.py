@@ -10,18 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks, tokens
-from apikeys.models import (
-    VALIDITY_MESSAGES,
-    Action,
-    Api,
-    SecurityPolicy,
-    add_years,
-    end_of_validity,
-    latest_valid_until,
-)
+from apikeys.models import VALIDITY_MESSAGES, Api, SecurityPolicy, add_years, end_of_validity, latest_valid_until
 from apikeys.policy import FOUR_EYES_ADMINS, can_have_four_eyes, key_networks, other_admins, resume_rule
 from apikeys.policy import MESSAGES as POLICY_MESSAGES
 from apikeys.services import OVERLAPS
+from audit.models import Action
 from efinance.lib import widgets
 
 NONCE_SALT = "apikeys.create-form"

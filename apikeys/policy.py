@@ -23,8 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apikeys import audit, networks
-from apikeys.models import APPROVAL_WINDOW, Action, ApiKey, Decision, PolicyChange, SecurityPolicy
+from apikeys import networks
+from apikeys.models import APPROVAL_WINDOW, ApiKey, Decision, PolicyChange, SecurityPolicy
+from audit.log import record
+from audit.models import Action
 from users.mail import notify
 from users.models import Organization
 
@@ -118,7 +120,7 @@ def _check_decider(*, key: ApiKey, by, now) -> None:
 def _record_decision(*, key: ApiKey, action: Action, by, ip: str | None, now: datetime.datetime) -> None:
     """The audit entry of the decision on a key that waited for approval: a second Admin user's
     approval or rejection, or (`by` None) the lapse of its window."""
-    audit.record(
+    record(
         action=action,
         actor=by,
         key=key,
@@ -194,7 +196,7 @@ def _request_change(*, organization_id: int, by, values: dict, key: ApiKey | Non
     change = PolicyChange.objects.create(
         organization_id=organization_id, key=key, values=values, requested_at=now, requested_by=by
     )
-    audit.record(
+    record(
         action=Action.POLICY_REQUESTED,
         actor=by,
         organization_id=organization_id,
@@ -240,7 +242,7 @@ def policy_update(
     if policy.four_eyes and policy.weakened_by(**values):
         return _request_change(organization_id=organization_id, by=by, values=values, key=None, ip=ip, now=now)
     _apply_policy(organization_id=organization_id, values=values, by=by, now=now)
-    audit.record(action=Action.POLICY_CHANGED, actor=by, organization_id=organization_id, ip=ip, details=values, at=now)
+    record(action=Action.POLICY_CHANGED, actor=by, organization_id=organization_id, ip=ip, details=values, at=now)
     return None
 
 
@@ -265,7 +267,7 @@ def _apply_key_networks(*, key: ApiKey, new: str, by, ip, now, action=Action.KEY
     before = key.allowed_networks or ""
     ApiKey.objects.filter(pk=key.pk).update(allowed_networks=new or None)
     key.allowed_networks = new or None
-    audit.record(
+    record(
         action=action,
         actor=by,
         key=key,
@@ -300,7 +302,7 @@ def policy_change_decide(
         _apply_key_networks(key=key, new=change.values["allowed_networks"], by=by, ip=ip, now=now)
     elif approve:
         _apply_policy(organization_id=change.organization_id, values=change.values, by=by, now=now)
-    audit.record(
+    record(
         action=Action.POLICY_APPROVED if approve else Action.POLICY_REJECTED,
         actor=by,
         organization_id=change.organization_id,
@@ -329,9 +331,7 @@ def keys_suspend(*, organization: Organization, by, reason: str, ip: str | None 
     if not updated:
         raise NotAllowed("already_suspended")
     organization.refresh_from_db()
-    audit.record(
-        action=Action.KEYS_SUSPENDED, actor=by, organization_id=organization.pk, ip=ip, details={"reason": reason}
-    )
+    record(action=Action.KEYS_SUSPENDED, actor=by, organization_id=organization.pk, ip=ip, details={"reason": reason})
     _tell_admins(organization, "keys_suspended", by, reason)
 
 
@@ -362,7 +362,7 @@ def keys_resume(
         keys_suspended_at=None, keys_suspended_by=None, keys_suspension_reason=""
     )
     organization.refresh_from_db()
-    audit.record(
+    record(
         action=Action.KEYS_RESUMED,
         actor=by,
         organization_id=organization.pk,

@@ -1,15 +1,13 @@
 """What `apikeys` does when the bank's staff change a customer's user (`users.signals`).
 
-`users` cannot import `apikeys`, so it announces the change (`customer_user_changed`, sent by
-`users.services` inside the transaction that saved the user) and this receiver, connected in
-`ApikeysConfig.ready()`, does the rest in the same transaction:
+`users` cannot import `apikeys`, so it records the change in the audit log and announces it
+(`customer_user_changed`, sent by `users.services` inside the transaction that saved the user), and
+this receiver, connected in `ApikeysConfig.ready()`, does the rest in the same transaction:
 
-1. records each change in the organization's audit log (a move in both organizations' logs), with
-   the staff user as the actor, so that «Activity» shows it as done by the bank's support;
-2. deletes the user's valid keys for good when they were deactivated or moved out
+1. deletes the user's valid keys for good when they were deactivated or moved out
    (`services.apikey_revoke_all_of_user`, reason «the user left»): reactivating them later, or
    moving them back, revives nothing;
-3. e-mails the organization's active Admin users (each in their language), and, when the e-mail
+2. e-mails the organization's active Admin users (each in their language), and, when the e-mail
    address was changed, the previous address too.
 
 Whatever fails rolls all of it back, the user's change included.
@@ -22,11 +20,11 @@ from collections import defaultdict
 from django.conf import settings
 from django.urls import reverse
 
-from apikeys import audit, services
-from apikeys.models import REASON_USER_LEFT
+from apikeys import services
+from audit.models import REASON_USER_LEFT
 from users.mail import notify
 from users.models import Organization, User
-from users.signals import Change
+from users.signals import LEAVING
 
 log = logging.getLogger("apikeys")
 
@@ -35,30 +33,21 @@ def _admins(organization_id: int):
     return User.objects.filter(organization_id=organization_id, is_active=True, is_org_admin=True).order_by("pk")
 
 
-def on_customer_user_changed(sender, *, user, by, changes, ip=None, **kwargs) -> dict:
-    entries = defaultdict(list)
-    for change in changes:
-        entries[change.organization_id].append(
-            audit.record(
-                action=change.kind,
-                actor=by,
-                subject=user,
-                organization_id=change.organization_id,
-                ip=ip,
-                details=change.details,
-            )
-        )
+def on_customer_user_changed(sender, *, user, by, changes, entries, ip=None, **kwargs) -> dict:
+    by_organization = defaultdict(list)
+    for entry in entries:
+        by_organization[entry.organization_id].append(entry)
     deleted = []
-    if any(change.kind in Change.LEAVING for change in changes):
+    if any(change.kind in LEAVING for change in changes):
         deleted = services.apikey_revoke_all_of_user(user=user, by=by, reason=REASON_USER_LEFT, ip=ip)
     previous_email = next((c.details["previous_email"] for c in changes if "previous_email" in c.details), "")
     activity = settings.SITE_URL + reverse("apikeys:activity")
-    for organization in Organization.objects.filter(pk__in=entries).order_by("pk"):
+    for organization in Organization.objects.filter(pk__in=by_organization).order_by("pk"):
         context = {
             "organization": organization,
             "user": user,
             "actor": by,
-            "entries": entries[organization.pk],
+            "entries": by_organization[organization.pk],
             "deleted_keys": [key.key_id for key in deleted if key.organization_id == organization.pk],
             "activity_url": activity,
         }

@@ -12,17 +12,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys import audit, notices, tokens
+from apikeys import activity, notices, tokens
 from apikeys import policy as policy_rules
-from apikeys.models import (
-    EXPOSED_REASON,
-    ApiKey,
-    ExposureSource,
-    SecurityPolicy,
-    Status,
-    end_of_validity,
-    status_of,
-)
+from apikeys.models import EXPOSED_REASON, ApiKey, SecurityPolicy, Status, end_of_validity, status_of
+from audit.models import ExposureSource
 from efinance.lib.logging import log_event
 from users.mail import notify
 from users.models import Organization, User
@@ -108,7 +101,7 @@ def apikey_create(
                     approval_requested_at=created_at if pending else None,
                     replaces=replaces,
                 )
-                audit.record_key_created(key=key, by=created_by, ip=ip)
+                activity.record_key_created(key=key, by=created_by, ip=ip)
                 if pending:
                     policy_rules.request_key_approval(key=key, by=created_by)
                 if replaces is None:
@@ -167,7 +160,7 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None, n
     if not updated:
         raise KeyNotValid(key.key_id)
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
-    audit.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
+    activity.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
     if by.is_support_staff:
         if notify_admins:
             notify_support_revocation(keys=[key], by=by, reason=reason)
@@ -288,7 +281,7 @@ def apikeys_revoke_exposed(
             still = set(ApiKey.objects.filter(pk__in=list(to_revoke), revoked_at=now).values_list("pk", flat=True))
             to_revoke = {pk: row for pk, row in to_revoke.items() if pk in still}
         revoked = sorted(to_revoke.values(), key=lambda row: row["key_id"])
-        audit.record_keys_exposed(keys=revoked, source=source, ip=ip, at=now)
+        activity.record_keys_exposed(keys=revoked, source=source, ip=ip, at=now)
         _notify_exposed(revoked, source=source, at=now)
         for row in revoked:
             log_event(
@@ -398,7 +391,7 @@ def apikey_replace(
             raise
         # The policy was narrowed since: the new key gets the policy's own networks.
         new, token = apikey_create(**replacement, allowed_networks=None)
-    audit.record_key_replaced(old=key, new=new, by=by, ip=ip)
+    activity.record_key_replaced(old=key, new=new, by=by, ip=ip)
     notices.notify_replaced(old=key, new=new, by=by)
     log_event(
         log,

@@ -71,7 +71,7 @@ AUTH_FAILURE_COLUMNS = ["at", "action", "username", "ip", "details", "hour", "co
 
 
 def _auth_failure_upsert() -> str:
-    event, key = apps.get_model("apikeys", "AuditEvent"), apps.get_model("apikeys", "ApiKey")
+    event, key = apps.get_model("audit", "AuditEvent"), apps.get_model("apikeys", "ApiKey")
     table = quoted_table(event)
 
     def col(name):
@@ -119,7 +119,7 @@ AUDIT_INSERT_COLUMNS = [
 
 
 def _audit_insert() -> str:
-    event = apps.get_model("apikeys", "AuditEvent")
+    event = apps.get_model("audit", "AuditEvent")
     columns = ", ".join(quoted_column(event, c) for c in AUDIT_INSERT_COLUMNS)
     values = ", ".join(["%s"] * len(AUDIT_INSERT_COLUMNS))
     return f"INSERT INTO {quoted_table(event)} ({columns}) VALUES ({values})"  # noqa: S608

@@ -18,7 +18,8 @@ from django.views.defaults import page_not_found, permission_denied
 
 from apikeys import services, tokens
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, ApiKey, AuditEvent, PolicyChange, expires_soon_q, valid_q
+from apikeys.models import ENDED_ORDER, ApiKey, PolicyChange, expires_soon_q, valid_q
+from audit.models import AuditEvent
 from efinance.lib.net import client_ip
 from users.models import User
 

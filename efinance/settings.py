@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",  # the Billing Solutions API; listed so that its docs use its own static files, no CDN
+    "audit",
     "users",
     "apikeys",
     "billing",

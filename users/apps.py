@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +6,16 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "users"
     verbose_name = _("Users and organizations")
+
+    def ready(self):
+        """The audit log hears of logins (Django) and lockouts (django-axes) from here."""
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from users import receivers
+
+        user_logged_in.connect(receivers.on_login, dispatch_uid="users.receivers.login")
+        user_login_failed.connect(receivers.on_login_failed, dispatch_uid="users.receivers.login_failed")
+        if apps.is_installed("axes"):
+            from axes.signals import user_locked_out
+
+            user_locked_out.connect(receivers.on_locked_out, dispatch_uid="users.receivers.locked_out")

@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from audit.log import record
+from audit.models import Action
 from efinance.lib.logging import log_event
 from users.mail import notify
 from users.models import User
-from users.signals import Change, UserChange, customer_user_changed
+from users.signals import UserChange, customer_user_changed
 
 log = logging.getLogger("users")
 
@@ -22,8 +24,8 @@ SUPPORT_GROUP = "Support staff"
 SUPPORT_PERMISSIONS = [
     ("apikeys", "view_apikey"),
     ("apikeys", "change_apikey"),  # needed for the revoke action; every field stays read-only
-    ("apikeys", "view_auditevent"),  # the audit log, read-only
-    ("apikeys", "view_securitypolicy"),  # the contracts' security policies, read-only (issue 13)
+    ("audit", "view_auditevent"),  # the audit log, read-only
+    ("apikeys", "view_securitypolicy"),  # the contracts' security policies, read-only
     ("apikeys", "view_policychange"),
     ("users", "view_user"),
     ("users", "add_user"),
@@ -68,42 +70,56 @@ def _changes(previous: dict | None, user: User) -> list[UserChange]:
     if previous is None:
         if now_in is None:
             return []
-        changes = [UserChange(Change.ADDED, now_in, {"is_org_admin": user.is_org_admin})]
+        changes = [UserChange(Action.USER_ADDED, now_in, {"is_org_admin": user.is_org_admin})]
         if user.is_org_admin:
-            changes.append(UserChange(Change.ADMIN_GRANTED, now_in))
+            changes.append(UserChange(Action.ADMIN_GRANTED, now_in))
         return changes
     was_in = previous["organization_id"]
     changes = []
     if was_in != now_in:
         if was_in is not None:
-            changes.append(UserChange(Change.MOVED_OUT, was_in))  # where to is the other organization's business
+            changes.append(UserChange(Action.USER_MOVED_OUT, was_in))  # where to is the other organization's business
         if now_in is not None:
-            changes.append(UserChange(Change.MOVED_IN, now_in))
+            changes.append(UserChange(Action.USER_MOVED_IN, now_in))
     # A change of state is recorded where the user is now (where they were, when they left for none).
     home = now_in if now_in is not None else was_in
     if home is None:
         return changes  # bank staff, not a customer: django_admin_log has it
     if previous["is_active"] and not user.is_active:
-        changes.append(UserChange(Change.DEACTIVATED, home))
+        changes.append(UserChange(Action.USER_DEACTIVATED, home))
     elif not previous["is_active"] and user.is_active:
-        changes.append(UserChange(Change.REACTIVATED, home))
+        changes.append(UserChange(Action.USER_REACTIVATED, home))
     if not previous["is_org_admin"] and user.is_org_admin:
-        changes.append(UserChange(Change.ADMIN_GRANTED, home))
+        changes.append(UserChange(Action.ADMIN_GRANTED, home))
     elif previous["is_org_admin"] and not user.is_org_admin:
-        changes.append(UserChange(Change.ADMIN_WITHDRAWN, home))
+        changes.append(UserChange(Action.ADMIN_WITHDRAWN, home))
     fields = [name for name in DETAIL_FIELDS if previous[name] != getattr(user, name)]
     if fields:
         details = {"fields": fields}
         if "email" in fields:
             details["previous_email"] = previous["email"]
-        changes.append(UserChange(Change.CHANGED, home, details))
+        changes.append(UserChange(Action.USER_CHANGED, home, details))
     return changes
 
 
 def _announce(*, user: User, by, changes: list[UserChange], ip: str | None) -> StaffChange:
     deleted: list[str] = []
     if changes:
-        for _receiver, answer in customer_user_changed.send(sender=User, user=user, by=by, changes=changes, ip=ip):
+        # In the organization's audit log (a move in both organizations' logs), the staff user as the
+        # actor, so that «Activity» shows it as done by the bank's support.
+        entries = [
+            record(
+                action=change.kind,
+                actor=by,
+                subject=user,
+                organization_id=change.organization_id,
+                ip=ip,
+                details=change.details,
+            )
+            for change in changes
+        ]
+        answers = customer_user_changed.send(sender=User, user=user, by=by, changes=changes, entries=entries, ip=ip)
+        for _receiver, answer in answers:
             if isinstance(answer, dict):
                 deleted.extend(answer.get("deleted_keys", []))
         log_event(
@@ -123,8 +139,8 @@ def user_save_by_staff(*, user: User, by, ip: str | None = None) -> StaffChange:
     """Save `user` as the bank's staff changed or added them in the support admin, and announce it.
 
     The stored row is read (and locked) first, the differences that matter to the customer become
-    `UserChange`s, and `customer_user_changed` is sent in this transaction: its receiver in `apikeys`
-    records them in the organization's audit log (both organizations' for a move), e-mails the
+    `UserChange`s, recorded in the organization's audit log (both organizations' for a move), and
+    `customer_user_changed` is sent in this transaction: its receiver in `apikeys` e-mails the
     organization's Admin users, and deletes the user's valid keys for good when they were
     deactivated or moved out. Whatever fails, nothing of it stays.
     """
@@ -179,5 +195,5 @@ def send_set_password_link(*, user: User, by, ip: str | None = None) -> StaffCha
         raise ValueError("an inactive user or a user without an e-mail address gets no link")
     days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
     notify([user], "set_password_link", {"link": settings.SITE_URL + set_password_path(user), "days": days})
-    changes = [UserChange(Change.SET_PASSWORD_LINK_SENT, user.organization_id)] if user.organization_id else []
+    changes = [UserChange(Action.PASSWORD_LINK_SENT, user.organization_id)] if user.organization_id else []
     return _announce(user=user, by=by, changes=changes, ip=ip)

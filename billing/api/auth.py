@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer
 
 from apikeys import tokens
-from apikeys.audit import record_auth_failure
-from apikeys.models import Api, ApiKey, Failure, Verification
+from apikeys.activity import record_auth_failure
+from apikeys.models import Api, ApiKey, Verification
+from audit.models import Failure
 from billing.api.problems import ProblemError
 from billing.models import AuthFailureCounter
 from efinance.lib.logging import log_event

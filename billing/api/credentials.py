@@ -18,8 +18,8 @@ from ninja import Router, Schema
 from ninja.decorators import decorate_view
 from pydantic import ConfigDict, Field, StrictStr
 
-from apikeys.models import ExposureSource
 from apikeys.services import MAX_REPORTED_TOKENS, apikeys_revoke_exposed
+from audit.models import ExposureSource
 from billing.api.problems import INPUT_ERRORS, Problem, problem_response
 from billing.api.responses import mail_after_response
 from billing.models import ReportCounter

@@ -16,8 +16,8 @@ from ninja import Body, Router, Schema
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from apikeys.models import ExposureSource
 from apikeys.services import apikeys_revoke_exposed
+from audit.models import ExposureSource
 from billing import secret_scanning
 from billing.api.problems import INPUT_ERRORS, Problem, ProblemError
 from billing.api.responses import mail_after_response

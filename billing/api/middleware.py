@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import tokens
-from apikeys.audit import record_key_in_url
-from apikeys.models import ApiKey, Failure
+from apikeys.activity import record_key_in_url
+from apikeys.models import ApiKey
+from audit.models import Failure
 from billing.api.problems import CONTENT_TYPE, problem_response
 from efinance.lib.logging import log_event
 from efinance.lib.net import client_ip

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys.models import Action, Api, ApiKey, AuditEvent, Status
+from apikeys.models import Api, ApiKey, Status
 from apikeys.services import apikey_replace, apikey_revoke
+from audit.models import Action, AuditEvent
 
 CHANGELIST = "admin:apikeys_apikey_changelist"
 YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)

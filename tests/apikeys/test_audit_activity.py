@@ -9,9 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import services
-from apikeys.audit import record, record_auth_failure
+from apikeys.activity import record, record_auth_failure
 from apikeys.forms import new_form_nonce
-from apikeys.models import Action, Api, AuditEvent, latest_valid_until
+from apikeys.models import Api, latest_valid_until
+from audit.models import Action, AuditEvent
 from users.models import User
 
 URL = "/administration/activity/"

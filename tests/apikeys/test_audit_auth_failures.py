@@ -9,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from apikeys import tokens
-from apikeys.audit import record_auth_failure
-from apikeys.models import Action, Api, ApiKey, AuditEvent, Failure
+from apikeys.activity import record_auth_failure
+from apikeys.models import Api, ApiKey
+from audit.models import Action, AuditEvent, Failure
 from tests.conftest import flip_last, run_concurrently
 
 

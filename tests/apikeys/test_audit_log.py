@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from apikeys import services
 from apikeys.forms import new_form_nonce
-from apikeys.models import Action, Api, ApiKey, AuditEvent, latest_valid_until
+from apikeys.models import Api, ApiKey, latest_valid_until
+from audit.models import Action, AuditEvent
 from tests.conftest import PASSWORD
 
 
@@ -77,7 +78,7 @@ def test_the_entry_and_the_key_are_one_transaction(alice, bob, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr("apikeys.audit.record_key_created", broken)
+    monkeypatch.setattr("apikeys.activity.record_key_created", broken)
     with pytest.raises(RuntimeError):
         services.apikey_create(user=bob, api=Api.INTEGRATION, valid_until=latest_valid_until(), created_by=alice)
     assert not ApiKey.objects.exists()
@@ -85,7 +86,7 @@ def test_the_entry_and_the_key_are_one_transaction(alice, bob, monkeypatch):
 
 def test_a_revocation_is_undone_if_its_entry_cannot_be_written(alice, alice_key, monkeypatch):
     key, _token = alice_key
-    monkeypatch.setattr("apikeys.audit.record_key_revoked", lambda **kw: 1 / 0)
+    monkeypatch.setattr("apikeys.activity.record_key_revoked", lambda **kw: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         services.apikey_revoke(key=key, by=alice)
     key.refresh_from_db()

@@ -226,7 +226,7 @@ def test_sqlite_text_that_is_no_date_is_refused(alice_key, column, value):
 
 
 @postgres_only
-@pytest.mark.parametrize("table", ["apikeys_apikey", "apikeys_auditevent"])
+@pytest.mark.parametrize("table", ["apikeys_apikey", "audit_auditevent"])
 def test_postgres_refuses_truncate(deleted, table):
     # The foreign-key checks of the rows just made must run first, or TRUNCATE refuses for that reason.
     assert _refused(("SET CONSTRAINTS ALL IMMEDIATE", []), (f"TRUNCATE {table} CASCADE", []))
@@ -234,7 +234,7 @@ def test_postgres_refuses_truncate(deleted, table):
 
 
 def test_an_audit_entry_cannot_be_deleted(deleted):
-    assert _refused(("DELETE FROM apikeys_auditevent", []))
+    assert _refused(("DELETE FROM audit_auditevent", []))
 
 
 def test_the_guards_are_back_after_the_test_flush(deleted):

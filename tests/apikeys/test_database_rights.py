@@ -33,7 +33,7 @@ def test_the_grant_script_leaves_no_delete_or_truncate_of_keys_and_audit_entries
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(script)
-        for table in ("apikeys_apikey", "apikeys_auditevent"):
+        for table in ("apikeys_apikey", "audit_auditevent"):
             for needed in ("SELECT", "INSERT", "UPDATE"):
                 assert _privilege(cursor, table, needed), (table, needed)
             for forbidden in ("DELETE", "TRUNCATE"):
@@ -41,5 +41,5 @@ def test_the_grant_script_leaves_no_delete_or_truncate_of_keys_and_audit_entries
         assert _privilege(cursor, "django_session", "DELETE")  # logout, clearsessions
         assert _privilege(cursor, "billing_authfailurecounter", "DELETE")  # pruning
         assert "permission denied" in _refused(cursor, "DELETE FROM apikeys_apikey")
-        assert "permission denied" in _refused(cursor, "TRUNCATE apikeys_auditevent CASCADE")
+        assert "permission denied" in _refused(cursor, "TRUNCATE audit_auditevent CASCADE")
         transaction.set_rollback(True)

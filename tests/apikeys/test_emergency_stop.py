@@ -4,7 +4,8 @@ on the next request, deletes nothing; «Resume» needs a second Admin user (or t
 import pytest
 from django.core import mail
 
-from apikeys.models import Action, ApiKey, AuditEvent, Status
+from apikeys.models import ApiKey, Status
+from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import ping
 from tests.conftest import PASSWORD, _client_for
 from users.mail import send_pending

@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from apikeys import policy
-from apikeys.models import APPROVAL_WINDOW, Action, ApiKey, AuditEvent, Status
+from apikeys.models import APPROVAL_WINDOW, ApiKey, Status
+from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping, set_policy
 from tests.conftest import _client_for
 from users.mail import send_pending

@@ -4,7 +4,8 @@ authentication); the Admin narrows a key at once, widening is a policy change.""
 import pytest
 
 from apikeys import policy
-from apikeys.models import Action, ApiKey, AuditEvent, PolicyChange
+from apikeys.models import ApiKey, PolicyChange
+from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping, set_policy
 
 LIST = "/administration/api-keys/"

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from apikeys.models import Action, Api, ApiKey, AuditEvent, Failure, Status
+from apikeys.models import Api, ApiKey, Status
 from apikeys.services import AlreadyReplaced, KeyNotValid, apikey_replace
+from audit.models import Action, AuditEvent, Failure
 from tests.conftest import key_count
 
 TODAY = timezone.localdate()

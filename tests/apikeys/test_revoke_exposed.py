@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apikeys import tokens
-from apikeys.models import EXPOSED_REASON, Action, Api, ApiKey, AuditEvent, ExposureSource, Status
+from apikeys.models import EXPOSED_REASON, Api, ApiKey, Status
 from apikeys.services import apikeys_revoke_exposed
+from audit.models import Action, AuditEvent, ExposureSource
 from tests.conftest import flip_last, statements_run
 from users.mail import send_pending
 from users.models import OutboxMessage, User
@@ -190,7 +191,7 @@ def test_support_sees_who_deleted_it_nobody_and_why(make_key, bob, sam_client, c
     _report([token])
     html = sam_client.get("/support/apikeys/apikey/", {"q": key.key_id}).content.decode()
     assert "nobody: reported as exposed" in html
-    log = sam_client.get("/support/apikeys/auditevent/", {"q": key.key_id}).content.decode()
+    log = sam_client.get("/support/audit/auditevent/", {"q": key.key_id}).content.decode()
     assert "Key deleted: reported as exposed" in log
     outsider = charlie_client.get("/administration/activity/").content.decode()
     assert key.key_id not in outsider

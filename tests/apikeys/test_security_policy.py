@@ -8,7 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from apikeys import policy, services
-from apikeys.models import Action, AuditEvent, PolicyChange, SecurityPolicy, check_valid_until, latest_valid_until
+from apikeys.models import PolicyChange, SecurityPolicy, check_valid_until, latest_valid_until
+from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, set_policy
 from tests.conftest import _client_for
 from users.mail import send_pending

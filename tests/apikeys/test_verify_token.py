@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from apikeys import tokens
-from apikeys.models import Api, ApiKey, Failure
+from apikeys.models import Api, ApiKey
+from audit.models import Failure
 
 
 def _verify(raw, api=None):

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from apikeys import tokens
-from apikeys.models import Action, Api, ApiKey, AuditEvent
+from apikeys.models import Api, ApiKey
+from audit.models import Action, AuditEvent
 
 PING = {Api.PRODUCTION: "/api/billing/v1/ping", Api.INTEGRATION: "/api/billing-int/v1/ping"}
 INT_PING = PING[Api.INTEGRATION]

@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from apikeys.models import Action, AuditEvent
 from apikeys.tokens import build_token, new_key_id, parse_token
+from audit.models import Action, AuditEvent
 from billing.models import AuthFailureCounter
 from tests.conftest import flip_last
 

@@ -9,7 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from apikeys import tokens
-from apikeys.models import Action, Api, ApiKey, AuditEvent, Status
+from apikeys.models import Api, ApiKey, Status
+from audit.models import Action, AuditEvent
 from billing.models import ReportCounter
 from tests.conftest import flip_last, statements_run
 

@@ -12,7 +12,8 @@ from django.core import mail
 from django.test import Client
 
 from apikeys import tokens
-from apikeys.models import Action, Api, AuditEvent, Status
+from apikeys.models import Api, Status
+from audit.models import Action, AuditEvent
 from tests.conftest import flip_last
 from users.models import OutboxMessage
 

@@ -1,4 +1,4 @@
-"""The layout that the README draws: three apps whose imports run billing → apikeys → users only,
+"""The layout that the README draws: four apps whose imports run billing → apikeys → users → audit only,
 `efinance.lib` below them all, no import cycle anywhere, and receivers connected in `ready()`."""
 
 import ast
@@ -7,15 +7,16 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ["efinance", "users", "apikeys", "billing", "tools"]
+PACKAGES = ["efinance", "audit", "users", "apikeys", "billing", "tools"]
 # Who may import whom (besides itself). efinance's settings/urls/wsgi are the composition root.
 ALLOWED = {
     "efinance.lib": set(),
-    "users": {"efinance.lib"},
-    "apikeys": {"users", "efinance.lib"},
-    "billing": {"apikeys", "users", "efinance.lib"},
-    "efinance": {"billing", "apikeys", "users", "efinance.lib"},
-    "tools": {"billing", "apikeys", "users", "efinance.lib", "efinance", "tools"},
+    "audit": {"efinance.lib"},
+    "users": {"audit", "efinance.lib"},
+    "apikeys": {"users", "audit", "efinance.lib"},
+    "billing": {"apikeys", "users", "audit", "efinance.lib"},
+    "efinance": {"billing", "apikeys", "users", "audit", "efinance.lib"},
+    "tools": {"billing", "apikeys", "users", "audit", "efinance.lib", "efinance", "tools"},
 }
 
 
@@ -56,7 +57,7 @@ def _layer(module: str) -> str:
     return "efinance.lib" if module.startswith("efinance.lib") else module.split(".")[0]
 
 
-def test_imports_run_billing_to_apikeys_to_users_only():
+def test_imports_run_billing_to_apikeys_to_users_to_audit_only():
     wrong = []
     for module, path in _modules().items():
         layer = _layer(module)

@@ -23,7 +23,8 @@ import pytest
 from django.conf import settings
 
 from apikeys import tokens
-from apikeys.models import Action, Api, AuditEvent
+from apikeys.models import Api
+from audit.models import Action, AuditEvent
 from efinance.lib.logging import REDACTED, DropQueryStringFilter, RedactFilter
 from tests.conftest import flip_last
 from tools import ROOT, gunicorn

@@ -12,8 +12,8 @@ from users.services import SUPPORT_GROUP
 # and django-axes' login lockouts); every other registered model is a superuser's.
 SUPPORT_MODELS = {
     "apikeys.apikey",
-    "apikeys.auditevent",
-    "apikeys.securitypolicy",  # read-only (issue 13)
+    "audit.auditevent",
+    "apikeys.securitypolicy",  # read-only
     "apikeys.policychange",
     "users.user",
     "users.organization",

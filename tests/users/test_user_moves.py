@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from apikeys import services
-from apikeys.models import REASON_USER_LEFT, Action, ApiKey, AuditEvent, Failure
+from apikeys.models import ApiKey
+from audit.models import REASON_USER_LEFT, Action, AuditEvent, Failure
 from users.models import OutboxMessage, User
 
 PING = "/api/billing/v1/ping"

@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from apikeys import audit, services
-from apikeys.models import Api, ApiKey, ExposureSource, Failure, SecurityPolicy
+from apikeys import activity, services
+from apikeys.models import Api, ApiKey, SecurityPolicy
+from audit.models import ExposureSource, Failure
 from users.models import Organization, User
 from users.services import ensure_support_group
 
@@ -134,7 +135,7 @@ class Command(BaseCommand):
         )
         # A forgotten test system still calls with the deleted key: the «Activity» page counts it.
         for _call in range(3):
-            audit.record_auth_failure(key_id=deleted.key_id, reason=Failure.DELETED, ip="192.0.2.10")
+            activity.record_auth_failure(key_id=deleted.key_id, reason=Failure.DELETED, ip="192.0.2.10")
 
     PENDING_NOTE = "New ERP connector (waits for approval)"
     NETWORK_NOTE = "Office network only"

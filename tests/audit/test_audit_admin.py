@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apikeys.models import Action, AuditEvent
+from audit.models import Action, AuditEvent
 from users.models import User
 
-CHANGELIST = reverse("admin:apikeys_auditevent_changelist")
+CHANGELIST = reverse("admin:audit_auditevent_changelist")
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def entries(make_key, bob, charlie):
 
 
 def _change(entry):
-    return reverse("admin:apikeys_auditevent_change", args=[entry.pk])
+    return reverse("admin:audit_auditevent_change", args=[entry.pk])
 
 
 def test_support_sees_the_entries_of_every_organization(sam_client, entries):
@@ -60,11 +60,11 @@ def test_nobody_adds_changes_or_deletes_an_entry_through_the_admin(request, who,
     client = request.getfixturevalue(who)
     entry = AuditEvent.objects.filter(action=Action.KEY_CREATED).first()
     before = list(AuditEvent.objects.values())
-    assert client.get(reverse("admin:apikeys_auditevent_add")).status_code == 403
-    assert client.post(reverse("admin:apikeys_auditevent_add"), {"action": "login"}).status_code == 403
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_add"), {"action": "login"}).status_code == 403
     assert client.post(_change(entry), {"ip": "192.0.2.1", "action": "login"}).status_code == 403
-    assert client.get(reverse("admin:apikeys_auditevent_delete", args=[entry.pk])).status_code == 403
-    assert client.post(reverse("admin:apikeys_auditevent_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:audit_auditevent_delete", args=[entry.pk])).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     bulk = client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
     assert bulk.status_code in (200, 302)
     assert list(AuditEvent.objects.values()) == before

@@ -1,64 +1,23 @@
-"""The audit log: an append-only record of who did what to which key, from where and when.
-
-The model is `apikeys.models.AuditEvent`; this module writes it. Its receivers of the login signals
-(`on_login`, `on_login_failed`, django-axes' `on_locked_out`) are connected in `ApikeysConfig.ready`.
-
-Recorded: a key created (by, for, API, validity end), deleted by its Admin user, revoked by support
-(by, reason), deleted because its token was reported as exposed (the reporter's address, where);
-failed API authentications with a well-formed token, one row per key and hour with a counter
-(unknown key IDs: one row an hour, without organization); logins, failed logins and lockouts. Every
-entry carries the actor, the organization, the IP address and the time.
-
-Append-only, twice over: the model refuses to save an existing entry or to delete one, and the
-database refuses an UPDATE (trigger of migration ``0004_audit_log``), except the counter of a
-failed-authentication row, which may only grow. PostgreSQL also refuses a DELETE; SQLite does not,
-because pytest-django empties the tables of transactional tests with DELETE there (PostgreSQL uses
-TRUNCATE, which fires no row trigger).
+"""What happens to keys, in the audit log (`audit`): a key created (by, for, API, validity end),
+replaced, deleted by its Admin user, revoked by support (by, reason), deleted because its token was
+reported as exposed (the reporter's address, where); failed API authentications with a well-formed
+token, one row per key and hour with a counter (unknown key IDs: one row an hour, without
+organization); a token sent in a URL. Every entry carries the actor, the organization, the IP address
+and the time. The logins are recorded by `users.receivers`.
 """
 
 import datetime
 import logging
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
 from apikeys import sql
-from apikeys.models import EXPOSED_REASON, Action, AuditEvent
-from efinance.lib.net import client_ip
+from apikeys.models import EXPOSED_REASON
+from audit.log import record
+from audit.models import Action, AuditEvent
 
-log = logging.getLogger("apikeys.audit")
-
-
-def record(
-    *,
-    action: str,
-    actor=None,
-    key=None,
-    subject=None,
-    subject_id: int | None = None,
-    organization_id: int | None = None,
-    key_id: str = "",
-    ip: str | None = None,
-    username: str = "",
-    details: dict | None = None,
-    at: datetime.datetime | None = None,
-) -> AuditEvent:
-    """One audit entry. An entry about a key passes `key`: its user, organization and key ID."""
-    if key is not None:
-        subject_id, organization_id, key_id = key.user_id, key.organization_id, key.key_id
-    return AuditEvent.objects.create(
-        at=at or timezone.now(),
-        action=action,
-        actor=actor,
-        subject_id=subject.pk if subject is not None else subject_id,
-        organization_id=organization_id,
-        key_id=key_id,
-        ip=ip,
-        username=(username or (actor.username if actor else ""))[:150],
-        details=details or {},
-    )
+log = logging.getLogger("apikeys.activity")
 
 
 def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
@@ -71,7 +30,7 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
             "api": key.api,
             "valid_until": key.valid_until.isoformat(),
             "note": key.note,
-            # The contract's security policy (issue 13): only when it applies.
+            # The contract's security policy: only when it applies.
             **({"allowed_networks": key.allowed_networks} if key.allowed_networks else {}),
             **({"pending_approval": True} if key.approval_requested_at else {}),
             **({"replaces": key.replaces.key_id} if key.replaces_id else {}),
@@ -157,54 +116,6 @@ def record_key_in_url(*, verification, where: str, ip: str | None = None) -> boo
         at=now,
     )
     return True
-
-
-def _user_by_username(username: str):
-    User = get_user_model()
-    if not username:
-        return None
-    return User.objects.filter(**{User.USERNAME_FIELD: username}).first()
-
-
-def on_login(sender, request, user, **kwargs):
-    record(action=Action.LOGIN, actor=user, organization_id=user.organization_id, ip=client_ip(request))
-
-
-def on_login_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username", ""))
-    user = _user_by_username(username)
-    record(
-        action=Action.LOGIN_FAILED,
-        subject=user,
-        organization_id=user.organization_id if user else None,
-        ip=client_ip(request),
-        username=username,
-    )
-
-
-def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    """django-axes signals a lockout at the limit and again at every attempt while locked: one entry
-    per username, address and lockout period is enough."""
-    ip = ip_address or client_ip(request)
-    username = username or ""
-    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
-    if isinstance(cooloff, int | float):  # axes reads a number as hours
-        cooloff = datetime.timedelta(hours=cooloff)
-    if not isinstance(cooloff, datetime.timedelta):  # none (locked until unlocked), or a callable
-        cooloff = datetime.timedelta(days=1)
-    recent = AuditEvent.objects.filter(
-        action=Action.LOCKED_OUT, username=username[:150], ip=ip, at__gte=timezone.now() - cooloff
-    )
-    if recent.exists():
-        return
-    user = _user_by_username(username)
-    record(
-        action=Action.LOCKED_OUT,
-        subject=user,
-        organization_id=user.organization_id if user else None,
-        ip=ip,
-        username=username,
-    )
 
 
 def record_keys_exposed(*, keys, source: str, ip: str | None = None, at=None) -> None:

@@ -7,8 +7,8 @@ PostgreSQL it also refuses DELETE (not on SQLite, whose test flush uses DELETE).
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from apikeys.audit import record_auth_failure
-from apikeys.models import Action, AppendOnly, AuditEvent
+from apikeys.activity import record_auth_failure
+from audit.models import Action, AppendOnly, AuditEvent
 
 
 @pytest.fixture

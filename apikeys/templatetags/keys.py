@@ -1,0 +1,13 @@
+"""Template filters of keys for pages that show what the audit log stored about them."""
+
+from django import template
+
+from apikeys.models import Api
+
+register = template.Library()
+
+
+@register.filter
+def api_label(value: str) -> str:
+    """The name of the API (`Api`) stored as `value` in an audit entry's details; "" for anything else."""
+    return Api(value).label if value in Api.values else ""

@@ -1,0 +1,62 @@
+"""What `users` records in the audit log (`audit`) of its own: logins, failed logins and lockouts.
+
+Connected in `UsersConfig.ready` to Django's login signals and django-axes' lockout signal.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from audit.log import record
+from audit.models import Action, AuditEvent
+from efinance.lib.net import client_ip
+
+
+def _user_by_username(username: str):
+    User = get_user_model()
+    if not username:
+        return None
+    return User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+
+
+def on_login(sender, request, user, **kwargs):
+    record(action=Action.LOGIN, actor=user, organization_id=user.organization_id, ip=client_ip(request))
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))
+    user = _user_by_username(username)
+    record(
+        action=Action.LOGIN_FAILED,
+        subject=user,
+        organization_id=user.organization_id if user else None,
+        ip=client_ip(request),
+        username=username,
+    )
+
+
+def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    """django-axes signals a lockout at the limit and again at every attempt while locked: one entry
+    per username, address and lockout period is enough."""
+    ip = ip_address or client_ip(request)
+    username = username or ""
+    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+    if isinstance(cooloff, int | float):  # axes reads a number as hours
+        cooloff = datetime.timedelta(hours=cooloff)
+    if not isinstance(cooloff, datetime.timedelta):  # none (locked until unlocked), or a callable
+        cooloff = datetime.timedelta(days=1)
+    recent = AuditEvent.objects.filter(
+        action=Action.LOCKED_OUT, username=username[:150], ip=ip, at__gte=timezone.now() - cooloff
+    )
+    if recent.exists():
+        return
+    user = _user_by_username(username)
+    record(
+        action=Action.LOCKED_OUT,
+        subject=user,
+        organization_id=user.organization_id if user else None,
+        ip=ip,
+        username=username,
+    )
