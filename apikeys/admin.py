@@ -89,7 +89,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         (_("Replacement"), {"fields": ["ends_at"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
         (_("Use"), {"fields": ["last_used_at", "last_used_ip"]}),
-        # The contract's security policy (issue 13).
+        # The contract's security policy.
         (_("Security policy"), {"fields": ["allowed_networks", "approval_requested_at", "approved_at", "approved_by"]}),
     ]
     readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]

@@ -31,9 +31,7 @@ CHUNK = 50  # keys per transaction: a crash loses at most one chunk's queueing, 
 
 
 def admins_of(organization_id: int) -> list[User]:
-    return list(
-        User.objects.filter(organization_id=organization_id, is_org_admin=True, is_active=True).order_by("username")
-    )
+    return list(User.objects.active_admins(organization_id).order_by("username"))
 
 
 def recipients_for(key: ApiKey, admins: list[User] | None = None) -> list[User]:

@@ -30,7 +30,7 @@ log = logging.getLogger("apikeys")
 
 
 def _admins(organization_id: int):
-    return User.objects.filter(organization_id=organization_id, is_active=True, is_org_admin=True).order_by("pk")
+    return User.objects.active_admins(organization_id).order_by("pk")
 
 
 def on_customer_user_changed(sender, *, user, by, changes, entries, ip=None, **kwargs) -> dict:

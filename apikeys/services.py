@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import activity, notices, tokens
-from apikeys import policy as policy_rules
 from apikeys.models import EXPOSED_REASON, ApiKey, SecurityPolicy, Status, end_of_validity, status_of
+from apikeys.policy import rules as policy_rules
 from audit.models import ExposureSource
 from efinance.lib.logging import log_event
 from users.mail import notify
-from users.models import Organization, User
+from users.models import Organization, User, active_admin_q
 
 log = logging.getLogger("apikeys")
 
@@ -68,11 +68,11 @@ def apikey_create(
     actor's `ip`) is written in the same transaction as the key. A validity end before the day of
     creation or more than two years after it raises ValidationError (`check_valid_until`).
 
-    The contract's security policy (`SecurityPolicy`, issue 13) applies here, so that every way of
+    The contract's security policy (`SecurityPolicy`) applies here, so that every way of
     making a key (the creation form, «Replace») honours it: its maximum validity, its allowed networks
     (`allowed_networks`, None: the policy's default; a list outside the policy's raises
     ValidationError), and four-eyes: a production key is created waiting for a second Admin user's
-    approval (`policy.request_key_approval`: audit entry and e-mail to the other Admin users).
+    approval (`policy.apikey_request_approval`: audit entry and e-mail to the other Admin users).
 
     The creation notice (e-mail to the key's user and the Admin users, `notices.notify_created`)
     is queued in the same transaction; a replacement (`replaces`) sends its own notice instead.
@@ -103,7 +103,7 @@ def apikey_create(
                 )
                 activity.record_key_created(key=key, by=created_by, ip=ip)
                 if pending:
-                    policy_rules.request_key_approval(key=key, by=created_by)
+                    policy_rules.apikey_request_approval(key=key, by=created_by)
                 if replaces is None:
                     notices.notify_created(key)
         except IntegrityError:
@@ -134,7 +134,7 @@ def notify_support_revocation(*, keys: list[ApiKey], by, reason: str) -> None:
     for key in keys:
         by_organization.setdefault(key.organization_id, []).append(key)
     for organization in Organization.objects.filter(pk__in=by_organization).order_by("pk"):
-        admins = organization.users.filter(is_active=True, is_org_admin=True).order_by("pk")
+        admins = organization.active_admins().order_by("pk")
         context = {
             "organization": organization,
             "actor": by,
@@ -303,7 +303,7 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
     user_ids = {row["user_id"] for row in revoked}
     organization_ids = {row["organization_id"] for row in revoked}
     people = User.objects.filter(
-        Q(pk__in=user_ids) | Q(organization_id__in=organization_ids, is_org_admin=True), is_active=True
+        Q(pk__in=user_ids, is_active=True) | Q(active_admin_q(), organization_id__in=organization_ids)
     ).order_by("pk")
     of_organization: dict[int, list[str]] = {}
     of_user: dict[tuple[int, int], list[str]] = {}

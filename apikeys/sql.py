@@ -41,7 +41,7 @@ def _verify() -> str:
         "user_active": u("is_active"),
         "user_organization_id": u("organization"),
         "organization_name": f"o.{quoted_column(org, 'name')}",
-        # The contract's security policy (issue 13): in the same row, no further query.
+        # The contract's security policy: in the same row, no further query.
         "keys_suspended_at": f"o.{quoted_column(org, 'keys_suspended_at')}",
         "approval_requested_at": k("approval_requested_at"),
         "approved_at": k("approved_at"),

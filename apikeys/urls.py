@@ -1,6 +1,7 @@
 from django.urls import path
 
-from apikeys import views, views_policy
+from apikeys import views
+from apikeys.policy import views as policy_views
 
 app_name = "apikeys"
 urlpatterns = [
@@ -11,23 +12,23 @@ urlpatterns = [
     path("api-keys/new/", views.key_create, name="create"),
     path("api-keys/<str:key_id>/delete/", views.key_delete, name="delete"),
     path("api-keys/<str:key_id>/replace/", views.key_replace, name="replace"),
-    # The contract's security policy (issue 13).
-    path("security-policy/", views_policy.security_policy, name="security_policy"),
-    path("security-policy/suspend/", views_policy.keys_suspend, name="keys_suspend"),
-    path("security-policy/resume/", views_policy.keys_resume, name="keys_resume"),
+    # The contract's security policy.
+    path("security-policy/", policy_views.security_policy, name="security_policy"),
+    path("security-policy/suspend/", policy_views.keys_suspend, name="keys_suspend"),
+    path("security-policy/resume/", policy_views.keys_resume, name="keys_resume"),
     path(
         "security-policy/changes/<int:change_id>/approve/",
-        views_policy.change_decide,
+        policy_views.change_decide,
         {"decision": "approve"},
         name="change_approve",
     ),
     path(
         "security-policy/changes/<int:change_id>/reject/",
-        views_policy.change_decide,
+        policy_views.change_decide,
         {"decision": "reject"},
         name="change_reject",
     ),
-    path("api-keys/<str:key_id>/networks/", views_policy.key_networks, name="key_networks"),
-    path("api-keys/<str:key_id>/approve/", views_policy.key_decide, {"decision": "approve"}, name="key_approve"),
-    path("api-keys/<str:key_id>/reject/", views_policy.key_decide, {"decision": "reject"}, name="key_reject"),
+    path("api-keys/<str:key_id>/networks/", policy_views.key_networks, name="key_networks"),
+    path("api-keys/<str:key_id>/approve/", policy_views.key_decide, {"decision": "approve"}, name="key_approve"),
+    path("api-keys/<str:key_id>/reject/", policy_views.key_decide, {"decision": "reject"}, name="key_reject"),
 ]

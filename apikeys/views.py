@@ -1,11 +1,8 @@
 import datetime
-from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, prefetch_related_objects
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.defaults import page_not_found, permission_denied
 
 from apikeys import services, tokens
+from apikeys.access import admin_required, get_key_for_admin
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
 from apikeys.models import ENDED_ORDER, ApiKey, PolicyChange, expires_soon_q, valid_q
 from audit.models import AuditEvent
@@ -121,40 +118,6 @@ def _key_table_labels() -> dict[str, str]:
         "bank_support": _("bank support"),
         "reported_exposed": _("reported as exposed"),
     }
-
-
-def admin_required(view):
-    """Administration is for the e-finance Admin user of an organization; others get the 403 page.
-
-    Every answer of Administration, the refusal included, is `Cache-Control: no-store` (`never_cache`):
-    its pages show an organization's users, keys and activity, which no browser or proxy may keep.
-    """
-
-    @never_cache
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_admin_of_organization:
-            refusal = PermissionDenied(_("Only the e-finance Admin user of your organization can open Administration."))
-            return permission_denied(request, refusal)  # the 403 page, answered here so that it is no-store too
-        try:
-            return view(request, *args, **kwargs)
-        except Http404 as missing:  # another organization's key: the 404 page, no-store as well
-            return page_not_found(request, missing)
-
-    return wrapper
-
-
-def _get_key_for_admin(request, key_id: str) -> ApiKey:
-    """The key with this ID in the Admin's organization; 404 for any other, whether it exists or not."""
-    if not tokens.KEY_ID_RE.fullmatch(key_id):
-        # Not a key ID at all (a NUL byte, say, which PostgreSQL refuses in a query): nothing to look up.
-        raise Http404(_("No such API key."))
-    try:
-        return ApiKey.objects.select_related("user", "created_by", "revoked_by").get(
-            key_id=key_id, organization_id=request.user.organization_id
-        )
-    except ApiKey.DoesNotExist:
-        raise Http404(_("No such API key.")) from None
 
 
 @require_GET
@@ -323,7 +286,7 @@ def key_create(request):
 def key_replace(request, key_id: str):
     """«Replace» (roll) a valid key: a new key for the same user, API and note, shown once on the
     creation's token screen, while the old key works on until the chosen end of the overlap."""
-    key = _get_key_for_admin(request, key_id)
+    key = get_key_for_admin(request, key_id)
     if not key.is_valid or key.ends_at is not None or not key.user.is_active:
         messages.info(
             request,
@@ -366,7 +329,7 @@ def key_replace(request, key_id: str):
 @require_http_methods(["GET", "POST"])
 @admin_required
 def key_delete(request, key_id: str):
-    key = _get_key_for_admin(request, key_id)
+    key = get_key_for_admin(request, key_id)
     if not key.is_valid:
         messages.info(
             request, _("The key %(key_id)s is no longer valid; it cannot be deleted.") % {"key_id": key.key_id}

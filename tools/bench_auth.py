@@ -63,7 +63,7 @@ KEY_LIST = "/administration/api-keys/"
 USER_MANAGEMENT = "/administration/users/"
 JSON_LINE = "bench_auth.figures "
 PAGE_ROUNDS = 5
-# The targets of issue 11 (ratios in one run); reported, never enforced by this command.
+# The speed targets (ratios in one run); reported, never enforced by this command.
 TARGETS = {"ping_over_peer": 1.5, "ping_over_bare": 0.7, "verify_over_peer": {"sqlite": 0.2, "postgresql": 0.3}}
 
 

@@ -1,9 +1,27 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as AuthUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def active_admin_q() -> Q:
+    """The users who act as an e-finance Admin user: the Admin flag, and still active. Stated once;
+    every list of «the Admin users of an organization» (e-mails, approvals, whom to contact) asks it."""
+    return Q(is_active=True, is_org_admin=True)
+
+
+class UserQuerySet(models.QuerySet):
+    def active_admins(self, organization_id: int | None = None):
+        """The active e-finance Admin users (of `organization_id`, when given)."""
+        admins = self.filter(active_admin_q())
+        return admins if organization_id is None else admins.filter(organization_id=organization_id)
+
+
+class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class Organization(models.Model):
@@ -38,7 +56,7 @@ class Organization(models.Model):
         return self.keys_suspended_at is not None
 
     def active_admins(self):
-        return self.users.filter(is_active=True, is_org_admin=True)
+        return self.users.active_admins()
 
 
 class User(AbstractUser):
@@ -66,6 +84,8 @@ class User(AbstractUser):
     # it (`users.services.set_password_link_held_until`).
     email_changed_by_staff_at = models.DateTimeField(_("e-mail address changed by the bank"), null=True, blank=True)
 
+    objects = UserManager()
+
     class Meta:
         ordering = ["username"]
         verbose_name = _("user")
@@ -88,6 +108,7 @@ class User(AbstractUser):
 
     @property
     def is_admin_of_organization(self) -> bool:
+        """In Python what `active_admin_q` is in SQL, for a user of an organization."""
         return self.is_active and self.is_org_admin and self.organization_id is not None
 
     @property

@@ -227,7 +227,7 @@ class ApiKey(LoadedWithoutInit, models.Model):
     form_nonce = models.CharField(max_length=64, unique=True, null=True, editable=False)  # noqa: DJ001 (NULLs are not unique)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True, editable=False)
-    # The contract's security policy (issue 13). Nullable without defaults, so that adding them keeps
+    # The contract's security policy. Nullable without defaults, so that adding them keeps
     # the table (and its final-state trigger) on SQLite.
     # Allowed networks, canonical CIDR separated by spaces (`apikeys.networks`); empty: any address.
     allowed_networks = models.TextField(_("allowed networks"), null=True, blank=True, editable=False)  # noqa: DJ001

@@ -55,7 +55,7 @@ DETAILS = {
         "This API key is for the other API: a production key works only with Billing Solutions, a customer "
         "integration key only with Billing Solutions Customer Integration."
     ),
-    # The contract's security policy (issue 13).
+    # The contract's security policy.
     Failure.SUSPENDED: _(
         "All API keys of this e-finance contract are suspended. An Admin user of the contract resumes them "
         "under Administration → Security policy."
@@ -130,7 +130,7 @@ class ApiKeyBearer(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Verification:
-        # The address is only read for a key that has allowed networks (the policy of issue 13).
+        # The address is only read for a key that has allowed networks (the contract's security policy).
         verification = ApiKey.objects.verify_token(token, api=self.api, address=lambda: client_ip(request))
         if not verification.ok:
             raise self.failed(request, verification.failure, verification.key_id, _presented_key_id(token))

@@ -1,4 +1,4 @@
-"""Fixtures of the security policy's tests (issue 13): dora, a second Admin user of Demo AG."""
+"""Fixtures of the security policy's tests: dora, a second Admin user of Demo AG."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Helpers of the security policy's tests (issue 13): set the policy, post the creation form, call the API."""
+"""Helpers of the security policy's tests: set the policy, post the creation form, call the API."""
 
 import datetime
 import re

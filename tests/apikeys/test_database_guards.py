@@ -1,4 +1,4 @@
-"""Someone with the database cannot undo what the guide promises (issue 8, part 2).
+"""Someone with the database cannot undo what the guide promises.
 
 The attacker here has a raw connection with the app's rights (the cursor the app itself uses) and
 tries every way of getting a deleted key back, or a key valid until 2099: delete and insert again in

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from apikeys import policy
 from apikeys.models import APPROVAL_WINDOW, ApiKey, Status
+from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping, set_policy
 from tests.conftest import _client_for
@@ -56,7 +56,7 @@ def test_the_creator_can_never_approve_their_own_key(pending, alice_client):
     assert key.is_pending_approval and key.approved_by is None
     assert ping(token, "production").json()["reason"] == "pending_approval"
     with pytest.raises(policy.NotAllowed):
-        policy.key_approve(key=key, by=key.created_by)
+        policy.apikey_approve(key=key, by=key.created_by)
 
 
 def test_the_other_admin_sees_approve_and_reject(pending, dora_client):
@@ -109,7 +109,7 @@ def test_a_request_not_approved_within_7_days_lapses_and_is_deleted(pending, dor
     later = timezone.now() + APPROVAL_WINDOW + datetime.timedelta(minutes=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     with pytest.raises(policy.NotAllowed):
-        policy.key_approve(key=key, by=dora)
+        policy.apikey_approve(key=key, by=dora)
     assert ping(token, "production").json()["reason"] == "pending_approval"
     call_command("delete_unapproved_keys", stdout=__import__("io").StringIO())
     key.refresh_from_db()
@@ -119,8 +119,8 @@ def test_a_request_not_approved_within_7_days_lapses_and_is_deleted(pending, dor
 
 def test_a_key_approved_in_time_is_not_deleted_by_the_command(pending, dora):
     key, _token = pending
-    policy.key_approve(key=key, by=dora)
-    assert policy.delete_lapsed_keys(now=timezone.now() + APPROVAL_WINDOW * 2) == []
+    policy.apikey_approve(key=key, by=dora)
+    assert policy.apikeys_delete_lapsed(now=timezone.now() + APPROVAL_WINDOW * 2) == []
 
 
 def test_an_outsider_gets_404_and_a_standard_user_403(pending, charlie_client, bob_client):

@@ -3,8 +3,8 @@ authentication); the Admin narrows a key at once, widening is a policy change.""
 
 import pytest
 
-from apikeys import policy
 from apikeys.models import ApiKey, PolicyChange
+from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping, set_policy
 
@@ -134,7 +134,7 @@ def test_a_key_cannot_be_widened_beyond_the_policy(office_key, alice, alice_clie
     response = alice_client.post(networks_url(key), {"allowed_networks": "0.0.0.0/0"})
     assert response.status_code == 400
     with pytest.raises(policy.ValidationError):
-        policy.key_set_networks(key=key, by=alice, allowed_networks="")
+        policy.apikey_set_networks(key=key, by=alice, allowed_networks="")
 
 
 def test_networks_of_another_organizations_key_are_404(office_key, charlie_client, bob_client):

@@ -7,8 +7,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from apikeys import policy, services
+from apikeys import services
 from apikeys.models import PolicyChange, SecurityPolicy, check_valid_until, latest_valid_until
+from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, set_policy
 from tests.conftest import _client_for

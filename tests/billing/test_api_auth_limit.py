@@ -1,4 +1,4 @@
-"""Failed API authentications are limited per client address (issue 8, part 4).
+"""Failed API authentications are limited per client address.
 
 The attacker's view: 300 wrong secrets for one key ID from one address used to get 300 × 401 and 300
 writes. Now, beyond `API_AUTH_FAILURES_PER_MINUTE` failures in a minute from one address, every

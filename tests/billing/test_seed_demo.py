@@ -84,7 +84,7 @@ def test_another_password_on_a_second_run_is_the_one_that_works():
 
 @pytest.mark.django_db
 def test_demo_ag_has_a_second_admin_a_pending_key_and_a_network_key():
-    """Each part of the security policy can be tried (issue 13): demo-admin2 approves the pending key."""
+    """Each part of the security policy can be tried: demo-admin2 approves the pending key."""
     _seed()
     second = User.objects.get(username="demo-admin2")
     assert second.is_admin_of_organization and second.organization.name == "Demo AG"

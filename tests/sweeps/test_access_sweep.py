@@ -108,7 +108,7 @@ def _fill(route: str, world) -> str:
         "document_id": str(world["documents"][_environment(route)].pk),
         "uidb64": urlsafe_base64_encode(str(world["alice"].pk).encode()),
         "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
-        "change_id": str(world["policy_change"].pk),  # the security policy (issue 13)
+        "change_id": str(world["policy_change"].pk),  # the security policy
     }
     if "<path:object_id>" in route and not route.startswith("support/r/"):
         values["object_id"] = _admin_object_id(route, world)
@@ -160,7 +160,7 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
         *(document.invoice_number for document in documents.values()),
         *(str(document.pk) for document in documents.values()),
     ]
-    # A security-policy change of Demo AG waiting for a second Admin user (issue 13).
+    # A security-policy change of Demo AG waiting for a second Admin user.
     policy_change = PolicyChange.objects.create(
         organization=demo_ag, requested_by=alice, values={"four_eyes": False, "max_validity_days": None}
     )

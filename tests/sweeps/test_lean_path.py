@@ -1,4 +1,4 @@
-"""The API and /healthz take the lean path: they never read, write or extend a session (issue 8, 7.),
+"""The API and /healthz take the lean path: they never read, write or extend a session,
 and keep what the API needs (problem documents, nosniff, HSTS under HTTPS, the HTTPS redirect)."""
 
 import datetime

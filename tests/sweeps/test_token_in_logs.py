@@ -1,4 +1,4 @@
-"""No log record ever holds a token, and a token in an API URL is refused and noted (issue 8, part 3).
+"""No log record ever holds a token, and a token in an API URL is refused and noted.
 
 The attacker's (or the careless integrator's) view: a token sent in a query string, in the path, in
 a header, in a body that an error echoes, in a request line that gunicorn cannot parse. Every line

@@ -11,5 +11,4 @@ def organization_admins(user) -> list:
     by name; empty without an organization."""
     if not getattr(user, "organization_id", None):
         return []
-    admins = user.organization.users.filter(is_org_admin=True, is_active=True)
-    return list(admins.order_by("last_name", "first_name", "username"))
+    return list(user.organization.active_admins().order_by("last_name", "first_name", "username"))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apikeys.policy import delete_lapsed_keys
+from apikeys.policy.rules import apikeys_delete_lapsed
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        deleted = delete_lapsed_keys()
+        deleted = apikeys_delete_lapsed()
         for key_id in deleted:
             self.stdout.write(f"deleted {key_id}")
         self.stdout.write(f"{len(deleted)} unapproved key(s) deleted.")

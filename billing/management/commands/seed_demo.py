@@ -15,7 +15,7 @@ DEFAULT_PASSWORD = "demo-2026-efinance"  # noqa: S105 (demo data only)
 USERS = [
     # username, first, last, organization, org admin, staff
     ("demo-admin", "Anna", "Admin", "Demo AG", True, False),
-    ("demo-admin2", "Bruno", "Berger", "Demo AG", True, False),  # the second pair of eyes (issue 13)
+    ("demo-admin2", "Bruno", "Berger", "Demo AG", True, False),  # the second pair of eyes
     ("demo-user", "Dario", "Rossi", "Demo AG", False, False),
     ("demo-accounting", "Claudia", "Keller", "Demo AG", False, False),
     ("other-admin", "Olivier", "Dupont", "Other AG", True, False),
@@ -142,7 +142,7 @@ class Command(BaseCommand):
     DEMO_NETWORK = "192.0.2.0/24"  # TEST-NET-1 (RFC 5737): documentation addresses
 
     def _seed_policy(self, users):
-        """The security policy of Demo AG (issue 13): four-eyes on, so that demo-admin2 can approve the
+        """The security policy of Demo AG: four-eyes on, so that demo-admin2 can approve the
         pending production key of demo-admin; and an integration key limited to a network."""
         admin, today = users["demo-admin"], timezone.localdate()
         organization = admin.organization

@@ -1,4 +1,4 @@
-"""Administration → «Security policy» and the four-eyes decisions on the key list (issue 13).
+"""Administration → «Security policy» and the four-eyes decisions on the key list.
 
 Every view is for the Admin users of the organization (`admin_required`); objects of another
 organization answer 404 (`_get_key_for_admin`, `_get_change_for_admin`). The rules themselves live in
@@ -13,10 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apikeys import policy
-from apikeys.forms import KeyNetworksForm, ResumeForm, SecurityPolicyForm, SuspendForm
+from apikeys.access import admin_required, get_key_for_admin
 from apikeys.models import PolicyChange, SecurityPolicy
-from apikeys.views import _get_key_for_admin, admin_required
+from apikeys.policy import rules as policy
+from apikeys.policy.forms import KeyNetworksForm, ResumeForm, SecurityPolicyForm, SuspendForm
 from efinance.lib.net import client_ip
 
 
@@ -105,15 +105,15 @@ def change_decide(request, change_id: int, decision: str):
 @require_POST
 @admin_required
 def key_decide(request, key_id: str, decision: str):
-    key = _get_key_for_admin(request, key_id)
+    key = get_key_for_admin(request, key_id)
     try:
         if decision == "approve":
-            policy.key_approve(key=key, by=request.user, ip=client_ip(request))
+            policy.apikey_approve(key=key, by=request.user, ip=client_ip(request))
             messages.success(
                 request, _("The key %(key_id)s has been approved: the API accepts it now.") % {"key_id": key.key_id}
             )
         else:
-            policy.key_reject(key=key, by=request.user, ip=client_ip(request))
+            policy.apikey_reject(key=key, by=request.user, ip=client_ip(request))
             messages.success(request, _("The key %(key_id)s has been rejected and deleted.") % {"key_id": key.key_id})
     except policy.NotAllowed as refused:
         messages.error(request, refused.message)
@@ -123,13 +123,13 @@ def key_decide(request, key_id: str, decision: str):
 @require_http_methods(["GET", "POST"])
 @admin_required
 def key_networks(request, key_id: str):
-    key = _get_key_for_admin(request, key_id)
+    key = get_key_for_admin(request, key_id)
     if not key.is_valid:
         messages.info(request, _("The key %(key_id)s is no longer valid.") % {"key_id": key.key_id})
         return redirect("apikeys:list")
     form = KeyNetworksForm(request.POST or None, key=key)
     if request.method == "POST" and form.is_valid():
-        change = policy.key_set_networks(
+        change = policy.apikey_set_networks(
             key=key, by=request.user, allowed_networks=form.cleaned_data["allowed_networks"], ip=client_ip(request)
         )
         if change is None:
@@ -156,7 +156,7 @@ def keys_suspend(request):
     form = SuspendForm(request.POST)
     if form.is_valid():
         try:
-            policy.keys_suspend(
+            policy.apikeys_suspend(
                 organization=organization, by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
             )
         except policy.NotAllowed as refused:
@@ -176,7 +176,7 @@ def keys_resume(request):
     form = ResumeForm(request.POST, organization=organization, user=request.user, request=request)
     if form.is_valid():
         try:
-            policy.keys_resume(
+            policy.apikeys_resume(
                 organization=organization,
                 by=request.user,
                 password_confirmed=form.needs_password,  # validated by the form

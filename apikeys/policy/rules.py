@@ -1,15 +1,15 @@
-"""The contract's own security policy (issue 13): operations that write several rows together.
+"""The contract's own security policy: operations that write several rows together.
 
 - Four-eyes: a production key made while `SecurityPolicy.four_eyes` is on waits for a second Admin
-  user (`key_approve`, `key_reject`); the Admin user who made it can never decide it. Not approved
-  within `APPROVAL_WINDOW`, the API keeps refusing it and `delete_lapsed_keys` (command
+  user (`apikey_approve`, `apikey_reject`); the Admin user who made it can never decide it. Not approved
+  within `APPROVAL_WINDOW`, the API keeps refusing it and `apikeys_delete_lapsed` (command
   ``delete_unapproved_keys``, daily) deletes it.
 - A change that weakens the policy while four-eyes is on (four-eyes off, a longer maximum, wider
   networks), and widening one key's networks, wait as a `PolicyChange` for a second Admin user
   (`policy_change_decide`); a change that does not weaken applies at once.
 - Networks of a new key lie within the policy's (`key_networks`): the policy bounds every key, and a
   key with wider networks would be a weakening nobody approved.
-- The emergency stop (`keys_suspend`, `keys_resume`): every key of the organization is refused while
+- The emergency stop (`apikeys_suspend`, `apikeys_resume`): every key of the organization is refused while
   it lasts; resuming needs an Admin user other than the one who suspended, or, when there is no
   other active Admin user, that same one after entering their password again.
 
@@ -99,7 +99,7 @@ def _policy_values(*, max_validity_days, four_eyes, allowed_networks) -> dict:
 # --- Four-eyes for production keys ----------------------------------------------------------------
 
 
-def request_key_approval(*, key: ApiKey, by) -> None:
+def apikey_request_approval(*, key: ApiKey, by) -> None:
     """Tell the other Admin users that `key` waits for one of them (called by `apikey_create`)."""
     notify(
         other_admins(key.organization_id, than=by),
@@ -131,7 +131,7 @@ def _record_decision(*, key: ApiKey, action: Action, by, ip: str | None, now: da
 
 
 @transaction.atomic
-def key_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
+def apikey_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
     """A second Admin user approves a production key: from now on the API accepts it."""
     now = now or timezone.now()
     _check_decider(key=key, by=by, now=now)
@@ -149,7 +149,7 @@ def key_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetim
 
 
 @transaction.atomic
-def key_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
+def apikey_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
     """A second Admin user rejects a production key: it is deleted for good."""
     now = now or timezone.now()
     _check_decider(key=key, by=by, now=now)
@@ -166,7 +166,7 @@ def key_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime
     return key
 
 
-def delete_lapsed_keys(now: datetime.datetime | None = None) -> list[str]:
+def apikeys_delete_lapsed(now: datetime.datetime | None = None) -> list[str]:
     """Delete the keys whose approval window passed unapproved; answer their key IDs. The API refuses
     them anyway (`Failure.PENDING_APPROVAL`); this makes the deletion final and visible."""
     now = now or timezone.now()
@@ -247,7 +247,7 @@ def policy_update(
 
 
 @transaction.atomic
-def key_set_networks(
+def apikey_set_networks(
     *, key: ApiKey, by, allowed_networks: str, ip: str | None = None, now: datetime.datetime | None = None
 ) -> PolicyChange | None:
     """Narrowing (or keeping) a key's networks applies at once; widening them is a policy change: it
@@ -322,7 +322,7 @@ def _tell_admins(organization: Organization, kind: str, by, reason: str = "") ->
 
 
 @transaction.atomic
-def keys_suspend(*, organization: Organization, by, reason: str, ip: str | None = None, now=None) -> None:
+def apikeys_suspend(*, organization: Organization, by, reason: str, ip: str | None = None, now=None) -> None:
     """Every key of the organization is refused from the next request on; nothing is deleted."""
     now = now or timezone.now()
     updated = Organization.objects.filter(pk=organization.pk, keys_suspended_at__isnull=True).update(
@@ -346,7 +346,7 @@ def resume_rule(organization: Organization, user) -> str:
 
 
 @transaction.atomic
-def keys_resume(
+def apikeys_resume(
     *, organization: Organization, by, password_confirmed: bool = False, ip: str | None = None, now=None
 ) -> None:
     now = now or timezone.now()
