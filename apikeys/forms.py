@@ -356,20 +356,22 @@ class ActivityFilterForm(forms.Form):
     def clean_key_id(self):
         return self.cleaned_data["key_id"].strip().lower()
 
-    def filter(self, entries):
-        """`entries` narrowed to the valid filters; none at all when a filter is invalid."""
+    def sources(self, entries) -> list:
+        """`entries` narrowed to the valid filters, as the querysets whose union is the answer (each
+        read in the order of an index: the user who acted, and the user concerned, are two); none
+        at all when a filter is invalid."""
         if not self.is_bound:
-            return entries
+            return [entries]
         if not self.is_valid():
-            return entries.none()
+            return [entries.none()]
         data = self.cleaned_data
-        if data["user"]:
-            entries = entries.involving(data["user"])
         if data["key_id"]:
             entries = entries.filter(key_id=data["key_id"])
         if data["action"]:
             entries = entries.filter(action=data["action"])
-        return entries
+        if data["user"]:
+            return [entries.filter(actor=data["user"]), entries.filter(subject=data["user"])]
+        return [entries]
 
 
 # --- The contract's security policy --------------------------------------------------

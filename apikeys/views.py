@@ -17,6 +17,7 @@ from apikeys.access import admin_required, get_key_for_admin
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
 from apikeys.models import ENDED_ORDER, ApiKey, PolicyChange, expires_soon_q, valid_q
 from audit.models import AuditEvent
+from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
 from users.models import User
 
@@ -351,13 +352,14 @@ def key_delete(request, key_id: str):
 @require_GET
 @admin_required
 def activity(request):
-    """The audit log of the Admin's organization, newest first, 50 entries a page; the filters are kept
-    in the pagination links. A fixed number of queries whatever the page holds."""
+    """The audit log of the Admin's organization, newest first, 50 entries a page, paged by position
+    («Newer», «Older»: `audit.pages`) so that a page costs the same at any depth of a log of millions;
+    the filters are kept in the links. One query (two with a user filter) whatever the page holds."""
     form = ActivityFilterForm(request.GET or None, organization=request.user.organization)
-    entries = form.filter(
-        AuditEvent.objects.of_organization(request.user.organization_id).select_related("actor", "subject")
-    )
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = AuditEvent.objects.of_organization(request.user.organization_id).select_related("actor", "subject")
+    before, after = Position.parse(request.GET.get("before")), Position.parse(request.GET.get("after"))
+    page = log_page(form.sources(entries), before=before, after=after)
     filters = {name: value for name, value in request.GET.items() if name in form.fields and value}
     keep = f"&{urlencode(filters)}" if filters else ""
-    return render(request, "apikeys/activity.html", {"form": form, "page": page, "keep": keep})
+    context = {"form": form, "page": page, "keep": keep, "paged": bool(before or after), "filters": filters}
+    return render(request, "apikeys/activity.html", context)

@@ -119,10 +119,6 @@ class AuditEventQuerySet(models.QuerySet):
     def of_organization(self, organization_id: int):
         return self.filter(organization_id=organization_id)
 
-    def involving(self, user):
-        """Entries in which `user` acted or which concern them (the key's user, the login tried)."""
-        return self.filter(models.Q(actor=user) | models.Q(subject=user))
-
 
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
@@ -170,8 +166,14 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
+        # «Activity» pages by position (`audit.pages`): each of its filters reads one index in the
+        # log's order (time, then ID) and stops after a page, at any depth of the log.
         indexes = [
-            models.Index(fields=["organization", "-at"], name="audit_org_time"),
+            models.Index(fields=["organization", "-at", "-id"], name="audit_org_time"),
+            models.Index(fields=["organization", "action", "-at", "-id"], name="audit_org_action"),
+            models.Index(fields=["organization", "key_id", "-at", "-id"], name="audit_org_key"),
+            models.Index(fields=["organization", "actor", "-at", "-id"], name="audit_org_actor"),
+            models.Index(fields=["organization", "subject", "-at", "-id"], name="audit_org_subject"),
             models.Index(fields=["key_id"], name="audit_key_id"),
         ]
         constraints = [

@@ -11,6 +11,7 @@ from apikeys.models import ENDED_ORDER, ApiKey, status_of
 from apikeys.views import KEY_ROW_FIELDS
 from tests.apikeys.test_key_list import URL, _rows, _tables
 from tests.conftest import statements_run
+from tests.plans import explain, is_read_in_index_order, ordered_plan
 
 
 def _statements(client) -> list[str]:
@@ -49,33 +50,15 @@ def test_many_keys_list_with_the_queries_of_few(alice_client, alice, bob):
     assert len(_statements(alice_client)) == few
 
 
-def _plan(queryset) -> str:
-    # Whatever the table's size, the planner must find the order in an index, not in a sort.
-    return _explain(*queryset.query.sql_with_params(), disabled=("sort", "seqscan"))
-
-
-def _explain(sql, params, disabled: tuple[str, ...]) -> str:
-    """The plan of a statement; on PostgreSQL with the plan types `disabled` (enable_<type> = off)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for method in disabled:
-                cursor.execute(f"SET LOCAL enable_{method} = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
-
-
 @pytest.mark.parametrize("table", ["valid", "ended"])
 def test_each_table_is_read_in_the_order_of_an_index(alice, bob, table):
     _bulk_keys(alice, bob, 40, deleted_every=4)
     keys = ApiKey.objects.of_organization(alice.organization_id).only(*KEY_ROW_FIELDS)
     queryset = (keys.valid() if table == "valid" else keys.ended().order_by(*ENDED_ORDER))[:50]
-    plan = _plan(queryset)
+    plan = ordered_plan(queryset)
     index = "apikey_org_valid_order" if table == "valid" else "apikey_org_ended_order"
     assert index in plan, plan
-    assert "TEMP B-TREE" not in plan, plan  # SQLite's sort
-    assert "Sort" not in plan, plan  # PostgreSQL's
+    assert is_read_in_index_order(plan), plan
 
 
 def test_deleted_keys_come_first_then_the_expired_ones_on_every_database(alice_client, make_key, bob, monkeypatch):
@@ -140,7 +123,7 @@ def test_the_counts_read_the_status_index_only(alice_client, alice, bob):
     [(sql, params)] = counts
     # Only an index-only scan left to PostgreSQL's planner: it exists only if an index holds every column
     # the count reads (the organization's foreign-key index does not), whatever the table's size.
-    plan = _explain(sql, params, disabled=("seqscan", "bitmapscan", "indexscan"))
+    plan = explain(sql, params, disabled=("seqscan", "bitmapscan", "indexscan"))
     if connection.vendor == "postgresql":
         assert "Index Only Scan using apikey_org_status" in plan, plan
     else:
