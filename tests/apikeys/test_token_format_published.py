@@ -1,6 +1,6 @@
 """The token format as published for secret scanners: one pattern (`TOKEN_SEARCH_RE`) in
-docs/token-format.json, the README, the gitleaks rule and the detect-secrets plugin; the plugin, run
-by the real detect-secrets, reports every real token and nothing else."""
+docs/token-format.json, docs/integrators/token-format.md, the gitleaks rule and the detect-secrets
+plugin; the plugin, run by the real detect-secrets, reports every real token and nothing else."""
 
 import hashlib
 import json
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FORMAT = json.loads((ROOT / "docs" / "token-format.json").read_text())
 PLUGIN = ROOT / "deploy" / "secret-scanning" / "detect_secrets_plugin.py"
 GITLEAKS = tomllib.loads((ROOT / "deploy" / "secret-scanning" / "gitleaks.toml").read_text())
-README = (ROOT / "README.md").read_text()
+PAGE = (ROOT / "docs" / "integrators" / "token-format.md").read_text()
 
 
 def test_the_published_regex_is_the_one_definition():
@@ -30,7 +30,7 @@ def test_the_published_regex_is_the_one_definition():
     assert rule["regex"] == tokens.TOKEN_SEARCH_RE.pattern
     assert sorted(rule["keywords"]) == sorted(f"{prefix}_" for prefix in tokens.PREFIXES.values())
     assert set(FORMAT["prefixes"]) == set(tokens.PREFIXES.values())
-    assert f"`{tokens.TOKEN_SEARCH_RE.pattern}`" in README
+    assert f"`{tokens.TOKEN_SEARCH_RE.pattern}`" in PAGE
     plugin_source = PLUGIN.read_text()
     assert f'TOKEN_PATTERN = r"{tokens.TOKEN_SEARCH_RE.pattern}"' in plugin_source
 
@@ -38,7 +38,7 @@ def test_the_published_regex_is_the_one_definition():
 def test_the_published_example_is_well_formed_and_its_checksum_as_described():
     example = FORMAT["example"]
     assert tokens.parse_token(example)
-    assert example in README
+    assert example in PAGE
     body = example.rpartition("_")[0]
     # The checksum exactly as the file describes it, in its own words of Python.
     described = eval(FORMAT["checksum"]["python"], {"zlib": zlib, "body": body})  # noqa: S307 (our own file)
