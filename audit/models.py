@@ -7,9 +7,9 @@ and the known refusal reasons of the API — is stated here, so that no writer h
 
 Append-only, twice over: the model refuses to save an existing entry or to delete one, and the
 database refuses an UPDATE (trigger `apikeys_audit_append_only`, created when the log was added),
-except the counter of a failed-authentication row, which may only grow. PostgreSQL also refuses a
-DELETE and a TRUNCATE; SQLite does not refuse DELETE, because pytest-django empties the tables of
-transactional tests with DELETE there (PostgreSQL uses TRUNCATE, which fires no row trigger).
+except the counter of a failed-authentication row, which may only grow, and a DELETE (on SQLite
+since `0012_keys_kept_forever`; PostgreSQL also a TRUNCATE). pytest-django's flush of the tests gets
+around it in the tests only (tests/conftest.py).
 """
 
 import datetime

@@ -1,7 +1,8 @@
 """The audit log is append-only: the model, its queryset and the database refuse changes.
 
-The database refuses every UPDATE except the growth of a failed-authentication counter; on
-PostgreSQL it also refuses DELETE (not on SQLite, whose test flush uses DELETE).
+The database refuses every UPDATE except the growth of a failed-authentication counter, and every
+DELETE (on SQLite too since `0012_keys_kept_forever`; tests/conftest.py lifts that guard for
+pytest-django's flush only).
 """
 
 import pytest
