@@ -2,7 +2,7 @@
 
 Support staff find a key by its ID, its user or its organization, read its history, and revoke a
 valid key with a reason. A key is never created, edited or deleted here: one created here would show
-its secret to the bank, its fields are immutable (the database refuses it too, migration 0002), and a
+its secret to the bank, its fields are immutable (the database refuses it too, `0002_final_states_guard`), and a
 deleted key is final. The stored hash of the secret and the creation form's single-use value are never
 shown, searched or filterable: not even a ``?secret_hash__startswith=`` query string may reach them.
 

@@ -253,7 +253,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address of the site as links in e-mails show it (no request to read it from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "https://localhost").rstrip("/")
 
-# Production switches (README: Production). Each defaults to the safe value when DEBUG is off; a
+# Production switches (docs/operations/settings.md). Each defaults to the safe value when DEBUG is off; a
 # local run over plain HTTP with DEBUG off sets SECURE_COOKIES=0 and SECURE_SSL_REDIRECT=0.
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
@@ -292,7 +292,7 @@ CONTENT_SECURITY_POLICY = {
 }
 # What a third-party page needs beyond that, for its paths only (efinance.lib.csp): the API docs,
 # whose Swagger UI draws its icons as data: URIs. The Django admin needs nothing more (checked in
-# Chromium, tests/test_security_headers.py); no page gets 'unsafe-inline' or 'unsafe-eval'.
+# Chromium, tests/sweeps/test_security_headers.py); no page gets 'unsafe-inline' or 'unsafe-eval'.
 CONTENT_SECURITY_POLICY_PATH_UPDATES = [
     (r"^/api/[\w-]+/v1/docs$", {"img-src": ["data:"]}),
     (r"^/api/credentials/docs$", {"img-src": ["data:"]}),

@@ -2,7 +2,7 @@
 
 Screenshots go to a temporary directory (``$TMPDIR/efinance-screenshots``), so that the test command
 leaves the checkout as it was; ``SCREENSHOT_DIR`` names another one, and ``REFRESH_SCREENSHOTS=1``
-writes the README's own, under docs/screenshots/.
+writes the docs' own, under docs/screenshots/.
 """
 
 import os

@@ -27,7 +27,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 # --- The database's guards and pytest-django's flush (tests only). --------------------------------
 # Keys and audit entries are kept for ever: the database refuses DELETE (and on PostgreSQL TRUNCATE) of
-# their rows (migrations apikeys 0004 and 0012). pytest-django empties the tables after each
+# their rows (`0004_audit_log`, `0012_keys_kept_forever`). pytest-django empties the tables after each
 # transactional (browser, live server) test with `flush`, which is exactly that. Here, and only here,
 # the triggers that refuse it are dropped for the flush and created again, from their own definitions
 # as the database holds them, in the flush's transaction: production has no such way around them.
@@ -258,7 +258,8 @@ def run_concurrently(target, count: int, timeout: float = 30) -> None:
 
 @contextlib.contextmanager
 def statements_run():
-    """Every SQL statement the block sends to the database, in any mode (TOOLCHAIN.md: execute_wrapper)."""
+    """Every SQL statement the block sends to the database, in any mode (an execute_wrapper sees them all;
+    CaptureQueriesContext saw none with DEBUG off)."""
     statements = []
 
     def record(execute, sql, params, many, context):

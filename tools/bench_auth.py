@@ -190,7 +190,7 @@ def _ratio(numerator, denominator) -> str:
 
 
 def _table(figures: dict, options) -> list[str]:
-    """The figures of every database as a Markdown table (what the README shows)."""
+    """The figures of every database as a Markdown table (what docs/development/performance.md shows)."""
     labels = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     vendors = list(figures)
     big = f"{options['list_keys']:,}"

@@ -1,6 +1,6 @@
 """The database itself refuses to bring a deleted or expired key back.
 
-Deleted and expired are final states (SPEC.md): whatever writes to the table — a screen, the Django
+Deleted and expired are final states (docs/rules.md, rules 6 and S): whatever writes to the table — a screen, the Django
 admin, a model save from a stale instance, a shell — an UPDATE that clears or changes a revocation,
 extends the validity, or changes the key material, user or organization fails with an IntegrityError.
 """

@@ -22,7 +22,7 @@ without firing any DELETE trigger. This migration makes the database refuse, on 
 SQLite also refuses a DELETE of an audit entry now (PostgreSQL did since 0004). pytest-django empties the
 tables of transactional tests with DELETE (SQLite) or TRUNCATE (PostgreSQL): `tests/conftest.py` lifts
 these guards around that flush, in tests only; production has no way around them but DROP TRIGGER,
-which needs the table's owner — the app's role must not be it (README, «Database rights»).
+which needs the table's owner — the app's role must not be it (docs/operations/database.md).
 
 On SQLite, AddConstraint rebuilds the table, which drops its triggers: the guards are created (again)
 after it, 0002's update guard in its extended form.

@@ -275,7 +275,7 @@ class ApiKey(LoadedWithoutInit, models.Model):
                 name="apikey_org_valid_order",
                 condition=Q(revoked_at__isnull=True),
             ),
-            # «Expired and deleted keys» in ENDED_ORDER: migration 0008 (NULLS LAST is written in the
+            # «Expired and deleted keys» in ENDED_ORDER: `0009_key_list_order_indexes` (NULLS LAST is in the
             # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
         ]
         constraints = [

@@ -12,7 +12,7 @@ import zlib
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
-# The same text as apikeys.tokens.TOKEN_SEARCH_RE.pattern (tests/apikeys/test_token_format.py checks it).
+# The same text as apikeys.tokens.TOKEN_SEARCH_RE.pattern (tests/apikeys/test_token_format_published.py checks it).
 TOKEN_PATTERN = r"(?:bsprod|bsint)_[a-z2-7]{12}_[a-z2-7]{52}_[a-z2-7]{7}"  # noqa: S105 (a pattern)
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL rights of the app's role (README «Database rights», deploy/postgresql-grants.sql).
+"""The PostgreSQL rights of the app's role (docs/operations/database.md, deploy/postgresql-grants.sql).
 
 The test role may not create roles, so the script is run for the test role itself, inside a
 transaction that is rolled back: an owner's own rights can be revoked from it, and what the script

@@ -67,7 +67,8 @@ def test_the_database_lets_a_failure_counter_grow_and_nothing_else(alice_key):
 
 
 def test_the_database_refuses_a_delete_behind_the_orm(entry):
-    """On SQLite too since apikeys 0012 (tests/conftest.py lifts the guard for pytest-django's flush only)."""
+    """On SQLite too since `0012_keys_kept_forever` (tests/conftest.py lifts the guard for pytest-django's
+    flush only)."""
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_table()} WHERE id = %s", [entry.pk])  # noqa: S608
     assert AuditEvent.objects.filter(pk=entry.pk).exists()

@@ -1,6 +1,6 @@
 """Bad input on every form and page: never a 500, a clear message, nothing stored or lost.
 
-The README's table «Proof under load, faults and bad input» lists what is tried here. The Billing
+docs/security/bad-input.md lists what is tried here. The Billing
 API's bad input is in the second half of the file.
 """
 

@@ -26,7 +26,7 @@ SOURCE_SUFFIXES = {".py", ".html", ".txt", ".js"}
 NOT_SCANNED = {".venv", "staticfiles", "docs", "locale", "node_modules", "__pycache__"}  # as makemessages is run
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdifr]|%[sdifr]|\{\w*\}")
 
-# SPEC.md's labels table: en, it (the guide, verbatim), de (Swiss spelling), fr.
+# The labels of the product specification: en, it (the guide, verbatim), de (Swiss spelling), fr.
 LABELS = {
     "en": ["Administration", "User management", "Create a new API key", "Expired and deleted keys", "Details",
            "User identification", "API", "Note", "Create", "Close", "Billing Solutions (production)",

@@ -1,32 +1,11 @@
 """docs/rules.md maps each rule of the guide to its code and its tests: every one it names exists."""
 
-import ast
 import re
-from pathlib import Path
 
-from django.conf import settings
+from tests.references import ROOT, defined
 
-ROOT = Path(settings.BASE_DIR)
 TABLE = (ROOT / "docs" / "rules.md").read_text()
 REFERENCE = re.compile(r"`([\w/.]+\.(?:py|html))(?:::([\w.]+))?`")
-
-
-def _defined(path: Path, dotted: str) -> bool:
-    """Whether `dotted` (a function, a class, Class.method or a module-level name) is defined in `path`."""
-    scope = ast.parse(path.read_text()).body
-    for part in dotted.split("."):
-        found = None
-        for node in scope:
-            names = [node.name] if hasattr(node, "name") else []
-            if isinstance(node, ast.Assign):
-                names = [target.id for target in node.targets if isinstance(target, ast.Name)]
-            if part in names:
-                found = node
-                break
-        if found is None:
-            return False
-        scope = getattr(found, "body", [])
-    return True
 
 
 def test_every_rule_names_code_and_a_test():
@@ -42,6 +21,6 @@ def test_every_reference_exists():
     missing = []
     for path, name in REFERENCE.findall(TABLE):
         file = ROOT / path
-        if not file.is_file() or (name and path.endswith(".py") and not _defined(file, name)):
+        if not file.is_file() or (name and path.endswith(".py") and not defined(file, name)):
             missing.append(f"{path}::{name}" if name else path)
     assert missing == []

@@ -5,7 +5,7 @@ On each screen: the document is no wider than the window (no sideways scroll), e
 anything (`click(trial=True)`) — and, in English at both widths, axe-core finds 0 violations.
 
 The screens are a list: a new screen is one more `Screen(...)` line (an `open` function when the
-screen needs steps, a path otherwise). `SHOTS` names the README's screenshots (REFRESH_SCREENSHOTS=1).
+screen needs steps, a path otherwise). `SHOTS` names the docs' screenshots (REFRESH_SCREENSHOTS=1).
 """
 
 import datetime
@@ -109,7 +109,7 @@ SCREENS = [
     Screen("login-session-ended", None, "/accounts/login/?next=/administration/api-keys/new/&session=ended"),
     Screen("lockout", None, open=_open_lockout),
 ]
-#: The README's screenshots, at both widths, in English.
+#: The docs' screenshots (docs/development/screens.md), at both widths, in English.
 SHOTS = {
     "key-list": "ui-key-list",
     "create-form-errors": "ui-create-form-errors",

@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.conftest import PASSWORD
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright (TOOLCHAIN.md)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright (tests/browser.py)
 
 PRODUCT_PAGES = ["/", "/administration/", "/administration/users/", "/administration/api-keys/"]
 

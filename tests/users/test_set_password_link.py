@@ -169,8 +169,8 @@ def test_the_action_sends_no_link_to_staff_inactive_or_addressless_users(sam_cli
 
 
 def test_the_link_is_in_the_e_mail_only(sam_client, demo_ag, caplog):
-    """Not in any log record (the development server's and gunicorn's access lines: test_log_redaction),
-    not on a page of the support admin, not in the outbox once sent."""
+    """Not in any log record (the development server's and gunicorn's access lines:
+    tests/users/test_set_password_logs.py), not on a page of the support admin, not in the outbox once sent."""
     caplog.set_level(logging.DEBUG)
     response = _add_dora(sam_client, demo_ag)
     follow = sam_client.get(response["Location"])
