@@ -224,6 +224,22 @@ API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
 # Failed API authentications per client address and minute; beyond, a 429 problem (counted in the database).
 API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=30)
 
+# Prometheus metrics at /metrics (efinance.lib.metrics): off unless enabled, and then only for the
+# bearer token or the networks given here (neither: nobody). With several gunicorn workers, set
+# PROMETHEUS_MULTIPROC_DIR too (prometheus-client's own variable), emptied before gunicorn starts.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    import ipaddress as _ipaddress
+
+    for _network in METRICS_ALLOWED_NETWORKS:
+        _ipaddress.ip_network(_network)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_error}") from None
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must have at least 32 characters")
+
 # Reports of exposed tokens (billing.api.credentials, billing.api.secret_scanning): their own body limit
 # (1,000 tokens of 80 characters do not fit in API_MAX_BODY_BYTES), the requests one client address may
 # send to POST /api/credentials/revoke per minute (counted in the database, shared by every app server),

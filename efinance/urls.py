@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import urls as billing_urls
 from efinance.lib.health import healthz
+from efinance.lib.metrics import metrics_view
 from users.forms import SupportLoginForm
 from users.views import home, set_language
 
@@ -17,6 +18,7 @@ urlpatterns = [
     *billing_urls.urlpatterns,
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("users.urls")),
     path("administration/", include("apikeys.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

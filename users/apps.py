@@ -8,10 +8,16 @@ class UsersConfig(AppConfig):
     verbose_name = _("Users and organizations")
 
     def ready(self):
-        """The audit log hears of logins (Django) and lockouts (django-axes) from here."""
+        """The audit log hears of logins (Django) and lockouts (django-axes) from here; the operators' metrics
+        read the outbox."""
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
+        from efinance.lib.metrics import SCRAPE_COLLECTORS
         from users import receivers
+        from users.metrics import OutboxCollector
+
+        if not any(isinstance(collector, OutboxCollector) for collector in SCRAPE_COLLECTORS):
+            SCRAPE_COLLECTORS.append(OutboxCollector())
 
         user_logged_in.connect(receivers.on_login, dispatch_uid="users.receivers.login")
         user_login_failed.connect(receivers.on_login_failed, dispatch_uid="users.receivers.login_failed")

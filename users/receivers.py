@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.log import record
 from audit.models import Action, AuditEvent
+from efinance.lib.metrics import count_login
 from efinance.lib.net import client_ip
 
 
@@ -22,10 +23,12 @@ def _user_by_username(username: str):
 
 
 def on_login(sender, request, user, **kwargs):
+    count_login("success")
     record(action=Action.LOGIN, actor=user, organization_id=user.organization_id, ip=client_ip(request))
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
+    count_login("failed")
     username = str(credentials.get("username", ""))
     user = _user_by_username(username)
     record(
@@ -39,7 +42,8 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     """django-axes signals a lockout at the limit and again at every attempt while locked: one entry
-    per username, address and lockout period is enough."""
+    per username, address and lockout period is enough (the metrics count every refused attempt)."""
+    count_login("locked_out")
     ip = ip_address or client_ip(request)
     username = username or ""
     cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.models import Verification
+from billing.api.metrics import measured
 from billing.api.problems import problem_response
 from efinance.lib.headers import FixedHeaders
 
@@ -50,7 +51,7 @@ def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
             )
         return with_key_expiry(request, view(request, *args, **kwargs))
 
-    return login_not_required(csrf_exempt(wrapper))
+    return login_not_required(csrf_exempt(measured(wrapper)))
 
 
 EXPIRES_HEADER = "Api-Key-Expires"

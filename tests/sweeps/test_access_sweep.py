@@ -37,6 +37,8 @@ EXACT = {
     "i18n/setlang/": "public",
     "healthz": "public",
     "healthz/": "public",
+    # Prometheus metrics: for the operators' token or networks only, and only when enabled.
+    "metrics": "operators",
     "support/login/": "public",
     "support/logout/": "public",
     # The API's description and Swagger UI are public, like any published API reference.
@@ -231,6 +233,9 @@ def _check(area: str, route: str, role: str, method: str, response, world) -> No
         leak = world["key_leak" if role == "standard" else "leak"].search(body)
         assert leak is None, f"{where} shows Demo AG data: {leak and leak[0]}"
     if area == "public":
+        return
+    if area == "operators":
+        assert status in (403, 404, 405), f"{where}: metrics without the operators' token"
         return
     if area == "api":
         assert response["Content-Type"].startswith(("application/json", "application/problem+json")), where

@@ -1,8 +1,10 @@
 import datetime
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from apikeys.notices import send_expiry_reminders
+from efinance.lib.metrics import note_reminder_run
 
 
 def _day(value: str) -> datetime.date:
@@ -23,6 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, today, **options):
         run = send_expiry_reminders(today)
+        note_reminder_run(at=time.time(), messages=run.queued)
         self.stdout.write(
             f"reminders: {run.keys} keys due, {run.queued} messages queued, {run.sent} sent, "
             f"{run.waiting} waiting for the next run (outbox), {run.retried} older sent, {run.seconds:.2f} s"
