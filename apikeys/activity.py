@@ -30,6 +30,7 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
             "api": key.api,
             "valid_until": key.valid_until.isoformat(),
             "note": key.note,
+            "scopes": key.scope_list,
             # The contract's security policy: only when it applies.
             **({"allowed_networks": key.allowed_networks} if key.allowed_networks else {}),
             **({"pending_approval": True} if key.approval_requested_at else {}),

@@ -69,6 +69,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         "user_display",
         "organization",
         "api",
+        "scopes_display",
         "status_display",
         "created_at",
         "created_by_display",
@@ -84,7 +85,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     search_fields = ["^key_id", "user__username", "user__first_name", "user__last_name", "organization__name"]
     search_help_text = _("Key ID (or its beginning), user identification, user name or organization.")
     fieldsets = [
-        (None, {"fields": ["key_id", "status_display", "api", "user", "organization", "note"]}),
+        (None, {"fields": ["key_id", "status_display", "api", "scopes_display", "user", "organization", "note"]}),
         (_("Creation"), {"fields": ["created_at", "created_by", "valid_until", "replaces"]}),
         (_("Replacement"), {"fields": ["ends_at"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
@@ -108,6 +109,11 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         if key.revoked_by:
             return _person(key.revoked_by)
         return _("nobody: reported as exposed") if key.reported_exposed else None
+
+    @admin.display(description=_("scopes"))
+    def scopes_display(self, key: ApiKey) -> str:
+        """The scopes as the API names them (`documents:read`), as support hears them from integrators."""
+        return ", ".join(key.scope_list)
 
     @admin.display(description=_("status"))
     def status_display(self, key: ApiKey) -> str:

@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks, tokens
-from apikeys.models import VALIDITY_MESSAGES, Api, SecurityPolicy, add_years, end_of_validity, latest_valid_until
+from apikeys.models import (
+    VALIDITY_MESSAGES,
+    Api,
+    Scope,
+    SecurityPolicy,
+    add_years,
+    end_of_validity,
+    latest_valid_until,
+)
 from apikeys.policy.rules import FOUR_EYES_ADMINS, key_networks, other_admins
 from apikeys.services import OVERLAPS
 from audit.models import Action
@@ -92,9 +100,9 @@ class ValidityRadioSelect(forms.RadioSelect):
 
 
 class SingleUseKeyForm(forms.Form):
-    """What the creation and the replacement forms share: the validity (a preset or a date, within the
-    guide's two years and the contract's maximum: `SecurityPolicy.check_valid_until`) and the signed
-    single-use nonce bound to the acting user."""
+    """What the creation and the replacement forms share: the key's scopes (both ticked for a new key),
+    the validity (a preset or a date, within the guide's two years and the contract's maximum:
+    `SecurityPolicy.check_valid_until`) and the signed single-use nonce bound to the acting user."""
 
     error_messages = {
         **VALIDITY_MESSAGES,
@@ -102,6 +110,17 @@ class SingleUseKeyForm(forms.Form):
         "no_date": _("Enter the last day on which the key is valid."),
     }
 
+    scopes = forms.MultipleChoiceField(
+        label=_("The key may"),
+        choices=Scope.choices,
+        initial=Scope.values,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick only what the software needs. The choice cannot be changed later: «Replace» the key."),
+        error_messages={
+            "required": _("Choose at least one: «Read documents» or «Deliver documents»."),
+            "invalid_choice": _("Choose «Read documents», «Deliver documents» or both."),
+        },
+    )
     validity = forms.ChoiceField(
         label=_("Validity"),
         choices=VALIDITY_PRESETS,
@@ -184,7 +203,7 @@ class SingleUseKeyForm(forms.Form):
 
 
 class ApiKeyCreateForm(SingleUseKeyForm):
-    field_order = ["user", "api", "note", "validity", "valid_until", "allowed_networks", "nonce"]
+    field_order = ["user", "api", "scopes", "note", "validity", "valid_until", "allowed_networks", "nonce"]
 
     user = forms.ModelChoiceField(
         label=_("User identification"),
@@ -238,7 +257,7 @@ OLD_KEY_ENDS = [
 class ApiKeyReplaceForm(SingleUseKeyForm):
     """«Replace»: the validity of the new key and when the old one stops working."""
 
-    field_order = ["validity", "valid_until", "old_key_ends", "nonce"]
+    field_order = ["scopes", "validity", "valid_until", "old_key_ends", "nonce"]
 
     old_key_ends = forms.ChoiceField(
         label=_("The old key stops working"),
@@ -254,6 +273,7 @@ class ApiKeyReplaceForm(SingleUseKeyForm):
     def __init__(self, *args, key, user, **kwargs):
         super().__init__(*args, organization=key.organization, user=user, **kwargs)
         self.key = key
+        self.fields["scopes"].initial = key.scope_list  # «Replace» starts from the old key's scopes
         now, end = timezone.now(), end_of_validity(key.valid_until)
         # Each choice with the moment it means; never later than the old key's own end.
         self.fields["old_key_ends"].choices = [

@@ -13,7 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import activity, notices, tokens
-from apikeys.models import EXPOSED_REASON, ApiKey, SecurityPolicy, Status, end_of_validity, status_of
+from apikeys.models import (
+    ALL_SCOPES,
+    EXPOSED_REASON,
+    ApiKey,
+    SecurityPolicy,
+    Status,
+    end_of_validity,
+    scopes_value,
+    status_of,
+)
 from apikeys.policy import rules as policy_rules
 from audit.models import ExposureSource
 from efinance.lib.logging import log_event
@@ -59,8 +68,10 @@ def apikey_create(
     ip: str | None = None,
     allowed_networks: str | None = None,
     replaces: ApiKey | None = None,
+    scopes: Iterable[str] = ALL_SCOPES.split(),
 ) -> tuple[ApiKey, str]:
-    """Create a key for `user` and return it with its token, which exists nowhere else.
+    """Create a key for `user` with `scopes` (`Scope` values, at least one; fixed for the key's life)
+    and return it with its token, which exists nowhere else.
 
     The caller shows the token once and forgets it. `form_nonce`, when given, makes the creation
     single-use: a second call with the same value raises NonceAlreadyUsed and creates nothing.
@@ -78,6 +89,10 @@ def apikey_create(
     is queued in the same transaction; a replacement (`replaces`) sends its own notice instead.
     """
     created_at = created_at or timezone.now()
+    scopes = list(scopes)
+    stored_scopes = scopes_value(scopes)
+    if not stored_scopes or len(stored_scopes.split()) != len(set(scopes)):
+        raise ValueError(f"scopes must be known and at least one: {scopes!r}")
     policy = SecurityPolicy.of(user.organization_id)
     policy.check_valid_until(valid_until, timezone.localdate(created_at))
     allowed_networks = policy_rules.key_networks(policy, allowed_networks)
@@ -100,6 +115,7 @@ def apikey_create(
                     allowed_networks=allowed_networks or None,
                     approval_requested_at=created_at if pending else None,
                     replaces=replaces,
+                    scopes=stored_scopes,
                 )
                 activity.record_key_created(key=key, by=created_by, ip=ip)
                 if pending:
@@ -353,9 +369,11 @@ def apikey_replace(
     form_nonce: str | None = None,
     ip: str | None = None,
     now: datetime.datetime | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> tuple[ApiKey, str]:
-    """Replace (roll) a valid key: a new key for the same user and API with the same note, and the
-    old key's end set to `overlap` from now, never later than its own end of validity.
+    """Replace (roll) a valid key: a new key for the same user and API with the same note and `scopes`
+    (None: the old key's), and the old key's end set to `overlap` from now, never later than its own
+    end of validity. «Replace» is the one way to change a key's scopes.
 
     Returns the new key and its token (shown once, like a creation). A conditional UPDATE sets the
     old key's `ends_at` once, so that two concurrent replacements make one successor; the other
@@ -382,6 +400,7 @@ def apikey_replace(
         "form_nonce": form_nonce,
         "ip": ip,
         "replaces": key,
+        "scopes": key.scope_list if scopes is None else scopes,
     }
     try:
         # The new key keeps the old one's networks; the contract's policy applies as at any creation.

@@ -46,6 +46,8 @@ def _verify() -> str:
         "approval_requested_at": k("approval_requested_at"),
         "approved_at": k("approved_at"),
         "allowed_networks": k("allowed_networks"),
+        # Least privilege: the key's scopes, checked by the API against the operation's.
+        "scopes": k("scopes"),
     }
     # On SQLite each selected column is an expression, `+column` (a no-op in SQLite): the driver finds
     # no declared type for an expression, so it looks up no converter for it (Django's connection asks

@@ -31,7 +31,7 @@ PAGE_SIZE = 50
 KEY_ROW_FIELDS = [
     *["key_id", "api", "note", "created_at", "created_by", "valid_until", "last_used_at", "organization", "user"],
     *["revoked_at", "revoked_by", "revoke_reason", "allowed_networks", "approval_requested_at", "approved_at"],
-    *["ends_at", "replaces"],
+    *["ends_at", "replaces", "scopes"],
 ]
 
 
@@ -260,6 +260,7 @@ def key_create(request):
                 form_nonce=form.nonce_key,
                 ip=client_ip(request),
                 allowed_networks=form.cleaned_data["allowed_networks"],
+                scopes=form.cleaned_data["scopes"],
             )
         except services.NonceAlreadyUsed as used:
             messages.warning(
@@ -302,6 +303,7 @@ def key_replace(request, key_id: str):
                 key=key,
                 valid_until=form.cleaned_data["valid_until"],
                 overlap=form.overlap,
+                scopes=form.cleaned_data["scopes"],
                 by=request.user,
                 form_nonce=form.nonce_key,
                 ip=client_ip(request),

@@ -40,6 +40,8 @@ class Failure(models.TextChoices):
     SUSPENDED = "suspended", _("All keys of the contract are suspended.")
     PENDING_APPROVAL = "pending_approval", _("The key waits for a second Admin user's approval.")
     ADDRESS_NOT_ALLOWED = "address_not_allowed", _("The request came from an address the key does not allow.")
+    # Least privilege: a valid key asked for something outside its scopes.
+    INSUFFICIENT_SCOPE = "insufficient_scope", _("The key lacks the scope of the request.")
 
 
 class Action(models.TextChoices):

@@ -5,7 +5,7 @@ The rules of the guide about a key are stated once: a key is valid for at most t
 (`status.status_of` in Python, `status.valid_q` in SQL). The audit log is the `audit` app's.
 """
 
-from apikeys.models.choices import Api, Decision, Status
+from apikeys.models.choices import ALL_SCOPES, Api, Decision, Scope, Status, scope_spellings, scopes_value
 from apikeys.models.keys import EXPOSED_REASON, ApiKey, ApiKeyManager, ApiKeyQuerySet, Verification
 from apikeys.models.policy import APPROVAL_WINDOW, PolicyChange, PolicyChangeQuerySet, SecurityPolicy
 from apikeys.models.status import ENDED_ORDER, expires_soon_q, status_of, valid_q
@@ -22,6 +22,7 @@ from apikeys.models.validity import (
 )
 
 __all__ = [
+    "ALL_SCOPES",
     "APPROVAL_WINDOW",
     "ENDED_ORDER",
     "EXPIRES_SOON_DAYS",
@@ -36,6 +37,7 @@ __all__ = [
     "LatestValidUntilInDatabase",
     "PolicyChange",
     "PolicyChangeQuerySet",
+    "Scope",
     "SecurityPolicy",
     "Status",
     "Verification",
@@ -45,6 +47,8 @@ __all__ = [
     "end_of_validity",
     "expires_soon_q",
     "latest_valid_until",
+    "scope_spellings",
+    "scopes_value",
     "status_of",
     "valid_q",
 ]

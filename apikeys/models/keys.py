@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks, sql, tokens
-from apikeys.models.choices import Api, Status
+from apikeys.models.choices import ALL_SCOPES, Api, Scope, Status, scope_spellings
 from apikeys.models.policy import APPROVAL_WINDOW
 from apikeys.models.status import status_of, valid_q
 from apikeys.models.validity import EXPIRES_SOON_DAYS, LatestValidUntilInDatabase, days_left, end_of_validity
@@ -44,10 +44,15 @@ class Verification:
     organization_id: int | None = None
     organization_name: str | None = None
     last_used_at: datetime.datetime | None = None
+    scopes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    def allows(self, scope: str) -> bool:
+        """The key has `scope` (`Scope`)."""
+        return scope in self.scopes
 
     @property
     def stops_at(self) -> datetime.datetime | None:
@@ -158,6 +163,7 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             organization_id=row["organization_id"],
             organization_name=row["organization_name"],
             last_used_at=_as_datetime(row["last_used_at"]),
+            scopes=tuple(row["scopes"].split()),
         )
 
     LAST_USED_INTERVAL = datetime.timedelta(seconds=60)
@@ -257,6 +263,10 @@ class ApiKey(LoadedWithoutInit, models.Model):
         editable=False,
     )
     ends_at = models.DateTimeField(_("replaced, stops working on"), null=True, blank=True, editable=False)
+    # What the key may do (`Scope`), fixed at creation: the names separated by a space in the order of
+    # `Scope` (`scopes_value`). At least one, and only known ones: the CHECK `apikey_has_scope`; the
+    # database refuses a change (trigger of migration 0021_key_scopes). To change them, «Replace» the key.
+    scopes = models.CharField(_("scopes"), max_length=40, default=ALL_SCOPES, editable=False)
 
     objects = ApiKeyManager()
 
@@ -297,6 +307,8 @@ class ApiKey(LoadedWithoutInit, models.Model):
             models.UniqueConstraint(
                 fields=["replaces"], condition=Q(replaces__isnull=False), name="apikey_one_replacement"
             ),
+            # Least privilege: a key may do at least one thing, and nothing unknown.
+            models.CheckConstraint(condition=Q(scopes__in=scope_spellings()), name="apikey_has_scope"),
         ]
 
     def __str__(self) -> str:
@@ -334,6 +346,15 @@ class ApiKey(LoadedWithoutInit, models.Model):
 
     def get_status_display(self) -> str:
         return Status(self.status).label
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """The scopes in words («Read documents», «Deliver documents»), in the reader's language."""
+        return [Scope(value).label for value in self.scopes.split()]
 
     @property
     def is_valid(self) -> bool:

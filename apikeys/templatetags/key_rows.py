@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from apikeys.models import Api, ApiKey, Status
+from apikeys.models import Api, ApiKey, Scope, Status
 
 register = template.Library()
 
@@ -47,6 +47,7 @@ class _Page:
         self.words = _words(context)
         self.api_names = {value: escape(str(label)) for value, label in Api.choices}
         self.status_names = {value: escape(str(label)) for value, label in Status.choices}
+        self.scope_names = {value: escape(str(label)) for value, label in Scope.choices}
         self.replaces = _("replaces %(old)s")
         self.replaced_by = _("by %(new)s")
         self.stops_on = _("Replaced — stops working on %(end)s")
@@ -107,12 +108,14 @@ def _row(page: _Page, key: ApiKey, ended: bool) -> str:
     soon = ""
     if not ended and key.expires_soon_at(page.today, page.now):
         soon = f' <span class="badge soon" data-testid="expires-soon">{words["expires_soon"]}</span>'
+    scopes = ", ".join(page.scope_names[scope] for scope in key.scopes.split())
     networks = "<br>".join(f"<code>{escape(network)}</code>" for network in key.network_list) or words["any_address"]
     cells = [
         f'<td data-label="{words["key_id"]}"><code class="nowrap">{key_id}</code></td>',
         f'<td data-label="{words["user"]}" class="wrap-anywhere">{escape(key.user_name)}</td>',
         f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
-        f"{page.api_names[key.api]}</span> {badge}</td>",
+        f"{page.api_names[key.api]}</span> {badge}"
+        f'<br><small class="scopes" data-testid="key-scopes">{scopes}</small></td>',
         f'<td data-label="{words["note"]}" class="note">{escape(key.note or "—")}{replaces}</td>',
         f'<td data-label="{words["created_on"]}">{page.day(key.created_at)}</td>',
         f'<td data-label="{words["valid_until"]}">{page.day(key.valid_until)}{soon}</td>',

@@ -14,15 +14,15 @@ A key works only with the API it was made for (`ApiKeyBearer`).
 
 from django.conf import settings
 from ninja import NinjaAPI, Swagger
+from ninja.openapi.schema import OpenAPISchema
 
 from apikeys.models import Api
 from billing.api import credentials, documents, github, keys
-from billing.api.auth import ApiKeyBearer
+from billing.api.auth import NAMESPACES, ApiKeyBearer
 from billing.api.parser import StrictJsonParser
 from billing.api.problems import CONTENT_TYPE, install_handlers
 
 TITLES = {Api.PRODUCTION: "Billing Solutions", Api.INTEGRATION: "Billing Solutions Customer Integration"}
-NAMESPACES = {Api.PRODUCTION: "billing", Api.INTEGRATION: "billing-int"}
 
 DESCRIPTION = """Deliver billing documents to e-finance.
 
@@ -39,6 +39,12 @@ Errors are problem documents (RFC 9457, `application/problem+json`) with `type`,
 `detail`; a refused key also has `reason`, a validation error lists each field in `errors`. Request
 bodies are limited to {limit} bytes. `POST documents` with an `Idempotency-Key` header can be retried
 safely: a retry answers the document already stored.
+
+Each key has scopes, chosen when it was created: `documents:read` (list and read documents) and
+`documents:write` (deliver documents); every operation names the scope it needs in its security
+requirement. `ping` and `keys/self` work with any key. A key without the scope of an operation is
+refused 403 `insufficient-scope` (`WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`,
+RFC 6750) and nothing is stored.
 
 Every response to an authenticated request carries the key's end: `Api-Key-Expires` (its last valid
 day, e.g. `2028-11-30`) and `Sunset` (RFC 8594: the moment it stops working, as an HTTP date; earlier
@@ -62,11 +68,26 @@ KEY_END_NOTE = (
 )
 
 
+class ScopedSchema(OpenAPISchema):
+    """Each operation's security requirement names the scope its key needs (ninja leaves it empty)."""
+
+    def operation_security(self, operation):
+        security = super().operation_security(operation)
+        scopes = [auth.scope for auth in operation.auth_callbacks if getattr(auth, "scope", None)]
+        for requirement in security or ():
+            for name in requirement:
+                requirement[name] = [str(scope) for scope in scopes]
+        return security
+
+
 class BillingApi(NinjaAPI):
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """Error responses are described with their real media type, `application/problem+json`; the
-        responses of authenticated operations with the key's end in their headers."""
-        schema = super().get_openapi_schema(*args, **kwargs)
+        responses of authenticated operations with the key's end in their headers; each operation's
+        security requirement with its scope (`ScopedSchema`)."""
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = ScopedSchema(self, path_prefix)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
                 responses = operation.get("responses", {})

@@ -6,6 +6,10 @@ an unknown key ID and a wrong secret get the same answer, and the state of a key
 user deactivated, other API) is only told once its secret has matched. Nothing is cached: each
 request reads the key's state with one SQL query (`ApiKey.objects.verify_token`). Failed
 authentications are limited per client address (`API_AUTH_FAILURES_PER_MINUTE`, 429 beyond).
+
+Least privilege: an operation that needs a scope (`Scope`) has its own `ApiKeyBearer(scope=...)`;
+a valid key without that scope is refused 403 `insufficient_scope` (RFC 6750 §3.1) before the request
+is read, counted like any refusal. The scopes come with the verification's one query.
 """
 
 import logging
@@ -19,7 +23,7 @@ from ninja.security import HttpBearer
 
 from apikeys import tokens
 from apikeys.activity import record_auth_failure
-from apikeys.models import Api, ApiKey, Verification
+from apikeys.models import Api, ApiKey, Scope, Verification
 from audit.models import Failure
 from billing.api.problems import ProblemError
 from billing.models import AuthFailureCounter
@@ -29,6 +33,11 @@ from efinance.lib.net import client_ip
 log = logging.getLogger("billing.api")
 
 REALM = "Billing Solutions"
+
+# The URL namespace of each API (`billing.api.apis`): an operation's own authentication (one that
+# needs a scope) is shared by both APIs' copies of the operation and finds the API of the request here.
+NAMESPACES = {Api.PRODUCTION: "billing", Api.INTEGRATION: "billing-int"}
+API_OF_NAMESPACE = {namespace: api for api, namespace in NAMESPACES.items()}
 
 DETAILS = {
     "missing": _(
@@ -68,6 +77,10 @@ DETAILS = {
         "This API key may not be used from your address. An Admin user of your e-finance contract sets the "
         "allowed networks of the key."
     ),
+    Failure.INSUFFICIENT_SCOPE: _(
+        "This API key may not do this: it lacks the scope «%(scope)s». Keys keep the scopes they were "
+        "created with; an Admin user of your e-finance contract replaces the key with one that has it."
+    ),
 }
 
 # Refusals of a key that is valid but may not be used from here: 403, not 401 (the credentials are
@@ -75,7 +88,17 @@ DETAILS = {
 FORBIDDEN = {Failure.ADDRESS_NOT_ALLOWED}
 
 
-def refuse(reason: str) -> ProblemError:
+def refuse(reason: str, scope: str | None = None) -> ProblemError:
+    if reason == Failure.INSUFFICIENT_SCOPE:
+        return ProblemError(
+            403,
+            DETAILS[reason] % {"scope": scope},
+            type_="insufficient-scope",
+            title=_("Insufficient scope"),
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'},
+            reason=str(reason),
+            scope=scope,
+        )
     if reason in FORBIDDEN:
         return ProblemError(
             403, DETAILS[reason], type_="address-not-allowed", title=_("Address not allowed"), reason=str(reason)
@@ -116,11 +139,15 @@ def _presented_key_id(token: str) -> str | None:
 
 
 class ApiKeyBearer(HttpBearer):
-    """The key must be valid now and belong to `api` (production or customer integration)."""
+    """The key must be valid now, belong to `api` (production or customer integration; None: the API
+    of the request's URL namespace) and, when `scope` is given, have that scope."""
 
-    def __init__(self, api: Api):
+    def __init__(self, api: Api | None = None, scope: Scope | None = None):
         super().__init__()
-        self.api = api
+        self.api, self.scope = api, scope
+
+    def api_of(self, request: HttpRequest) -> Api:
+        return self.api or API_OF_NAMESPACE[request.resolver_match.namespace]
 
     def __call__(self, request: HttpRequest) -> Verification:
         value = request.META.get("HTTP_AUTHORIZATION", "")
@@ -131,9 +158,11 @@ class ApiKeyBearer(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Verification:
         # The address is only read for a key that has allowed networks (the contract's security policy).
-        verification = ApiKey.objects.verify_token(token, api=self.api, address=lambda: client_ip(request))
+        verification = ApiKey.objects.verify_token(token, api=self.api_of(request), address=lambda: client_ip(request))
         if not verification.ok:
             raise self.failed(request, verification.failure, verification.key_id, _presented_key_id(token))
+        if self.scope is not None and not verification.allows(self.scope):
+            raise self.failed(request, Failure.INSUFFICIENT_SCOPE, verification.key_id, verification.key_id)
         ApiKey.objects.record_use(verification, lambda: client_ip(request))
         return verification
 
@@ -156,7 +185,8 @@ class ApiKeyBearer(HttpBearer):
             logging.INFO if reason == "missing" else logging.WARNING,
             reason=str(reason),
             key_id=key_id,
-            api=self.api,
+            api=self.api_of(request),
+            **({"scope": self.scope} if reason == Failure.INSUFFICIENT_SCOPE else {}),
             path=request.path,
             ip=ip,
         )
@@ -167,4 +197,4 @@ class ApiKeyBearer(HttpBearer):
                 record_auth_failure(key_id=presented_key_id, reason=reason, ip=ip, at=now)
         if limited:
             return too_many_failures(60 - now.second)
-        return refuse(reason)
+        return refuse(reason, self.scope)

@@ -13,12 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Query, Router, Schema, Status
 
-from billing.api.problems import AUTH_ERRORS, INPUT_ERRORS, Problem, ProblemError
+from apikeys.models import Scope
+from billing.api.auth import ApiKeyBearer
+from billing.api.problems import AUTH_ERRORS, INPUT_ERRORS, SCOPE_ERRORS, Problem, ProblemError
 from billing.api.schemas import DocumentIn, DocumentOut, DocumentPage
 from billing.models import DeliveryCounter, Document, DocumentStatus
 from billing.services import IdempotencyKeyReused, document_deliver, document_replay
 
 router = Router(tags=["documents"])
+
+# Least privilege: reading and delivering are scopes of their own (the API of the request still decides
+# which keys are accepted: `ApiKeyBearer.api_of`).
+READ = ApiKeyBearer(scope=Scope.DOCUMENTS_READ)
+WRITE = ApiKeyBearer(scope=Scope.DOCUMENTS_WRITE)
 
 
 class DocumentFilter(Schema):
@@ -48,8 +55,9 @@ def _request_hash(payload: DocumentIn) -> str:
 
 @router.post(
     "documents",
-    response={201: DocumentOut, **AUTH_ERRORS, **INPUT_ERRORS, 429: Problem},
+    response={201: DocumentOut, **AUTH_ERRORS, **SCOPE_ERRORS, **INPUT_ERRORS, 429: Problem},
     summary="Deliver a billing document",
+    auth=WRITE,
 )
 def deliver(
     request,
@@ -98,7 +106,7 @@ def deliver(
     return Status(201, DocumentOut.of(document))
 
 
-@router.get("documents", response={200: DocumentPage, **AUTH_ERRORS, 422: Problem})
+@router.get("documents", response={200: DocumentPage, **AUTH_ERRORS, **SCOPE_ERRORS, 422: Problem}, auth=READ)
 def list_documents(request, filters: Query[DocumentFilter]):
     """Your organization's documents in this environment, newest first."""
     auth = request.auth
@@ -121,7 +129,8 @@ def list_documents(request, filters: Query[DocumentFilter]):
 
 @router.get(
     "documents/{document_id}",
-    response={200: DocumentOut, **AUTH_ERRORS, 404: Problem, 422: Problem},
+    response={200: DocumentOut, **AUTH_ERRORS, **SCOPE_ERRORS, 404: Problem, 422: Problem},
+    auth=READ,
 )
 def get_document(request, document_id: uuid.UUID):
     """One document of your organization in this environment; any other ID is 404."""

@@ -35,7 +35,8 @@ def ping(request, response: HttpResponse):
 @router.get("keys/self", response={200: KeySelf, **AUTH_ERRORS}, summary="The presented key itself")
 def key_self(request):
     """The presented key: its ID, API, user, organization, last valid day, the end of its replacement if
-    it has been replaced, when it stops working and the days left, so that software can warn in time."""
+    it has been replaced, when it stops working and the days left, so that software can warn in time; and
+    its scopes."""
     auth = request.auth
     return {
         "key_id": auth.key_id,
@@ -46,4 +47,5 @@ def key_self(request):
         "replaced_until": auth.ends_at,
         "stops_at": auth.stops_at,
         "days_left": days_left(auth.valid_until),
+        "scopes": list(auth.scopes),
     }

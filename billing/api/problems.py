@@ -5,6 +5,8 @@ of this API for its own problems, so that software can tell them apart:
 
 - ``urn:efinance:problem:invalid-token`` (401) with ``reason``: missing, malformed, unknown,
   deleted, expired, user_inactive, wrong_api;
+- ``urn:efinance:problem:insufficient-scope`` (403) with ``reason`` and ``scope``: the key lacks the
+  operation's scope;
 - ``urn:efinance:problem:validation`` (422) with ``errors``: one ``{location, field, reason}`` each;
 - ``urn:efinance:problem:idempotency-key-reused`` (422): the same Idempotency-Key with another body;
 - ``urn:efinance:problem:malformed-json`` (400);
@@ -45,10 +47,12 @@ class Problem(Schema):
     detail: str
     reason: str | None = None
     errors: list[FieldError] | None = None
+    scope: str | None = None
 
 
 # Every operation may answer these; operations with a body or parameters add INPUT_ERRORS.
 AUTH_ERRORS = {401: Problem, 429: Problem, 500: Problem, 503: Problem}  # 429: too many failed authentications
+SCOPE_ERRORS = {403: Problem}  # the key lacks the operation's scope
 INPUT_ERRORS = {400: Problem, 413: Problem, 415: Problem, 422: Problem}
 
 

@@ -198,3 +198,7 @@ class KeySelf(Schema):
         "after its last valid day (ISO 8601, UTC)."
     )
     days_left: int = Field(description="Days of validity left: the last valid day − today (0 on the last day).")
+    scopes: list[Literal["documents:read", "documents:write"]] = Field(
+        description="What the key may do, fixed when it was created: `documents:read` (list and read documents), "
+        "`documents:write` (deliver documents)."
+    )

@@ -35,6 +35,7 @@ def create_via_form(client, user, api="production", **fields):
         "note": "ERP",
         "valid_until": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
         "nonce": nonce,
+        "scopes": ["documents:read", "documents:write"],
         **fields,
     }
     response = client.post(CREATE_URL, data)

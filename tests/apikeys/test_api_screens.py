@@ -22,7 +22,15 @@ def _create(client, user, api) -> str:
     nonce = re.search(r'name="nonce" value="([^"]+)"', client.get(CREATE).content.decode())[1]
     valid_until = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
     response = client.post(
-        CREATE, {"user": user.pk, "api": api, "note": "", "valid_until": valid_until, "nonce": nonce}
+        CREATE,
+        {
+            "user": user.pk,
+            "api": api,
+            "note": "",
+            "valid_until": valid_until,
+            "nonce": nonce,
+            "scopes": ["documents:read", "documents:write"],
+        },
     )
     assert response.status_code == 200
     return response.content.decode()

@@ -129,6 +129,7 @@ def test_a_key_created_through_the_form_shows_up_with_its_address(alice, alice_c
             "api": Api.INTEGRATION,
             "valid_until": latest_valid_until().isoformat(),
             "nonce": new_form_nonce(alice),
+            "scopes": ["documents:read", "documents:write"],
         },
         REMOTE_ADDR="198.51.100.23",
     )

@@ -27,6 +27,7 @@ def test_it_records_a_key_created_on_the_screen_with_actor_user_api_validity_and
             "note": "ERP",
             "valid_until": valid_until.isoformat(),
             "nonce": new_form_nonce(alice),
+            "scopes": ["documents:read", "documents:write"],
         },
         REMOTE_ADDR="198.51.100.7",
     )

@@ -25,6 +25,7 @@ def _post(client, **fields):
         "note": "ERP",
         "valid_until": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
         "nonce": _nonce(client),
+        "scopes": ["documents:read", "documents:write"],
     }
     data.update(fields)
     return client.post(URL, data)

@@ -30,6 +30,7 @@ def _form(client, user, api=Api.INTEGRATION) -> dict:
         "note": "ERP",
         "valid_until": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
         "nonce": re.search(r'name="nonce" value="([^"]+)"', html)[1],
+        "scopes": ["documents:read", "documents:write"],
     }
 
 

@@ -31,6 +31,7 @@ def _form(client, key, **data) -> dict:
         "validity": "1y",
         "old_key_ends": "24h",
         "nonce": re.search(r'name="nonce" value="([^"]+)"', html)[1],
+        "scopes": ["documents:read", "documents:write"],
         **data,
     }
 

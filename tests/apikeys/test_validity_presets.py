@@ -37,7 +37,17 @@ def frozen(monkeypatch):
 def _post(client, bob, **data):
     html = client.get(URL).content.decode()
     nonce = re.search(r'name="nonce" value="([^"]+)"', html)[1]
-    return client.post(URL, {"user": bob.pk, "api": "integration", "note": "", "nonce": nonce, **data})
+    return client.post(
+        URL,
+        {
+            "user": bob.pk,
+            "api": "integration",
+            "note": "",
+            "nonce": nonce,
+            "scopes": ["documents:read", "documents:write"],
+            **data,
+        },
+    )
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ def test_it_describes_the_presented_key(client, make_key, bob, api):
         "replaced_until": None,
         "stops_at": _midnight_after(key.valid_until).isoformat().replace("+00:00", "Z"),
         "days_left": 12,
+        "scopes": ["documents:read", "documents:write"],
     }
 
 

@@ -39,7 +39,15 @@ def _create_token(client) -> str:
     user = User.objects.get(username="demo-user")
     valid_until = (timezone.localdate() + datetime.timedelta(days=60)).isoformat()
     response = client.post(
-        url, {"user": user.pk, "api": "integration", "note": "ERP", "valid_until": valid_until, "nonce": nonce}
+        url,
+        {
+            "user": user.pk,
+            "api": "integration",
+            "note": "ERP",
+            "valid_until": valid_until,
+            "nonce": nonce,
+            "scopes": ["documents:read", "documents:write"],
+        },
     )
     [token] = tokens.TOKEN_SEARCH_RE.findall(response.content.decode())
     return token

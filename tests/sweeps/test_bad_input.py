@@ -27,6 +27,7 @@ def _create_form(alice, bob, **overrides) -> dict:
         "note": "ERP",
         "valid_until": "31.12.2027",
         "nonce": new_form_nonce(alice),
+        "scopes": ["documents:read", "documents:write"],
     }
     return {**data, **overrides}
 

@@ -154,7 +154,14 @@ def _create_key(client, user, api=Api.INTEGRATION):
     form = client.get("/administration/api-keys/new/")
     nonce = re.search(r'name="nonce" value="([^"]+)"', form.content.decode()).group(1)
     valid_until = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
-    data = {"user": user.pk, "api": api, "note": "ERP", "valid_until": valid_until, "nonce": nonce}
+    data = {
+        "user": user.pk,
+        "api": api,
+        "note": "ERP",
+        "valid_until": valid_until,
+        "nonce": nonce,
+        "scopes": ["documents:read", "documents:write"],
+    }
     return form, client.post("/administration/api-keys/new/", data)
 
 

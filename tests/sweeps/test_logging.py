@@ -55,7 +55,14 @@ def test_no_token_secret_or_hash_reaches_a_log_record(every_record, alice_client
     valid_until = re.search(r'name="valid_until" value="([^"]+)"', form)[1]
     created = alice_client.post(
         "/administration/api-keys/new/",
-        {"user": bob.pk, "api": "integration", "note": "ERP", "valid_until": valid_until, "nonce": nonce},
+        {
+            "user": bob.pk,
+            "api": "integration",
+            "note": "ERP",
+            "valid_until": valid_until,
+            "nonce": nonce,
+            "scopes": ["documents:read", "documents:write"],
+        },
     )
     token = TOKEN_RE.search(created.content.decode())[0]
     parsed = tokens.parse_token(token)
