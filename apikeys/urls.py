@@ -10,6 +10,7 @@ urlpatterns = [
     path("activity/", views.activity, name="activity"),
     path("api-keys/", views.key_list, name="list"),
     path("api-keys/new/", views.key_create, name="create"),
+    path("api-keys/<str:key_id>/", views.key_detail, name="detail"),
     path("api-keys/<str:key_id>/delete/", views.key_delete, name="delete"),
     path("api-keys/<str:key_id>/replace/", views.key_replace, name="replace"),
     # The contract's security policy.

@@ -12,10 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apikeys import services, tokens
+from apikeys import keypage, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, ApiKey, PolicyChange, expires_soon_q, valid_q
+from apikeys.models import ENDED_ORDER, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
 from audit.models import AuditEvent
 from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
@@ -365,3 +365,38 @@ def activity(request):
     keep = f"&{urlencode(filters)}" if filters else ""
     context = {"form": form, "page": page, "keep": keep, "paged": bool(before or after), "filters": filters}
     return render(request, "apikeys/activity.html", context)
+
+
+@require_GET
+@admin_required
+def key_detail(request, key_id: str):
+    """Everything about one key: its state, facts, last use, refusals, networks, timeline and usage."""
+    key = get_key_for_admin(request, key_id)
+    now = timezone.now()
+    try:
+        period = int(request.GET.get("days", usage.DEFAULT_PERIOD))
+    except ValueError:
+        period = usage.DEFAULT_PERIOD
+    if period not in usage.PERIODS:
+        period = usage.DEFAULT_PERIOD
+    figures = usage.usage_of(key.pk, period, now)
+    chart_title = _("Requests per day, last %(days)d days") % {"days": period}
+    context = {
+        "key": key,
+        "pill": keypage.status_pill(key, request.user.organization.keys_suspended, now),
+        "approved_by": key.approved_by if key.approved_by_id else None,
+        "predecessor": key.replaces,
+        "successor": key.replacements.first(),
+        "days_left": key.days_left,
+        "failures": usage.failures_last_day(key.pk, now),
+        "your_address": client_ip(request),
+        "timeline": keypage.timeline(key),
+        "period": period,
+        "periods": usage.PERIODS,
+        "usage": figures,
+        "chart": usage.chart_svg(figures, chart_title),
+        "chart_title": chart_title,
+        "refusals": [(refusal, usage.reason_label(refusal.reason)) for refusal in KeyRefusal.objects.last_of(key.pk)],
+        "is_valid": key.status_at(now=now) == Status.VALID,
+    }
+    return render(request, "apikeys/key_detail.html", context)

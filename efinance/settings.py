@@ -223,6 +223,11 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
 # Failed API authentications per client address and minute; beyond, a 429 problem (counted in the database).
 API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=30)
+# Each API request counted per key, hour, operation and outcome (apikeys.models.usage: the key page's
+# usage). Off only to measure what counting costs (tools.bench_auth runs the ping both ways).
+API_USAGE_COUNTING = env.bool("API_USAGE_COUNTING", default=True)
+# Seconds a process adds its answered requests up before writing them (0: each request writes its count).
+API_USAGE_FLUSH_SECONDS = env.float("API_USAGE_FLUSH_SECONDS", default=5.0)
 
 # Prometheus metrics at /metrics (efinance.lib.metrics): off unless enabled, and then only for the
 # bearer token or the networks given here (neither: nobody). With several gunicorn workers, set

@@ -20,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys import services
-from apikeys.models import Api, ApiKey
+from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage
 from tests.browser import DESKTOP, PHONE, shot
 from users.models import User
 
@@ -30,6 +30,7 @@ LANGUAGES = ["en", "de", "fr", "it"]
 #: Where every action is tried (the width is checked in all four): English, and German, whose words are longest.
 CLICK_LANGUAGES = {"en", "de"}
 LONG_NOTE = "x" * 200  # a note of 200 characters without a space
+USAGE_NOTE = "ERP Abacus — nightly sync"  # the key with a month of usage and refusals
 AXE = Axe()
 
 
@@ -67,6 +68,12 @@ def _open_networks_page(page: Page, base: str) -> None:
     page.goto(f"{base}/administration/api-keys/{key.key_id}/networks/")
 
 
+def _open_key_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.get(note=USAGE_NOTE)
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/")
+    expect(page.get_by_test_id("usage-chart")).to_be_visible()
+
+
 def _open_lockout(page: Page, base: str) -> None:
     for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
         page.goto(f"{base}/accounts/login/")
@@ -99,6 +106,7 @@ SCREENS = [
     Screen("delete-page", "demo-admin", open=_open_delete_page),
     Screen("replace-page", "demo-admin", open=_open_replace_page),
     Screen("networks-page", "demo-admin", open=_open_networks_page),
+    Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
     Screen("activity", "demo-admin", "/administration/activity/"),
     Screen("admin-home", "demo-admin", "/"),
@@ -116,6 +124,7 @@ SHOTS = {
     "token-screen": "ui-token-screen",
     "user-management": "ui-user-management",
     "user-home": "ui-standard-user",
+    "key-page": "ui-key-page",
 }
 
 
@@ -136,6 +145,30 @@ def screens_data(demo):
         user=user, api=Api.PRODUCTION, note=LONG_NOTE, valid_until=today + datetime.timedelta(days=10), created_by=admin
     )
     services.apikey_revoke(key=key, by=admin)
+    used, _token = services.apikey_create(
+        user=user,
+        api=Api.INTEGRATION,
+        note=USAGE_NOTE,
+        valid_until=today + datetime.timedelta(days=12),
+        created_by=admin,
+    )
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for day in range(30):  # a month of a nightly sync: pings and deliveries, a few refusals
+        at = hour - datetime.timedelta(days=day)
+        for operation, outcome, reason, count in [
+            ("ping", "ok", "", 20 + day % 7),
+            ("deliver", "ok", "", 100 + (day * 37) % 90),
+            ("deliver", "refused", "validation", day % 4),
+            ("ping", "auth", "address_not_allowed", 3 if day % 9 == 0 else 0),
+        ]:
+            if count:
+                KeyUsage.objects.create(
+                    api_key_id=used.pk, hour=at, operation=operation, outcome=outcome, reason=reason, count=count
+                )
+    for n in range(5):
+        KeyRefusal.objects.record(
+            key_pk=used.pk, operation="deliver", reason="validation", ip=f"198.51.100.{n + 1}", now=hour
+        )
     services.apikey_create(  # an expired key, made as it would have been: a year before its end
         user=user,
         api=Api.INTEGRATION,
