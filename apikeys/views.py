@@ -3,6 +3,7 @@ import datetime
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, prefetch_related_objects
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,8 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apikeys import keypage, services, tokens, usage
+from apikeys import keypage, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
+from apikeys.activity import record_report_downloaded
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
 from apikeys.models import ENDED_ORDER, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
 from audit.models import AuditEvent
@@ -400,3 +402,22 @@ def key_detail(request, key_id: str):
         "is_valid": key.status_at(now=now) == Status.VALID,
     }
     return render(request, "apikeys/key_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def credential_report(request):
+    """«Download credential report»: every key of the contract, valid and ended, as CSV or JSON in a zip
+    with its Ed25519 signature (`apikeys.report`); each download is on «Activity»."""
+    fmt = request.POST.get("format") if request.method == "POST" else None
+    if fmt not in report.FORMATS:
+        status = 400 if request.method == "POST" else 200
+        return render(request, "apikeys/credential_report.html", {"formats": report.FORMATS}, status=status)
+    organization = request.user.organization
+    written = report.write_report(organization, fmt)
+    record_report_downloaded(
+        by=request.user, organization_id=organization.pk, name=written.name, rows=written.rows, ip=client_ip(request)
+    )
+    response = StreamingHttpResponse(written.zip_chunks(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{written.zip_name()}"'
+    return response

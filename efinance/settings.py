@@ -41,6 +41,9 @@ SECRET_KEY = _required_secret("SECRET_KEY", "Django's signing key for sessions a
 # The key of the HMAC-SHA-256 that stores API-key secrets; separate from SECRET_KEY so that one
 # leaking does not expose the other. Changing it invalidates every API key.
 API_KEY_PEPPER = _required_secret("API_KEY_PEPPER", "the key of the API-key secrets' HMAC")
+# The bank's Ed25519 key that signs credential reports (efinance.lib.report_key): PEM, or its 32-byte
+# seed in base64. Its public half is published at /.well-known/efinance-report-key.pem.
+REPORT_SIGNING_KEY = _required_secret("REPORT_SIGNING_KEY", "the Ed25519 key that signs credential reports")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -35,6 +35,7 @@ IDs) when the child is done, and the temporary databases are removed.
 """
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -79,6 +80,7 @@ def _child_env(database_url: str, **extra: str) -> dict:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "API_KEY_PEPPER": secrets.token_urlsafe(50),
+        "REPORT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback; TLS is the proxy's job
         "SECURE_COOKIES": "0",

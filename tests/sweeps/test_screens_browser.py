@@ -109,6 +109,7 @@ SCREENS = [
     Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
     Screen("activity", "demo-admin", "/administration/activity/"),
+    Screen("credential-report", "demo-admin", "/administration/credential-report/"),
     Screen("admin-home", "demo-admin", "/"),
     Screen("not-found", "demo-admin", "/administration/api-keys/aaaaaaaaaaaa/delete/", status=404),
     Screen("user-home", "demo-user", "/"),

@@ -1,5 +1,6 @@
-"""Start-up: without DEBUG, a missing SECRET_KEY or API_KEY_PEPPER stops it with a clear message."""
+"""Start-up: without DEBUG, a missing SECRET_KEY, API_KEY_PEPPER or REPORT_SIGNING_KEY stops it with a clear message."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -9,7 +10,8 @@ import pytest
 from django.conf import settings as django_settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-SECRETS = ("SECRET_KEY", "API_KEY_PEPPER")
+SECRETS = ("SECRET_KEY", "API_KEY_PEPPER", "REPORT_SIGNING_KEY")
+REPORT_KEY = base64.b64encode(b"r" * 32).decode()
 
 
 def _start(**env) -> subprocess.CompletedProcess:
@@ -28,6 +30,7 @@ def _start(**env) -> subprocess.CompletedProcess:
         ({"API_KEY_PEPPER": "p" * 50}, "SECRET_KEY"),
         ({"SECRET_KEY": "s" * 50}, "API_KEY_PEPPER"),
         ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": ""}, "API_KEY_PEPPER"),
+        ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50}, "REPORT_SIGNING_KEY"),
     ],
 )
 def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing):
@@ -37,8 +40,14 @@ def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing)
     assert f"{missing} is not set" in result.stderr
 
 
-def test_with_both_secrets_it_starts():
-    result = _start(DEBUG="0", SECRET_KEY="s" * 50, API_KEY_PEPPER="p" * 50, ALLOWED_HOSTS="efinance.example")
+def test_with_every_secret_it_starts():
+    result = _start(
+        DEBUG="0",
+        SECRET_KEY="s" * 50,
+        API_KEY_PEPPER="p" * 50,
+        REPORT_SIGNING_KEY=REPORT_KEY,
+        ALLOWED_HOSTS="efinance.example",
+    )
     assert result.returncode == 0, result.stderr
 
 
