@@ -6,7 +6,8 @@ seed in base64 (what `scripts/setup` writes). Its public half is published witho
 
     openssl pkeyutl -verify -pubin -inkey efinance-report-key.pem -rawin -in report.csv -sigfile report.csv.sig
 
-Only a DEBUG run may go without the setting; it then signs with a fixed development key.
+Only a DEBUG run may go without the setting; it then signs with a fixed development key. A setting
+that is not such a key stops the start-up (`apikeys.apps`), never the first download.
 """
 
 import base64
@@ -14,6 +15,7 @@ import binascii
 import hashlib
 from functools import lru_cache
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
@@ -29,7 +31,10 @@ PUBLIC_KEY_PATH = ".well-known/efinance-report-key.pem"
 @lru_cache(maxsize=4)
 def _seed(value: str) -> bytes:
     if value.startswith("-----BEGIN"):
-        key = serialization.load_pem_private_key(value.encode(), password=None)
+        try:
+            key = serialization.load_pem_private_key(value.encode(), password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as error:  # garbled, encrypted, unknown
+            raise ImproperlyConfigured(f"REPORT_SIGNING_KEY is not a readable PEM private key: {error}") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ImproperlyConfigured("REPORT_SIGNING_KEY is a PEM key, but not an Ed25519 one")
         return key.private_bytes(

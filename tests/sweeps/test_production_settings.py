@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
 PRODUCTION = {
@@ -153,3 +155,31 @@ def test_gunicorn_logs_json_lines_with_the_shipped_log_config(tmp_path):
         ("gunicorn.error", "Booting worker with pid: 42"),
         ("gunicorn.access", '"GET /healthz HTTP/1.1" 200'),
     ]
+
+
+BROKEN_PEM = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----\n"
+EC_PEM = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["not a key", base64.b64encode(b"31 bytes, one short of a seed..").decode(), BROKEN_PEM, EC_PEM.decode()],
+    ids=["text", "short seed", "truncated PEM", "EC PEM"],
+)
+def test_a_report_key_that_is_no_ed25519_key_stops_the_start_up(tmp_path, value):
+    """Not a 500 at the first credential report: the process does not start, and says why."""
+    _refused_start(["manage.py", "check"], value, tmp_path)
+
+
+def test_the_application_server_does_not_start_with_it_either(tmp_path):
+    _refused_start(["-c", "import efinance.wsgi"], BROKEN_PEM, tmp_path)
+
+
+def _refused_start(start, value, tmp_path):
+    result = _run(start, {**PRODUCTION, "REPORT_SIGNING_KEY": value}, tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: REPORT_SIGNING_KEY" in result.stderr
+    secret_lines = [line for line in value.splitlines() if not line.startswith("-----")]
+    assert not [line for line in secret_lines if line in result.stderr]  # the key is not printed
