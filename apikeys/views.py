@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apikeys import keypage, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
 from apikeys.activity import record_report_downloaded
+from apikeys.attention import attention_of
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
 from apikeys.models import ENDED_ORDER, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
 from audit.models import AuditEvent
@@ -141,7 +142,16 @@ def _key_table_labels() -> dict[str, str]:
 @require_GET
 @admin_required
 def administration(request):
-    return render(request, "apikeys/administration.html")
+    return render(request, "apikeys/administration.html", {"attention": attention_of(request.user, rows=False)})
+
+
+@require_GET
+@never_cache
+def overview(request):
+    """The first page after the login: for an Admin user, with the bands of what waits for them."""
+    user = request.user
+    attention = attention_of(user, rows=False) if user.is_admin_of_organization else None
+    return render(request, "apikeys/overview.html", {"attention": attention})
 
 
 @require_GET
@@ -223,6 +233,8 @@ def key_list(request):
     open_changes = list(PolicyChange.objects.open(now).filter(organization_id=organization.pk, key__isnull=False))
     prefetch_related_objects(open_changes, "key", "requested_by")
     context = {
+        # Not while searching: the block is about the whole contract, the search narrows the tables.
+        "attention": None if filters else attention_of(request.user, today=today, now=now),
         "valid": valid,
         "ended": ended,
         "keep": keep,

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from apikeys.views import overview
 from billing import urls as billing_urls
 from efinance.lib.health import healthz
 from efinance.lib.metrics import metrics_view
 from efinance.lib.report_key import PUBLIC_KEY_PATH, public_key_view
 from users.forms import SupportLoginForm
-from users.views import home, set_language
+from users.views import set_language
 
 admin.site.site_header = admin.site.site_title = _("e-finance API access — support")
 admin.site.index_title = _("Support: API keys, users and organizations")
@@ -17,7 +18,7 @@ urlpatterns = [
     # First, and not through include(""): the API's hot path resolves without trying the others, one
     # level of URL resolution fewer on every API request.
     *billing_urls.urlpatterns,
-    path("", home, name="home"),
+    path("", overview, name="home"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path(PUBLIC_KEY_PATH, public_key_view, name="report_public_key"),

@@ -5,13 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import check_for_language
-from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
-
-
-@require_GET
-def home(request):
-    return render(request, "users/home.html")
 
 
 def lockout(request, original_response=None, credentials=None):

@@ -309,6 +309,18 @@ class ApiKey(LoadedWithoutInit, models.Model):
                 name="apikey_org_valid_order",
                 condition=Q(revoked_at__isnull=True),
             ),
+            # «Needs attention» (`apikeys.attention`) at any size of the contract: the keys waiting for an
+            # approval, and the replaced keys whose overlap ends soon, each in an index of those alone.
+            models.Index(
+                fields=["organization", "approval_requested_at"],
+                name="apikey_org_waiting",
+                condition=Q(approval_requested_at__isnull=False, approved_at__isnull=True, revoked_at__isnull=True),
+            ),
+            models.Index(
+                fields=["organization", "ends_at"],
+                name="apikey_org_replaced",
+                condition=Q(ends_at__isnull=False, revoked_at__isnull=True),
+            ),
             # «Expired and deleted keys» in ENDED_ORDER: `0009_key_list_order_indexes` (NULLS LAST is in the
             # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
         ]

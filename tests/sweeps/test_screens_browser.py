@@ -110,6 +110,8 @@ SCREENS = [
     Screen("administration", "demo-admin", "/administration/"),
     Screen("user-management", "demo-admin", "/administration/users/"),
     Screen("key-list", "demo-admin", "/administration/api-keys/"),
+    # «Needs attention» with the keys demo-admin made waiting for demo-admin2's approval.
+    Screen("key-list-needs-approval", "demo-admin2", "/administration/api-keys/"),
     Screen("key-list-search", "demo-admin", "/administration/api-keys/?q=xxxx&api=integration"),
     Screen("key-list-no-match", "demo-admin", "/administration/api-keys/?q=nothing-matches-this"),
     Screen("create-form", "demo-admin", open=_open_create_form),
@@ -135,6 +137,7 @@ SCREENS = [
 #: The docs' screenshots (docs/development/screens.md), at both widths, in English.
 SHOTS = {
     "key-list": "ui-key-list",
+    "key-list-needs-approval": "ui-needs-attention",
     "create-form-errors": "ui-create-form-errors",
     "token-screen": "ui-token-screen",
     "user-management": "ui-user-management",
