@@ -75,6 +75,7 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _fast_and_plain(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's per-device delay after a wrong code: its own test
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -124,6 +125,17 @@ def sam(db):
     user = _user("sam", None, is_staff=True)
     user.groups.add(ensure_support_group())
     return user
+
+
+@pytest.fixture
+def totp_clock(monkeypatch):
+    """The clock of the product's TOTP, moved on by the test (tests.factors.TotpClock)."""
+    from tests.factors import TotpClock
+    from users.factors import models as factor_models
+
+    clock = TotpClock()
+    monkeypatch.setattr(factor_models, "time", clock)
+    return clock
 
 
 def _client_for(user, **kwargs):

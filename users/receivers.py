@@ -28,11 +28,13 @@ def on_login(sender, request, user, **kwargs):
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
+    """A wrong password, or (``second_factor`` in the credentials: users.factors.login) a wrong code
+    after the right password."""
     count_login("failed")
     username = str(credentials.get("username", ""))
     user = _user_by_username(username)
     record(
-        action=Action.LOGIN_FAILED,
+        action=Action.FACTOR_LOGIN_FAILED if credentials.get("second_factor") else Action.LOGIN_FAILED,
         subject=user,
         organization_id=user.organization_id if user else None,
         ip=client_ip(request),

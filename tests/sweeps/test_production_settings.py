@@ -13,6 +13,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "API_KEY_PEPPER": secrets.token_urlsafe(50),
+    "OTP_ENCRYPTION_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "efinance.example.com",
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
 }

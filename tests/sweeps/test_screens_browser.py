@@ -9,6 +9,7 @@ screen needs steps, a path otherwise). `SHOTS` names the docs' screenshots (REFR
 """
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from playwright.sync_api import Page, expect
 
 from apikeys import services
 from apikeys.models import Api, ApiKey
-from tests.browser import DESKTOP, PHONE, shot
+from tests.browser import DESKTOP, PASSWORD, PHONE, shot
+from tests.factors import enrol
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -30,6 +32,7 @@ LANGUAGES = ["en", "de", "fr", "it"]
 #: Where every action is tried (the width is checked in all four): English, and German, whose words are longest.
 CLICK_LANGUAGES = {"en", "de"}
 LONG_NOTE = "x" * 200  # a note of 200 characters without a space
+FACTOR_USER = "demo-admin2"  # has an authenticator app in these tests
 AXE = Axe()
 
 
@@ -78,6 +81,27 @@ def _open_lockout(page: Page, base: str) -> None:
     raise AssertionError("no lockout page")
 
 
+def _open_totp_enrol_with_errors(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/security/authenticator/")
+    page.fill("#id_code", "12345")
+    page.get_by_role("button", name=re.compile("^(Confirm|Bestätigen|Confirmer|Confermare)$")).click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+
+
+def _open_recovery_codes(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/security/")
+    page.get_by_test_id("recovery-new").click()
+    expect(page.get_by_test_id("recovery-codes")).to_be_visible()
+
+
+def _open_login_factor(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", FACTOR_USER)
+    page.fill("#id_password", PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    expect(page.get_by_test_id("login-factor")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -108,6 +132,12 @@ SCREENS = [
     Screen("login", None, "/accounts/login/"),
     Screen("login-session-ended", None, "/accounts/login/?next=/administration/api-keys/new/&session=ended"),
     Screen("lockout", None, open=_open_lockout),
+    Screen("security", "demo-user", "/accounts/security/"),
+    Screen("totp-enrol", "demo-user", "/accounts/security/authenticator/"),
+    Screen("totp-enrol-errors", "demo-user", open=_open_totp_enrol_with_errors),
+    Screen("security-with-factor", FACTOR_USER, "/accounts/security/"),
+    Screen("recovery-codes", FACTOR_USER, open=_open_recovery_codes),
+    Screen("login-factor", None, open=_open_login_factor),
 ]
 #: The docs' screenshots (docs/development/screens.md), at both widths, in English.
 SHOTS = {
@@ -136,6 +166,7 @@ def screens_data(demo):
         user=user, api=Api.PRODUCTION, note=LONG_NOTE, valid_until=today + datetime.timedelta(days=10), created_by=admin
     )
     services.apikey_revoke(key=key, by=admin)
+    enrol(User.objects.get(username=FACTOR_USER))
     services.apikey_create(  # an expired key, made as it would have been: a year before its end
         user=user,
         api=Api.INTEGRATION,

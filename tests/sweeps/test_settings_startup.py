@@ -1,4 +1,4 @@
-"""Start-up: without DEBUG, a missing SECRET_KEY or API_KEY_PEPPER stops it with a clear message."""
+"""Start-up: without DEBUG, a missing SECRET_KEY, API_KEY_PEPPER or OTP_ENCRYPTION_KEY stops it with a clear message."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-SECRETS = ("SECRET_KEY", "API_KEY_PEPPER")
+SECRETS = ("SECRET_KEY", "API_KEY_PEPPER", "OTP_ENCRYPTION_KEY")
 
 
 def _start(**env) -> subprocess.CompletedProcess:
@@ -28,6 +28,7 @@ def _start(**env) -> subprocess.CompletedProcess:
         ({"API_KEY_PEPPER": "p" * 50}, "SECRET_KEY"),
         ({"SECRET_KEY": "s" * 50}, "API_KEY_PEPPER"),
         ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": ""}, "API_KEY_PEPPER"),
+        ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50}, "OTP_ENCRYPTION_KEY"),
     ],
 )
 def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing):
@@ -37,8 +38,14 @@ def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing)
     assert f"{missing} is not set" in result.stderr
 
 
-def test_with_both_secrets_it_starts():
-    result = _start(DEBUG="0", SECRET_KEY="s" * 50, API_KEY_PEPPER="p" * 50, ALLOWED_HOSTS="efinance.example")
+def test_with_the_three_secrets_it_starts():
+    result = _start(
+        DEBUG="0",
+        SECRET_KEY="s" * 50,
+        API_KEY_PEPPER="p" * 50,
+        OTP_ENCRYPTION_KEY="o" * 50,
+        ALLOWED_HOSTS="efinance.example",
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -55,3 +62,8 @@ def test_time_is_swiss_and_aware():
 def test_the_pepper_is_its_own_secret():
     assert django_settings.API_KEY_PEPPER
     assert django_settings.API_KEY_PEPPER != django_settings.SECRET_KEY
+
+
+def test_the_second_factors_key_is_its_own_secret():
+    assert django_settings.OTP_ENCRYPTION_KEY
+    assert django_settings.OTP_ENCRYPTION_KEY not in (django_settings.SECRET_KEY, django_settings.API_KEY_PEPPER)
