@@ -173,7 +173,7 @@ AXES_LOCKOUT_CALLABLE = "users.views.lockout"
 AXES_CLIENT_IP_CALLABLE = "efinance.lib.net.client_ip"
 AXES_USERNAME_CALLABLE = "users.backends.client_username"
 # Masked in axes' log lines and in the form data it keeps with each attempt (the password always is).
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code", "step_up_password"]
 AXES_ENABLE_ADMIN = True
 
 # The second factor (users.factors): how long the login's second step waits after the password, and

@@ -53,3 +53,10 @@ def fresh_proof(client) -> None:
     session = client.session
     session[PROOF_AT] = time.time()
     session.save()
+
+
+def stale_proof(client) -> None:
+    """Age the client's proof beyond STEP_UP_SECONDS, as if the login was long ago."""
+    session = client.session
+    session[PROOF_AT] = time.time() - 24 * 3600
+    session.save()

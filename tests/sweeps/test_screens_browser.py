@@ -12,6 +12,7 @@ import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -24,6 +25,7 @@ from apikeys import services
 from apikeys.models import Api, ApiKey
 from tests.browser import DESKTOP, PASSWORD, PHONE, shot
 from tests.factors import enrol
+from users.factors.proof import PROOF_AT
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -94,6 +96,17 @@ def _open_recovery_codes(page: Page, base: str) -> None:
     expect(page.get_by_test_id("recovery-codes")).to_be_visible()
 
 
+def _open_step_up(page: Page, base: str) -> None:
+    """The question for a fresh proof: the session's proof aged, then «Make new recovery codes»."""
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    session[PROOF_AT] = 0.0
+    session.save()
+    page.goto(f"{base}/accounts/security/")
+    page.get_by_test_id("recovery-new").click()
+    expect(page.get_by_test_id("step-up")).to_be_visible()
+
+
 def _open_login_factor(page: Page, base: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", FACTOR_USER)
@@ -137,6 +150,7 @@ SCREENS = [
     Screen("totp-enrol-errors", "demo-user", open=_open_totp_enrol_with_errors),
     Screen("security-with-factor", FACTOR_USER, "/accounts/security/"),
     Screen("recovery-codes", FACTOR_USER, open=_open_recovery_codes),
+    Screen("step-up", FACTOR_USER, open=_open_step_up),
     Screen("login-factor", None, open=_open_login_factor),
 ]
 #: The docs' screenshots (docs/development/screens.md), at both widths, in English.

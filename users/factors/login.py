@@ -30,7 +30,6 @@ from django.views.decorators.http import require_http_methods
 
 from audit.models import FactorKind
 from efinance.lib.net import client_ip
-from users.factors import proof
 from users.factors.forms import CodeForm
 from users.factors.services import has_factor, second_factor_check
 from users.forms import LoginForm, SupportLoginForm
@@ -48,9 +47,7 @@ class TwoStepLoginView(auth_views.LoginView):
     def form_valid(self, form):
         user = form.get_user()
         if not has_factor(user):
-            response = super().form_valid(form)
-            proof.mark(self.request)
-            return response
+            return super().form_valid(form)
         self.request.session.cycle_key()
         self.request.session[PENDING] = {
             "user": user.pk,
@@ -117,8 +114,7 @@ def login_factor(request):
         kind = second_factor_check(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
         if kind is not None:
             del request.session[PENDING]
-            auth_login(request, user, pending["backend"])  # rotates the session key
-            proof.mark(request)
+            auth_login(request, user, pending["backend"])  # rotates the session key; a proof (proof.on_login)
             if kind == FactorKind.RECOVERY_CODE:
                 messages.warning(
                     request,

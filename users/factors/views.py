@@ -17,6 +17,7 @@ from efinance.lib.net import client_ip
 from users.factors import services
 from users.factors.forms import CodeForm
 from users.factors.models import RecoveryCode, TOTPDevice
+from users.factors.stepup import step_up_required
 
 
 @never_cache
@@ -78,6 +79,7 @@ def totp_enrol(request):
 @never_cache
 @sensitive_variables()
 @require_POST
+@step_up_required()
 def recovery_codes_new(request):
     """New recovery codes (the old ones stop working), shown once in this answer."""
     if not services.has_factor(request.user):
@@ -87,7 +89,9 @@ def recovery_codes_new(request):
     return render(request, "users/recovery_codes.html", {"codes": codes, "first": False})
 
 
+@never_cache
 @require_POST
+@step_up_required()
 def totp_remove(request):
     if services.totp_remove(user=request.user, ip=client_ip(request)):
         messages.success(request, _("Your authenticator app was removed. The login asks only for your password now."))
