@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "users.middleware.SessionAwareLoginRequiredMiddleware",  # login by default; says when a session ended
     "django.contrib.messages.middleware.MessageMiddleware",
+    "users.factors.staff.SupportNeedsFactorMiddleware",  # /support/ only with a second factor
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -181,6 +182,8 @@ AXES_ENABLE_ADMIN = True
 # actions that ask for it again (step-up).
 SECOND_FACTOR_LOGIN_SECONDS = env.int("SECOND_FACTOR_LOGIN_SECONDS", default=5 * 60)
 STEP_UP_SECONDS = env.int("STEP_UP_SECONDS", default=5 * 60)
+# How long an operator's one-time link for a staff user's first authenticator app works.
+SUPPORT_FACTOR_LINK_HOURS = env.int("SUPPORT_FACTOR_LINK_HOURS", default=24)
 # The name an authenticator app shows beside the account.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="e-finance API access")
 # django-otp's throttling of an authenticator app after wrong codes: 1, 2, 4 ... seconds, on top of

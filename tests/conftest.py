@@ -122,9 +122,22 @@ def charlie(other_ag):
 
 @pytest.fixture
 def sam(db):
+    """Support staff, with the second factor that /support/ needs (tests.factors.enrol)."""
+    from tests.factors import enrol
+
     user = _user("sam", None, is_staff=True)
     user.groups.add(ensure_support_group())
+    enrol(user)
     return user
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser, with the second factor that /support/ needs."""
+    from tests.factors import enrol
+
+    enrol(admin_user)
+    return admin_user
 
 
 @pytest.fixture

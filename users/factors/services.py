@@ -58,6 +58,16 @@ def totp_confirm(*, device: TOTPDevice, code: str, ip: str | None) -> tuple[bool
 
 
 @transaction.atomic
+def totp_enrol_known_key(*, user, key: bytes) -> bool:
+    """Demo data only (`seed_demo`): an authenticator app with a published key, unless the user has one.
+    Idempotent: answers whether it enrolled one."""
+    if has_factor(user):
+        return False
+    TOTPDevice.objects.create(user=user, name="demo", confirmed=True, key_encrypted=crypto.encrypt(key))
+    return True
+
+
+@transaction.atomic
 def recovery_codes_renew(*, user, ip: str | None) -> list[str]:
     """New recovery codes for a user with a factor; the old ones stop working."""
     codes = _recovery_codes_replace(user)

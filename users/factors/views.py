@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from efinance.lib.net import client_ip
-from users.factors import services
+from users.factors import services, staff
 from users.factors.forms import CodeForm
 from users.factors.models import RecoveryCode, TOTPDevice
 from users.factors.stepup import step_up_required
@@ -53,12 +53,19 @@ def totp_enrol(request):
     key as text, confirmed by a current code. At the first enrolment the answer shows the recovery
     codes, once."""
     user = request.user
+    if staff.needs_link(user):
+        if request.method == "GET" and "link" in request.GET:
+            request.session[staff.LINK_SESSION_KEY] = request.GET["link"]
+            return redirect("users:totp_enrol")  # the token leaves the address bar and the Referer
+        if not staff.link_is_valid(request):
+            return render(request, "users/totp_enrol_link_needed.html", status=403)
     if request.method == "GET" or not (device := TOTPDevice.objects.filter(user=user, confirmed=False).last()):
         device = TOTPDevice.start(user)
     form = CodeForm(request.POST or None, recovery=False)
     if request.method == "POST" and form.is_valid():
         confirmed, codes = services.totp_confirm(device=device, code=form.cleaned_data["code"], ip=client_ip(request))
         if confirmed:
+            request.session.pop(staff.LINK_SESSION_KEY, None)
             if codes:
                 return render(request, "users/recovery_codes.html", {"codes": codes, "first": True})
             messages.success(request, _("Your authenticator app is set up. The login asks for its code from now on."))
