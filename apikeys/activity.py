@@ -149,3 +149,14 @@ def record_keys_exposed(*, keys, source: str, ip: str | None = None, at=None) ->
             [meta.get_field(name).get_db_prep_value(values[name], connection) for name in sql.AUDIT_INSERT_COLUMNS]
         )
     sql.AUDIT_INSERT.executemany(rows)
+
+
+def record_report_downloaded(*, by, organization_id: int, name: str, rows: int, ip: str | None = None) -> AuditEvent:
+    """«Download credential report»: who took the contract's report, which file, how many keys."""
+    return record(
+        action=Action.REPORT_DOWNLOADED,
+        actor=by,
+        organization_id=organization_id,
+        ip=ip,
+        details={"file": name, "rows": rows},
+    )

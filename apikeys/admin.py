@@ -13,11 +13,13 @@ means nothing else, every field stays read-only for everyone, superusers include
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
-from apikeys.models import ApiKey, PolicyChange, SecurityPolicy, Status
+from apikeys import usage
+from apikeys.models import ApiKey, KeyRefusal, PolicyChange, SecurityPolicy, Status
 from apikeys.services import KeyNotValid, apikey_revoke, notify_support_revocation
 from efinance.lib.admin import ReadOnlyAdmin
 from efinance.lib.net import client_ip
@@ -89,7 +91,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         (_("Creation"), {"fields": ["created_at", "created_by", "valid_until", "replaces"]}),
         (_("Replacement"), {"fields": ["ends_at"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
-        (_("Use"), {"fields": ["last_used_at", "last_used_ip"]}),
+        (_("Use"), {"fields": ["last_used_at", "last_used_ip", "usage_display", "refusals_display"]}),
         # The contract's security policy.
         (_("Security policy"), {"fields": ["allowed_networks", "approval_requested_at", "approved_at", "approved_by"]}),
     ]
@@ -118,6 +120,17 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     @admin.display(description=_("status"))
     def status_display(self, key: ApiKey) -> str:
         return key.get_status_display()
+
+    @admin.display(description=_("usage, last 30 days"))
+    def usage_display(self, key: ApiKey) -> str:
+        """The same figures as the key's page of the customer (`apikeys.usage`), read-only."""
+        figures = usage.usage_of(key.pk, usage.DEFAULT_PERIOD)
+        return render_to_string("admin/apikeys/apikey/_usage.html", {"usage": figures})
+
+    @admin.display(description=_("last refused requests"))
+    def refusals_display(self, key: ApiKey) -> str:
+        refusals = [(refusal, usage.reason_label(refusal.reason)) for refusal in KeyRefusal.objects.last_of(key.pk)]
+        return render_to_string("admin/apikeys/apikey/_refusals.html", {"refusals": refusals})
 
     def get_queryset(self, request):
         # What is never shown is not even loaded.

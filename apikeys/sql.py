@@ -129,3 +129,20 @@ def _audit_insert() -> str:
 
 # One audit entry; run with `executemany` for the entries of many keys at once.
 AUDIT_INSERT = Statement(_audit_insert)
+
+
+def _usage_add() -> str:
+    usage = apps.get_model("apikeys", "KeyUsage")
+    table = quoted_table(usage)
+    key = ["api_key", "hour", "operation", "outcome", "reason"]
+    columns = ", ".join(quoted_column(usage, name) for name in key)
+    count = quoted_column(usage, "count")
+    return (
+        f"INSERT INTO {table} ({columns}, {count}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({columns}) DO UPDATE SET {count} = {table}.{count} + excluded.{count}"
+    )
+
+
+# Requests of a key added to the row of their hour, operation, outcome and reason (`KeyUsage`):
+# INSERT … ON CONFLICT DO UPDATE, so that the writes of several processes and app servers add up in one row.
+USAGE_ADD = Statement(_usage_add)

@@ -8,8 +8,10 @@ urlpatterns = [
     path("", views.administration, name="administration"),
     path("users/", views.user_management, name="user_management"),
     path("activity/", views.activity, name="activity"),
+    path("credential-report/", views.credential_report, name="credential_report"),
     path("api-keys/", views.key_list, name="list"),
     path("api-keys/new/", views.key_create, name="create"),
+    path("api-keys/<str:key_id>/", views.key_detail, name="detail"),
     path("api-keys/<str:key_id>/delete/", views.key_delete, name="delete"),
     path("api-keys/<str:key_id>/replace/", views.key_replace, name="replace"),
     # The contract's security policy.

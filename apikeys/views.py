@@ -3,6 +3,7 @@ import datetime
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, prefetch_related_objects
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,10 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apikeys import services, tokens
+from apikeys import keypage, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
+from apikeys.activity import record_report_downloaded
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, Api, ApiKey, PolicyChange, expires_soon_q, valid_q
+from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
 from audit.models import AuditEvent
 from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
@@ -368,3 +370,57 @@ def activity(request):
     keep = f"&{urlencode(filters)}" if filters else ""
     context = {"form": form, "page": page, "keep": keep, "paged": bool(before or after), "filters": filters}
     return render(request, "apikeys/activity.html", context)
+
+
+@require_GET
+@admin_required
+def key_detail(request, key_id: str):
+    """Everything about one key: its state, facts, last use, refusals, networks, timeline and usage."""
+    key = get_key_for_admin(request, key_id)
+    now = timezone.now()
+    try:
+        period = int(request.GET.get("days", usage.DEFAULT_PERIOD))
+    except ValueError:
+        period = usage.DEFAULT_PERIOD
+    if period not in usage.PERIODS:
+        period = usage.DEFAULT_PERIOD
+    figures = usage.usage_of(key.pk, period, now)
+    chart_title = _("Requests per day, last %(days)d days") % {"days": period}
+    context = {
+        "key": key,
+        "pill": keypage.status_pill(key, request.user.organization.keys_suspended, now),
+        "approved_by": key.approved_by if key.approved_by_id else None,
+        "predecessor": key.replaces,
+        "successor": key.replacements.first(),
+        "days_left": key.days_left,
+        "failures": usage.failures_last_day(key.pk, now),
+        "your_address": client_ip(request),
+        "timeline": keypage.timeline(key),
+        "period": period,
+        "periods": usage.PERIODS,
+        "usage": figures,
+        "chart": usage.chart_svg(figures, chart_title),
+        "chart_title": chart_title,
+        "refusals": [(refusal, usage.reason_label(refusal.reason)) for refusal in KeyRefusal.objects.last_of(key.pk)],
+        "is_valid": key.status_at(now=now) == Status.VALID,
+    }
+    return render(request, "apikeys/key_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def credential_report(request):
+    """«Download credential report»: every key of the contract, valid and ended, as CSV or JSON in a zip
+    with its Ed25519 signature (`apikeys.report`); each download is on «Activity»."""
+    fmt = request.POST.get("format") if request.method == "POST" else None
+    if fmt not in report.FORMATS:
+        status = 400 if request.method == "POST" else 200
+        return render(request, "apikeys/credential_report.html", {"formats": report.FORMATS}, status=status)
+    organization = request.user.organization
+    written = report.write_report(organization, fmt)
+    record_report_downloaded(
+        by=request.user, organization_id=organization.pk, name=written.name, rows=written.rows, ip=client_ip(request)
+    )
+    response = StreamingHttpResponse(written.zip_chunks(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{written.zip_name()}"'
+    return response

@@ -66,6 +66,7 @@ class Action(models.TextChoices):
     KEY_NETWORKS = "key_networks", _("Allowed networks of a key changed")
     KEYS_SUSPENDED = "keys_suspended", _("All keys suspended")
     KEYS_RESUMED = "keys_resumed", _("All keys resumed")
+    REPORT_DOWNLOADED = "report_downloaded", _("Credential report downloaded")
     # What the bank's staff changed about a user of the organization (recorded by `users.services`).
     USER_ADDED = "user_added", _("User added by bank support")
     ADMIN_GRANTED = "admin_granted", _("Admin flag granted by bank support")

@@ -45,6 +45,9 @@ API_KEY_PEPPER = _required_secret("API_KEY_PEPPER", "the key of the API-key secr
 # (users.factors.crypto); separate from the two above. Changing it makes every enrolled
 # authenticator app and every recovery code useless (their users enrol again).
 OTP_ENCRYPTION_KEY = _required_secret("OTP_ENCRYPTION_KEY", "the key of the second factors' encryption")
+# The bank's Ed25519 key that signs credential reports (efinance.lib.report_key): PEM, or its 32-byte
+# seed in base64. Its public half is published at /.well-known/efinance-report-key.pem.
+REPORT_SIGNING_KEY = _required_secret("REPORT_SIGNING_KEY", "the Ed25519 key that signs credential reports")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -243,6 +246,11 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 API_DELIVERIES_PER_MINUTE = env.int("API_DELIVERIES_PER_MINUTE", default=600)
 # Failed API authentications per client address and minute; beyond, a 429 problem (counted in the database).
 API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=30)
+# Each API request counted per key, hour, operation and outcome (apikeys.models.usage: the key page's
+# usage). Off only to measure what counting costs (tools.bench_auth runs the ping both ways).
+API_USAGE_COUNTING = env.bool("API_USAGE_COUNTING", default=True)
+# Seconds a process adds its answered requests up before writing them (0: each request writes its count).
+API_USAGE_FLUSH_SECONDS = env.float("API_USAGE_FLUSH_SECONDS", default=5.0)
 
 # Prometheus metrics at /metrics (efinance.lib.metrics): off unless enabled, and then only for the
 # bearer token or the networks given here (neither: nobody). With several gunicorn workers, set

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from billing import urls as billing_urls
 from efinance.lib.health import healthz
 from efinance.lib.metrics import metrics_view
+from efinance.lib.report_key import PUBLIC_KEY_PATH, public_key_view
 from users.factors.login import SupportLoginView
 from users.forms import SupportLoginForm
 from users.views import home, set_language
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    path(PUBLIC_KEY_PATH, public_key_view, name="report_public_key"),
     path("accounts/", include("users.urls")),
     path("administration/", include("apikeys.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

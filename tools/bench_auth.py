@@ -21,11 +21,13 @@ migrates, creates `--keys` keys, and measures:
    (``/administration/api-keys/``) and of User management for an organization with 10 keys and one
    with `--list-keys` (10,000);
 3. under gunicorn (`--workers` each, ``--no-control-socket``, DEBUG off, CONN_MAX_AGE=60) on the
-   loopback interface, the requests per second of three servers in alternating rounds of the same
-   run (the best round of each counts): the project's authenticated ``GET /api/billing-int/v1/ping``,
-   the same ping on DRF + djangorestframework-api-key (`tools.peer`, ``HasAPIKey``), and a trivial
-   view under Django's default middleware (`tools.bare`). The load generator is ``wrk`` when it is
-   installed, otherwise a pool of Python threads (whose own cost then dominates: not comparable).
+   loopback interface, the requests per second of four servers in alternating rounds of the same
+   run (the best round of each counts): the project's authenticated ``GET /api/billing-int/v1/ping``
+   (each request counted for the key's usage), the same ping with counting off
+   (``API_USAGE_COUNTING=0``: what counting costs), the same ping on DRF + djangorestframework-api-key
+   (`tools.peer`, ``HasAPIKey``), and a trivial view under Django's default middleware (`tools.bare`).
+   The load generator is ``wrk`` when it is installed, otherwise a pool of Python threads (whose own
+   cost then dominates: not comparable).
 
 The parent prints one table; ``--json FILE`` writes ``{"sqlite": {...}, "postgresql": {...}}``.
 Bounded in time: each HTTP measurement lasts `--seconds`, the servers are stopped (by their process
@@ -33,6 +35,7 @@ IDs) when the child is done, and the temporary databases are removed.
 """
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -78,6 +81,7 @@ def _child_env(database_url: str, **extra: str) -> dict:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "API_KEY_PEPPER": secrets.token_urlsafe(50),
         "OTP_ENCRYPTION_KEY": secrets.token_urlsafe(50),
+        "REPORT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback; TLS is the proxy's job
         "SECURE_COOKIES": "0",
@@ -217,12 +221,25 @@ def _table(figures: dict, options) -> list[str]:
     ]
     if not options["no_http"]:
         lines += [
-            row("authenticated `ping`, req/s", lambda f, _v: f"{f['ping_rps']:,.0f}"),
+            row("authenticated `ping`, usage counted, req/s", lambda f, _v: f"{f['ping_rps']:,.0f}"),
+            row(
+                "the same ping, counting off (`API_USAGE_COUNTING=0`)", lambda f, _v: f"{f['ping_uncounted_rps']:,.0f}"
+            ),
+            row(
+                "ping counted / not counted",
+                lambda f, _v: _ratio(f["ping_rps"], f["ping_uncounted_rps"]),
+            ),
             row(
                 "the same ping on DRF + djangorestframework-api-key (`HasAPIKey`)",
                 lambda f, _v: f"{f['peer_ping_rps']:,.0f}",
             ),
-            row("ping / peer's ping (target ≥ 1.5×)", lambda f, _v: _ratio(f["ping_rps"], f["peer_ping_rps"])),
+            row(
+                "ping (counted) / peer's ping (target ≥ 1.5×)", lambda f, _v: _ratio(f["ping_rps"], f["peer_ping_rps"])
+            ),
+            row(
+                "ping (not counted) / peer's ping",
+                lambda f, _v: _ratio(f["ping_uncounted_rps"], f["peer_ping_rps"]),
+            ),
             row("a trivial view with Django's default middleware, req/s", lambda f, _v: f"{f['bare_rps']:,.0f}"),
             row("ping / trivial view (target ≥ 0.70× on SQLite)", lambda f, _v: _ratio(f["ping_rps"], f["bare_rps"])),
         ]
@@ -333,6 +350,12 @@ def _http(label: str, token: str, peer_key: str, options) -> dict:
     """Requests/s of the three servers in alternating rounds; the best round of each."""
     servers = {
         "ping": (gunicorn.PROJECT_APP, {}, PING, {"Authorization": f"Bearer {token}"}),
+        "ping_uncounted": (
+            gunicorn.PROJECT_APP,
+            {"API_USAGE_COUNTING": "0"},
+            PING,
+            {"Authorization": f"Bearer {token}"},
+        ),
         "peer_ping": (
             gunicorn.DJANGO_APP,
             {"DJANGO_SETTINGS_MODULE": "tools.peer.settings", "DATABASE_URL": _peer_url()},
@@ -358,13 +381,19 @@ def _http(label: str, token: str, peer_key: str, options) -> dict:
             for name, (_app, _env, path, headers) in servers.items():
                 rate = _load(bases[name], path, headers, options["seconds"], options["connections"])
                 best[name] = max(best[name], rate)
-    ping, peer, bare = best["ping"], best["peer_ping"], best["bare"]
+    ping, peer, bare, uncounted = best["ping"], best["peer_ping"], best["bare"], best["ping_uncounted"]
     _out(
-        f"{label}: HTTP authenticated ping {ping:,.0f} req/s, peer's ping {peer:,.0f} req/s, "
+        f"{label}: HTTP authenticated ping {ping:,.0f} req/s (counting off: {uncounted:,.0f}), "
+        f"peer's ping {peer:,.0f} req/s, "
         f"trivial view {bare:,.0f} req/s: ping / peer {_ratio(ping, peer)} (target ≥ {TARGETS['ping_over_peer']}×), "
         f"ping / trivial {_ratio(ping, bare)} (target ≥ {TARGETS['ping_over_bare']}× on SQLite)"
     )
-    return {"ping_rps": round(ping, 1), "peer_ping_rps": round(peer, 1), "bare_rps": round(bare, 1)}
+    return {
+        "ping_rps": round(ping, 1),
+        "ping_uncounted_rps": round(uncounted, 1),
+        "peer_ping_rps": round(peer, 1),
+        "bare_rps": round(bare, 1),
+    }
 
 
 def _make_keys(count: int) -> list[str]:

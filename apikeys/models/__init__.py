@@ -9,6 +9,7 @@ from apikeys.models.choices import ALL_SCOPES, Api, Decision, Scope, Status, sco
 from apikeys.models.keys import EXPOSED_REASON, ApiKey, ApiKeyManager, ApiKeyQuerySet, Verification
 from apikeys.models.policy import APPROVAL_WINDOW, PolicyChange, PolicyChangeQuerySet, SecurityPolicy
 from apikeys.models.status import ENDED_ORDER, expires_soon_q, status_of, valid_q
+from apikeys.models.usage import KeyRefusal, KeyUsage, Operation, Outcome, outcome_of
 from apikeys.models.validity import (
     EXPIRES_SOON_DAYS,
     MAX_VALIDITY_YEARS,
@@ -34,7 +35,11 @@ __all__ = [
     "ApiKeyManager",
     "ApiKeyQuerySet",
     "Decision",
+    "KeyRefusal",
+    "KeyUsage",
     "LatestValidUntilInDatabase",
+    "Operation",
+    "Outcome",
     "PolicyChange",
     "PolicyChangeQuerySet",
     "Scope",
@@ -47,6 +52,7 @@ __all__ = [
     "end_of_validity",
     "expires_soon_q",
     "latest_valid_until",
+    "outcome_of",
     "scope_spellings",
     "scopes_value",
     "status_of",

@@ -55,7 +55,8 @@ class _Page:
         self.zone = timezone.get_current_timezone()
         self.now, self.today = context["now"], context["today"]
         self.urls = {
-            name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID])) for name in ("replace", "key_networks", "delete")
+            name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID]))
+            for name in ("detail", "replace", "key_networks", "delete")
         }
 
     def day(self, value: datetime.date | datetime.datetime) -> str:
@@ -111,7 +112,8 @@ def _row(page: _Page, key: ApiKey, ended: bool) -> str:
     scopes = ", ".join(page.scope_names[scope] for scope in key.scopes.split())
     networks = "<br>".join(f"<code>{escape(network)}</code>" for network in key.network_list) or words["any_address"]
     cells = [
-        f'<td data-label="{words["key_id"]}"><code class="nowrap">{key_id}</code></td>',
+        f'<td data-label="{words["key_id"]}"><a href="{page.url("detail", key_id)}" data-testid="key-link">'
+        f'<code class="nowrap">{key_id}</code></a></td>',
         f'<td data-label="{words["user"]}" class="wrap-anywhere">{escape(key.user_name)}</td>',
         f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
         f"{page.api_names[key.api]}</span> {badge}"

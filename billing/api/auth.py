@@ -159,6 +159,7 @@ class ApiKeyBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Verification:
         # The address is only read for a key that has allowed networks (the contract's security policy).
         verification = ApiKey.objects.verify_token(token, api=self.api_of(request), address=lambda: client_ip(request))
+        request.key_verification = verification  # the key whose usage counts this request (`billing.api.usage`)
         if not verification.ok:
             raise self.failed(request, verification.failure, verification.key_id, _presented_key_id(token))
         if self.scope is not None and not verification.allows(self.scope):

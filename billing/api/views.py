@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apikeys.models import Verification
 from billing.api.metrics import measured
 from billing.api.problems import problem_response
+from billing.api.usage import COUNTED_URL_NAMES, count_request, operation_of
 from efinance.lib.headers import FixedHeaders
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -27,10 +28,11 @@ def _is_json(content_type: str) -> bool:
     return all(name == "charset" and value.strip().lower() == "utf-8" for name, value in params.items())
 
 
-def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
+def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES", counted: bool = False):
     """Every view of the API: login-exempt (it authenticates by key, not by session), CSRF-exempt (no
     cookies), and answering problem documents for a body over the setting `max_body_setting` (413,
-    before the body is read) and a body that is not JSON (415)."""
+    before the body is read) and a body that is not JSON (415). The operations of a key are
+    `counted` for its usage (`billing.api.usage`), once per request."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
@@ -49,7 +51,12 @@ def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES"):
                     "(optionally «; charset=utf-8»)."
                 ),
             )
-        return with_key_expiry(request, view(request, *args, **kwargs))
+        response = with_key_expiry(request, view(request, *args, **kwargs))
+        if counted:
+            operation = operation_of(request.resolver_match.url_name, request.method)
+            if operation is not None:
+                count_request(request, response, operation)
+        return response
 
     return login_not_required(csrf_exempt(measured(wrapper)))
 
@@ -75,8 +82,9 @@ def _key_end_headers(valid_until: datetime.date, stops_at: datetime.datetime) ->
 
 
 def wrap_api_urls(urls, max_body_setting: str = "API_MAX_BODY_BYTES"):
-    """`NinjaAPI.urls` with each view wrapped by `api_view`."""
+    """`NinjaAPI.urls` with each view wrapped by `api_view`; the key's operations counted."""
     patterns, app_name, namespace = urls
     for pattern in patterns:
-        pattern.callback = api_view(pattern.callback, max_body_setting)
+        counted = pattern.name in COUNTED_URL_NAMES
+        pattern.callback = api_view(pattern.callback, max_body_setting, counted=counted)
     return patterns, app_name, namespace

@@ -70,11 +70,18 @@ class Statement:
 
     def fetchone(self, params: Sequence[Any]) -> dict[str, Any] | None:
         """The first row as {column alias: value}, or None."""
+        return self._on_driver(params, fetch=True)
+
+    def run(self, params: Sequence[Any]) -> None:
+        """Run a statement that answers no rows on `fetchone`'s path (a counter's upsert per request)."""
+        self._on_driver(params, fetch=False)
+
+    def _on_driver(self, params: Sequence[Any], fetch: bool) -> dict[str, Any] | None:
         db = connections[DEFAULT_DB_ALIAS]  # `connection` looks the connection up on every attribute
         if db.execute_wrappers or db.queries_logged:
             with db.cursor() as cursor:
                 cursor.execute(self.text, params)
-                return self._as_dict(db, cursor, cursor.fetchone())
+                return self._as_dict(db, cursor, cursor.fetchone()) if fetch else None
         db.validate_no_broken_transaction()
         db.ensure_connection()
         kept = db.vendor in KEPT_CURSOR_VENDORS
@@ -82,7 +89,7 @@ class Statement:
             cursor = _kept_cursor(db) if kept else db.connection.cursor()
             try:
                 cursor.execute(self.driver_text(db), params)
-                return self._as_dict(db, cursor, cursor.fetchone())
+                return self._as_dict(db, cursor, cursor.fetchone()) if fetch else None
             finally:
                 if not kept:
                     cursor.close()

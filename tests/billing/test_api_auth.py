@@ -139,12 +139,14 @@ def test_a_key_deleted_between_two_requests_is_refused_on_the_next_one(client, a
     assert_refused(ping(client, token), "deleted")
 
 
-def test_the_success_path_costs_one_query_and_one_update_a_minute(client, alice_key, django_assert_num_queries):
+def test_the_success_path_costs_one_query_one_count_and_one_update_a_minute(
+    client, alice_key, django_assert_num_queries
+):
     key, token = alice_key
-    with django_assert_num_queries(2):  # verification + the first use's UPDATE
+    with django_assert_num_queries(3):  # verification, the first use's UPDATE, the usage count's upsert
         assert ping(client, token, REMOTE_ADDR="198.51.100.4").status_code == 200
     for _ in range(3):
-        with django_assert_num_queries(1):  # verification only: used less than a minute ago
+        with django_assert_num_queries(2):  # verification and usage count: used less than a minute ago
             assert ping(client, token, REMOTE_ADDR="198.51.100.5").status_code == 200
     key.refresh_from_db()
     assert key.last_used_ip == "198.51.100.4"

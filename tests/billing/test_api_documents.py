@@ -72,12 +72,12 @@ def test_it_stores_a_document_for_the_keys_organization_environment_key_and_user
     assert answer["status"] == "received"
 
 
-def test_a_delivery_costs_the_verification_the_rate_count_and_one_insert(
+def test_a_delivery_costs_the_verification_the_rate_count_one_insert_and_the_usage_count(
     client, alice_key, django_assert_max_num_queries
 ):
     _key, token = alice_key
     post(client, token, document())  # the first use writes last-used and starts the minute's count
-    with django_assert_max_num_queries(5):  # verification, rate-limit upsert, savepoint, INSERT, release
+    with django_assert_max_num_queries(6):  # verification, rate-limit upsert, savepoint, INSERT, release, usage
         assert post(client, token, document(invoice_number="2")).status_code == 201
 
 

@@ -58,7 +58,7 @@ def test_every_authenticated_response_carries_the_keys_end_without_an_extra_quer
         assert response["Sunset"] == http_date(_midnight_after(key.valid_until).timestamp())
     with CaptureQueriesContext(connection) as plain:
         client.get("/api/billing-int/v1/ping", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert len(plain) == 1  # the verification row alone (its use was recorded by the first call)
+    assert len(plain) == 2  # the verification row and the usage count (its use was recorded by the first call)
 
 
 def test_a_refused_or_anonymous_request_gets_no_key_headers(client, alice_key):

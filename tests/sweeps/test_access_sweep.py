@@ -46,6 +46,8 @@ EXACT = {
     "healthz/": "public",
     # Prometheus metrics: for the operators' token or networks only, and only when enabled.
     "metrics": "operators",
+    # The bank's public key that signs credential reports: an auditor needs no login.
+    ".well-known/efinance-report-key.pem": "public",
     "support/login/": "public",
     "support/logout/": "public",
     # The API's description and Swagger UI are public, like any published API reference.

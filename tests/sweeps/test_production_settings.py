@@ -1,5 +1,6 @@
 """The production switches, read in a fresh process from an explicit environment (no .env file)."""
 
+import base64
 import json
 import os
 import secrets
@@ -14,6 +15,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "API_KEY_PEPPER": secrets.token_urlsafe(50),
     "OTP_ENCRYPTION_KEY": secrets.token_urlsafe(50),
+    "REPORT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     "ALLOWED_HOSTS": "efinance.example.com",
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
 }

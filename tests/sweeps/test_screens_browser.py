@@ -22,7 +22,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys import services
-from apikeys.models import Api, ApiKey
+from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage
 from tests.browser import DESKTOP, PASSWORD, PHONE, shot
 from tests.factors import enrol
 from users.factors.proof import PROOF_AT
@@ -35,6 +35,7 @@ LANGUAGES = ["en", "de", "fr", "it"]
 CLICK_LANGUAGES = {"en", "de"}
 LONG_NOTE = "x" * 200  # a note of 200 characters without a space
 FACTOR_USER = "demo-admin2"  # has an authenticator app in these tests
+USAGE_NOTE = "ERP Abacus — nightly sync"  # the key with a month of usage and refusals
 AXE = Axe()
 
 
@@ -70,6 +71,12 @@ def _open_replace_page(page: Page, base: str) -> None:
 def _open_networks_page(page: Page, base: str) -> None:
     key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
     page.goto(f"{base}/administration/api-keys/{key.key_id}/networks/")
+
+
+def _open_key_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.get(note=USAGE_NOTE)
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/")
+    expect(page.get_by_test_id("usage-chart")).to_be_visible()
 
 
 def _open_lockout(page: Page, base: str) -> None:
@@ -136,8 +143,10 @@ SCREENS = [
     Screen("delete-page", "demo-admin", open=_open_delete_page),
     Screen("replace-page", "demo-admin", open=_open_replace_page),
     Screen("networks-page", "demo-admin", open=_open_networks_page),
+    Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
     Screen("activity", "demo-admin", "/administration/activity/"),
+    Screen("credential-report", "demo-admin", "/administration/credential-report/"),
     Screen("admin-home", "demo-admin", "/"),
     Screen("not-found", "demo-admin", "/administration/api-keys/aaaaaaaaaaaa/delete/", status=404),
     Screen("user-home", "demo-user", "/"),
@@ -160,6 +169,7 @@ SHOTS = {
     "token-screen": "ui-token-screen",
     "user-management": "ui-user-management",
     "user-home": "ui-standard-user",
+    "key-page": "ui-key-page",
 }
 
 
@@ -181,6 +191,30 @@ def screens_data(demo):
     )
     services.apikey_revoke(key=key, by=admin)
     enrol(User.objects.get(username=FACTOR_USER))
+    used, _token = services.apikey_create(
+        user=user,
+        api=Api.INTEGRATION,
+        note=USAGE_NOTE,
+        valid_until=today + datetime.timedelta(days=12),
+        created_by=admin,
+    )
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for day in range(30):  # a month of a nightly sync: pings and deliveries, a few refusals
+        at = hour - datetime.timedelta(days=day)
+        for operation, outcome, reason, count in [
+            ("ping", "ok", "", 20 + day % 7),
+            ("deliver", "ok", "", 100 + (day * 37) % 90),
+            ("deliver", "refused", "validation", day % 4),
+            ("ping", "auth", "address_not_allowed", 3 if day % 9 == 0 else 0),
+        ]:
+            if count:
+                KeyUsage.objects.create(
+                    api_key_id=used.pk, hour=at, operation=operation, outcome=outcome, reason=reason, count=count
+                )
+    for n in range(5):
+        KeyRefusal.objects.record(
+            key_pk=used.pk, operation="deliver", reason="validation", ip=f"198.51.100.{n + 1}", now=hour
+        )
     services.apikey_create(  # an expired key, made as it would have been: a year before its end
         user=user,
         api=Api.INTEGRATION,

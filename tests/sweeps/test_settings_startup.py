@@ -1,5 +1,7 @@
-"""Start-up: without DEBUG, a missing SECRET_KEY, API_KEY_PEPPER or OTP_ENCRYPTION_KEY stops it with a clear message."""
+"""Start-up: without DEBUG, a missing SECRET_KEY, API_KEY_PEPPER, OTP_ENCRYPTION_KEY or REPORT_SIGNING_KEY stops it
+with a clear message."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -9,7 +11,8 @@ import pytest
 from django.conf import settings as django_settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-SECRETS = ("SECRET_KEY", "API_KEY_PEPPER", "OTP_ENCRYPTION_KEY")
+SECRETS = ("SECRET_KEY", "API_KEY_PEPPER", "OTP_ENCRYPTION_KEY", "REPORT_SIGNING_KEY")
+REPORT_KEY = base64.b64encode(b"r" * 32).decode()
 
 
 def _start(**env) -> subprocess.CompletedProcess:
@@ -29,6 +32,7 @@ def _start(**env) -> subprocess.CompletedProcess:
         ({"SECRET_KEY": "s" * 50}, "API_KEY_PEPPER"),
         ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": ""}, "API_KEY_PEPPER"),
         ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50}, "OTP_ENCRYPTION_KEY"),
+        ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50, "OTP_ENCRYPTION_KEY": "o" * 50}, "REPORT_SIGNING_KEY"),
     ],
 )
 def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing):
@@ -38,12 +42,13 @@ def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing)
     assert f"{missing} is not set" in result.stderr
 
 
-def test_with_the_three_secrets_it_starts():
+def test_with_every_secret_it_starts():
     result = _start(
         DEBUG="0",
         SECRET_KEY="s" * 50,
         API_KEY_PEPPER="p" * 50,
         OTP_ENCRYPTION_KEY="o" * 50,
+        REPORT_SIGNING_KEY=REPORT_KEY,
         ALLOWED_HOSTS="efinance.example",
     )
     assert result.returncode == 0, result.stderr

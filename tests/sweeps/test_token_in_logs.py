@@ -7,6 +7,7 @@ development server's `django.server`) and gunicorn's error and access logs with
 `deploy/gunicorn-logging.json` — and holds no token; access lines have no query strings.
 """
 
+import base64
 import contextlib
 import http.client
 import io
@@ -198,6 +199,7 @@ def _server_env(tmp_path) -> dict:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "API_KEY_PEPPER": secrets.token_urlsafe(50),
         "OTP_ENCRYPTION_KEY": secrets.token_urlsafe(50),
+        "REPORT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
