@@ -41,18 +41,16 @@ def record_key_created(*, key, by, ip: str | None = None) -> AuditEvent:
 
 
 def record_key_replaced(*, old, new, by, ip: str | None = None) -> AuditEvent:
-    """«Replace»: on the old key, which new key replaces it and when the old one stops working."""
-    return record(
-        action=Action.KEY_REPLACED,
-        actor=by,
-        key=old,
-        ip=ip,
-        details={
-            "new_key_id": new.key_id,
-            "ends_at": old.ends_at.isoformat(),
-            "valid_until": new.valid_until.isoformat(),
-        },
-    )
+    """«Replace»: on the old key, which new key replaces it and when the old one stops working (none
+    yet while the new key waits for approval: then the overlap that will follow the approval)."""
+    details = {
+        "new_key_id": new.key_id,
+        "ends_at": old.ends_at.isoformat() if old.ends_at else None,
+        "valid_until": new.valid_until.isoformat(),
+    }
+    if new.replaces_overlap is not None:
+        details["overlap_after_approval_seconds"] = int(new.replaces_overlap.total_seconds())
+    return record(action=Action.KEY_REPLACED, actor=by, key=old, ip=ip, details=details)
 
 
 def record_key_revoked(*, key, by, reason: str = "", ip: str | None = None) -> AuditEvent:

@@ -19,7 +19,7 @@ from apikeys.models import (
     latest_valid_until,
 )
 from apikeys.policy.rules import FOUR_EYES_ADMINS, key_networks, other_admins
-from apikeys.services import OVERLAPS
+from apikeys.services import OVERLAPS, replacement_waits_for_approval
 from audit.models import Action
 from efinance.lib import widgets
 
@@ -252,6 +252,11 @@ OLD_KEY_ENDS = [
     ("24h", _("In 24 hours")),
     ("7d", _("In 7 days")),
 ]
+# While the new key waits for approval the old key's overlap starts at the approval: no «Immediately».
+OLD_KEY_ENDS_AFTER_APPROVAL = [
+    ("24h", _("24 hours after the new key is approved")),
+    ("7d", _("7 days after the new key is approved")),
+]
 
 
 class ApiKeyReplaceForm(SingleUseKeyForm):
@@ -275,6 +280,18 @@ class ApiKeyReplaceForm(SingleUseKeyForm):
         self.key = key
         self.fields["scopes"].initial = key.scope_list  # «Replace» starts from the old key's scopes
         now, end = timezone.now(), end_of_validity(key.valid_until)
+        # Four-eyes: the new key works once another Admin user approves it; the old key works until then.
+        self.waits_for_approval = replacement_waits_for_approval(key)
+        if self.waits_for_approval:
+            self.approvers = [
+                admin.get_full_name() or admin.username
+                for admin in other_admins(key.organization_id, than=user).order_by("username")
+            ]
+            self.fields["old_key_ends"].choices = OLD_KEY_ENDS_AFTER_APPROVAL
+            self.fields["old_key_ends"].error_messages["invalid_choice"] = _(
+                "The new key needs another Admin user's approval: choose 24 hours or 7 days after it."
+            )
+            return
         # Each choice with the moment it means; never later than the old key's own end.
         self.fields["old_key_ends"].choices = [
             (value, f"{label} ({timezone.localtime(min(now + OVERLAPS[value], end)):%d.%m.%Y %H:%M})")

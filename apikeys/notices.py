@@ -88,9 +88,13 @@ class ReminderRun:
 
 
 def reminder_candidates(today: datetime.date):
-    """Keys that could be due: valid on `today`, not replaced, user active, ending within 30 days."""
+    """Keys that could be due: valid on `today`, not replaced (nor being replaced: a successor waits
+    for approval), user active, ending within 30 days."""
     return (
-        ApiKey.objects.filter(
+        ApiKey.objects.exclude(
+            pk__in=ApiKey.objects.filter(revoked_at__isnull=True, replaces__isnull=False).values("replaces")
+        )
+        .filter(
             revoked_at__isnull=True,
             ends_at__isnull=True,
             valid_until__gte=today,

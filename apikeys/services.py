@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apikeys import activity, notices, tokens
 from apikeys.models import (
@@ -19,7 +20,6 @@ from apikeys.models import (
     ApiKey,
     SecurityPolicy,
     Status,
-    end_of_validity,
     scopes_value,
     status_of,
 )
@@ -69,6 +69,7 @@ def apikey_create(
     allowed_networks: str | None = None,
     replaces: ApiKey | None = None,
     scopes: Iterable[str] = ALL_SCOPES.split(),
+    replaces_overlap: datetime.timedelta | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `user` with `scopes` (`Scope` values, at least one; fixed for the key's life)
     and return it with its token, which exists nowhere else.
@@ -116,6 +117,7 @@ def apikey_create(
                     approval_requested_at=created_at if pending else None,
                     replaces=replaces,
                     scopes=stored_scopes,
+                    replaces_overlap=replaces_overlap if pending else None,
                 )
                 activity.record_key_created(key=key, by=created_by, ip=ip)
                 if pending:
@@ -163,7 +165,8 @@ def notify_support_revocation(*, keys: list[ApiKey], by, reason: str) -> None:
 
 @transaction.atomic
 def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None, notify_admins: bool = True) -> ApiKey:
-    """Delete (revoke) a valid key for good. Raises KeyNotValid for an expired or deleted key.
+    """Delete (revoke) a valid key for good. Raises KeyNotValid for an expired or deleted key. The key
+    it was to replace, if its end has not come, works on to its own end of validity.
 
     A conditional UPDATE, so that two concurrent deletions record one actor and one time; the audit
     entry (deleted by an Admin user, or revoked by support) is written in the same transaction. A
@@ -176,6 +179,7 @@ def apikey_revoke(*, key: ApiKey, by, reason: str = "", ip: str | None = None, n
     if not updated:
         raise KeyNotValid(key.key_id)
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
+    ApiKey.objects.release_predecessors([key.pk], now=now)
     activity.record_key_revoked(key=key, by=by, reason=reason, ip=ip)
     if by.is_support_staff:
         if notify_admins:
@@ -297,6 +301,7 @@ def apikeys_revoke_exposed(
             still = set(ApiKey.objects.filter(pk__in=list(to_revoke), revoked_at=now).values_list("pk", flat=True))
             to_revoke = {pk: row for pk, row in to_revoke.items() if pk in still}
         revoked = sorted(to_revoke.values(), key=lambda row: row["key_id"])
+        ApiKey.objects.release_predecessors(list(to_revoke), now=now)
         activity.record_keys_exposed(keys=revoked, source=source, ip=ip, at=now)
         _notify_exposed(revoked, source=source, at=now)
         for row in revoked:
@@ -359,6 +364,22 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
         )
 
 
+class OverlapNeedsTime(ValidationError):
+    """«Immediately» while the new key waits for approval: the old key would stop at the very moment
+    the new one starts working, leaving no time to switch."""
+
+    def __init__(self):
+        super().__init__(
+            _("The new key needs a second Admin user's approval: choose 24 hours or 7 days for the old key."),
+            code="overlap_needs_time",
+        )
+
+
+def replacement_waits_for_approval(key: ApiKey) -> bool:
+    """Whether a replacement of `key` would wait for a second Admin user (four-eyes on its API)."""
+    return SecurityPolicy.of(key.organization_id).needs_approval(key.api)
+
+
 @transaction.atomic
 def apikey_replace(
     *,
@@ -372,25 +393,36 @@ def apikey_replace(
     scopes: Iterable[str] | None = None,
 ) -> tuple[ApiKey, str]:
     """Replace (roll) a valid key: a new key for the same user and API with the same note and `scopes`
-    (None: the old key's), and the old key's end set to `overlap` from now, never later than its own
-    end of validity. «Replace» is the one way to change a key's scopes.
+    (None: the old key's); the old key works on for `overlap` after the new key starts working, never
+    later than its own end of validity. «Replace» is the one way to change a key's scopes.
 
-    Returns the new key and its token (shown once, like a creation). A conditional UPDATE sets the
-    old key's `ends_at` once, so that two concurrent replacements make one successor; the other
-    raises AlreadyReplaced (KeyNotValid for a key that is no longer valid). Audit entries for both
-    keys and the notice to the key's user and the Admin users are written in the same transaction.
+    The new key starts working at once, or, when it waits for a second Admin user's approval
+    (four-eyes), at the approval: until then the old key's end stays open (`replaces_overlap` keeps
+    the overlap for `policy.rules.apikey_approve`), and a rejected or lapsed new key leaves it working.
+    An overlap of zero is refused then (OverlapNeedsTime).
+
+    Returns the new key and its token (shown once, like a creation). The old key's row is locked and
+    one successor that is not deleted is allowed (a partial unique index), so that two concurrent
+    replacements make one; the other raises AlreadyReplaced (KeyNotValid for a key that is no longer
+    valid). Audit entries for both keys and the notice to the key's user and the Admin users are
+    written in the same transaction.
     """
     now = now or timezone.now()
-    # Whole seconds: the end is shown and told to integrators (keys/self, Sunset) to the second.
-    ends_at = min((now + overlap).replace(microsecond=0), end_of_validity(key.valid_until))
     if not key.user.is_active:
         raise KeyNotValid(key.key_id)
-    updated = ApiKey.objects.valid(now=now).filter(pk=key.pk, ends_at__isnull=True).update(ends_at=ends_at)
-    if not updated:
-        if ApiKey.objects.filter(pk=key.pk, ends_at__isnull=False).exists():
-            raise AlreadyReplaced(key.key_id)
+    waits = replacement_waits_for_approval(key)
+    if waits and not overlap:
+        raise OverlapNeedsTime()
+    if not ApiKey.objects.valid(now=now).select_for_update().filter(pk=key.pk).exists():
         raise KeyNotValid(key.key_id)
-    key.ends_at = ends_at
+    if (
+        ApiKey.objects.filter(pk=key.pk, ends_at__isnull=False).exists()
+        or key.replacements.filter(revoked_at__isnull=True).exists()
+    ):
+        raise AlreadyReplaced(key.key_id)
+    if not waits:
+        key.ends_at = policy_rules.old_key_end(key, overlap, now)
+        ApiKey.objects.filter(pk=key.pk, ends_at__isnull=True).update(ends_at=key.ends_at)
     replacement = {
         "user": key.user,
         "api": key.api,
@@ -401,15 +433,21 @@ def apikey_replace(
         "ip": ip,
         "replaces": key,
         "scopes": key.scope_list if scopes is None else scopes,
+        "replaces_overlap": overlap,
     }
     try:
-        # The new key keeps the old one's networks; the contract's policy applies as at any creation.
-        new, token = apikey_create(**replacement, allowed_networks=key.allowed_networks)
-    except ValidationError as error:
-        if getattr(error, "code", None) != "outside_policy":
-            raise
-        # The policy was narrowed since: the new key gets the policy's own networks.
-        new, token = apikey_create(**replacement, allowed_networks=None)
+        try:
+            # The new key keeps the old one's networks; the contract's policy applies as at any creation.
+            new, token = apikey_create(**replacement, allowed_networks=key.allowed_networks)
+        except ValidationError as error:
+            if getattr(error, "code", None) != "outside_policy":
+                raise
+            # The policy was narrowed since: the new key gets the policy's own networks.
+            new, token = apikey_create(**replacement, allowed_networks=None)
+    except IntegrityError:
+        if key.replacements.filter(revoked_at__isnull=True).exists():  # another Admin user was quicker
+            raise AlreadyReplaced(key.key_id) from None
+        raise
     activity.record_key_replaced(old=key, new=new, by=by, ip=ip)
     notices.notify_replaced(old=key, new=new, by=by)
     log_event(
@@ -418,7 +456,8 @@ def apikey_replace(
         key_id=key.key_id,
         new_key_id=new.key_id,
         organization=key.organization_id,
-        ends_at=ends_at.isoformat(),
+        ends_at=key.ends_at.isoformat() if key.ends_at else None,
+        waits_for_approval=waits,
         by=by.username,
         ip=ip,
     )

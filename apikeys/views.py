@@ -38,16 +38,18 @@ KEY_ROW_FIELDS = [
 ]
 
 
-def _name_rows(organization_id: int, *pages) -> list[tuple[int, str]]:
-    """Give each key of `pages` what its row shows of other rows: `user_name`, `creator_name`,
-    `revoker_name` and `revoked_by_support` (a staff user of no organization), `predecessor_key_id` and
-    `successor_key_id` (None when there is none); answer the organization's users by name, the choices
-    of the search form's user select.
+def _name_rows(organization_id: int, valid_page, ended_page) -> list[tuple[int, str]]:
+    """Give each key of both pages what its row shows of other rows: `user_name`, `creator_name`,
+    `revoker_name` and `revoked_by_support` (a staff user of no organization), `predecessor_key_id`,
+    `successor_key_id` (the successor not deleted, None when there is none) with `successor_waits`
+    (for approval) and `successor_overlap`, and `cancelled_successor` ((key ID, revoke reason, when)
+    of the latest successor rejected, lapsed or deleted, when there is no other); answer the
+    organization's users by name, the choices of the search form's user select.
 
     At most two queries whatever the number of rows: the users (the organization's, and those of the
     rows who have left it or are the bank's staff) and the keys before and after, none when no key on
-    the page replaces another or has been replaced."""
-    keys = [key for page in pages for key in page]
+    the page is valid, replaces another or has been replaced."""
+    keys = [*valid_page, *ended_page]
     user_ids = {key.user_id for key in keys} | {key.created_by_id for key in keys}
     user_ids |= {key.revoked_by_id for key in keys if key.revoked_by_id}
     people = (
@@ -60,23 +62,36 @@ def _name_rows(organization_id: int, *pages) -> list[tuple[int, str]]:
         users[pk] = (username, is_staff and user_organization_id is None)
         if user_organization_id == organization_id:
             members.append((pk, username))
-    # Only a key whose overlap end is set has a successor (`services.apikey_replace` sets both at once):
-    # a page of keys that neither replace nor were replaced asks nothing.
+    # Successors of the valid keys (one may wait for approval, or have been rejected, lapsed or deleted,
+    # while its predecessor works on) and of the replaced ones; predecessors of those that replace one.
     predecessors = {key.replaces_id for key in keys if key.replaces_id}
-    replaced = {key.pk for key in keys if key.ends_at}
+    replaced = {key.pk for key in valid_page} | {key.pk for key in keys if key.ends_at}
     related = ApiKey.objects.filter(Q(pk__in=predecessors) | Q(replaces__in=replaced)).values_list(
-        "pk", "key_id", "replaces"
+        "pk",
+        "key_id",
+        "replaces",
+        "revoked_at",
+        "revoke_reason",
+        "approval_requested_at",
+        "approved_at",
+        "replaces_overlap",
     )
-    key_ids, successors = {}, {}
-    for pk, key_id, replaces_id in related if predecessors or replaced else ():
+    key_ids, successors, cancelled = {}, {}, {}
+    for pk, key_id, replaces_id, revoked_at, reason, requested_at, approved_at, overlap in (
+        related if predecessors or replaced else ()
+    ):
         key_ids[pk] = key_id
-        if replaces_id:
-            successors[replaces_id] = key_id
+        if replaces_id and revoked_at is None:
+            successors[replaces_id] = (key_id, requested_at is not None and approved_at is None, overlap)
+        elif replaces_id and (replaces_id not in cancelled or cancelled[replaces_id][2] < revoked_at):
+            cancelled[replaces_id] = (key_id, reason, revoked_at)
     for key in keys:
         key.user_name, key.creator_name = users[key.user_id][0], users[key.created_by_id][0]
         key.revoker_name, key.revoked_by_support = users.get(key.revoked_by_id, (None, False))
         key.predecessor_key_id = key_ids.get(key.replaces_id)
-        key.successor_key_id = successors.get(key.pk)
+        key.successor_key_id, key.successor_waits, key.successor_overlap = successors.get(key.pk, (None, False, None))
+        # The latest successor that was rejected, lapsed or deleted, of a key that has no other.
+        key.cancelled_successor = cancelled.get(key.pk) if key.pk not in successors else None
     return members
 
 
@@ -294,7 +309,7 @@ def key_replace(request, key_id: str):
     """«Replace» (roll) a valid key: a new key for the same user, API and note, shown once on the
     creation's token screen, while the old key works on until the chosen end of the overlap."""
     key = get_key_for_admin(request, key_id)
-    if not key.is_valid or key.ends_at is not None or not key.user.is_active:
+    if not key.is_valid or key.ends_at is not None or not key.user.is_active or key.successor() is not None:
         messages.info(
             request,
             _("The key %(key_id)s cannot be replaced: it is no longer valid or already replaced.")
@@ -313,9 +328,11 @@ def key_replace(request, key_id: str):
                 form_nonce=form.nonce_key,
                 ip=client_ip(request),
             )
+        except services.OverlapNeedsTime as error:  # four-eyes was turned on since the form was shown
+            form.add_error("old_key_ends", error)
         except (services.NonceAlreadyUsed, services.KeyNotValid):
             # A replayed form, or another Admin was quicker (a concurrent replacement or deletion).
-            successor = key.replacements.first()
+            successor = key.successor()
             if successor is not None:
                 message = _(
                     "The key %(key_id)s has already been replaced by %(new_key_id)s; its token was shown once. "
@@ -327,7 +344,8 @@ def key_replace(request, key_id: str):
                 }
             messages.warning(request, message)
             return redirect("apikeys:list")
-        return render(request, "apikeys/key_created.html", {"key": new, "token": token, "replaced": key})
+        else:
+            return render(request, "apikeys/key_created.html", {"key": new, "token": token, "replaced": key})
     if form.is_bound:
         form.data = form.data.copy()
         form.data["nonce"] = new_form_nonce(request.user)
@@ -353,7 +371,16 @@ def key_delete(request, key_id: str):
                 request, _("The key %(key_id)s has been deleted. It cannot be reactivated.") % {"key_id": key.key_id}
             )
         return redirect("apikeys:list")
-    return render(request, "apikeys/key_delete.html", {"key": key})
+    return render(request, "apikeys/key_delete.html", {"key": key, "released": _released_by_deleting(key)})
+
+
+def _released_by_deleting(key: ApiKey) -> ApiKey | None:
+    """The other key whose working life deleting `key` changes: the key it replaces, whose end (set,
+    or to follow this key's approval) has not come; it then works on to its own end of validity."""
+    old = key.replaces
+    if old is None or not old.is_valid or (old.ends_at is not None and old.ends_at <= timezone.now()):
+        return None
+    return old
 
 
 @require_GET

@@ -96,12 +96,32 @@ class ApiKeyQuerySet(models.QuerySet):
             return self.filter(replaced, revoked_at__isnull=True)
         return self.ended(today).filter(revoked_at__isnull=True).exclude(replaced)
 
+    def working(self):
+        """Keys the API would accept apart from their dates, user and networks: not deleted, not
+        waiting for approval."""
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(approval_requested_at__isnull=True) | Q(approved_at__isnull=False)
+        )
+
     def in_overlap(self):
         """Valid keys that have been replaced and still work until their `ends_at`."""
         return self.valid().filter(ends_at__isnull=False)
 
 
 class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
+    def release_predecessors(self, successors, now: datetime.datetime | None = None) -> int:
+        """The keys that `successors` (rejected, lapsed or deleted) were to replace work on to their own
+        end of validity: their end of overlap, not yet come, is cleared, unless another successor of
+        theirs works. The one change of `ends_at` besides setting it or bringing it forward that the
+        replacement guard allows (migration 0023_replacement_waits_for_approval). Answers how many."""
+        now = now or timezone.now()
+        replaced = self.filter(pk__in=successors, replaces__isnull=False).values("replaces")
+        return (
+            self.filter(pk__in=replaced, revoked_at__isnull=True, ends_at__gt=now)
+            .exclude(pk__in=self.working().filter(replaces__isnull=False).values("replaces"))
+            .update(ends_at=None)
+        )
+
     def verify_token(self, raw: str, api: str | None = None, address=None) -> Verification:
         """Answer whether `raw` is a token that may be used now, for `api` when given, from `address`
         (an address, None, or a function that answers it: only called for a key with networks).
@@ -193,8 +213,9 @@ class ApiKey(LoadedWithoutInit, models.Model):
     replacement has come, expired once `valid_until` has passed (in Europe/Zurich), valid otherwise.
     The end states are final; the database refuses an update that clears a revocation or extends the
     validity, changes the key material, its creation time or its key ID, deletes or replaces the row
-    (triggers of migrations 0002_final_states_guard and 0012_keys_kept_forever), clears or postpones
-    `ends_at` (0017_replacement_guard), and a validity end more than two years after creation (a
+    (triggers of migrations 0002_final_states_guard and 0012_keys_kept_forever), postpones `ends_at`
+    or clears it unless the key's successor does not work and the end has not come
+    (0023_replacement_waits_for_approval), and a validity end more than two years after creation (a
     CHECK). Keys are kept for ever: «Expired and deleted keys» lists them.
     """
 
@@ -267,6 +288,9 @@ class ApiKey(LoadedWithoutInit, models.Model):
     # `Scope` (`scopes_value`). At least one, and only known ones: the CHECK `apikey_has_scope`; the
     # database refuses a change (trigger of migration 0021_key_scopes). To change them, «Replace» the key.
     scopes = models.CharField(_("scopes"), max_length=40, default=ALL_SCOPES, editable=False)
+    # A replacement that waits for a second Admin user's approval: the overlap chosen for the key it
+    # replaces, counted from the approval (the moment this key starts working), never before.
+    replaces_overlap = models.DurationField(_("overlap after approval"), null=True, blank=True, editable=False)
 
     objects = ApiKeyManager()
 
@@ -304,8 +328,11 @@ class ApiKey(LoadedWithoutInit, models.Model):
                 condition=Q(valid_until__lte=LatestValidUntilInDatabase("created_at")),
                 name="apikey_valid_at_most_two_years",
             ),
+            # One successor at a time: a rejected, lapsed or deleted one leaves the key to be replaced again.
             models.UniqueConstraint(
-                fields=["replaces"], condition=Q(replaces__isnull=False), name="apikey_one_replacement"
+                fields=["replaces"],
+                condition=Q(replaces__isnull=False, revoked_at__isnull=True),
+                name="apikey_one_live_replacement",
             ),
             # Least privilege: a key may do at least one thing, and nothing unknown.
             models.CheckConstraint(condition=Q(scopes__in=scope_spellings()), name="apikey_has_scope"),
@@ -385,6 +412,10 @@ class ApiKey(LoadedWithoutInit, models.Model):
     def approval_deadline(self) -> datetime.datetime | None:
         """Until when a second Admin user may approve the key; after that it is deleted."""
         return self.approval_requested_at + APPROVAL_WINDOW if self.approval_requested_at else None
+
+    def successor(self) -> "ApiKey | None":
+        """The key that replaces this one and is not deleted (waiting for approval or working), if any."""
+        return self.replacements.filter(revoked_at__isnull=True).first()
 
     def approval_lapsed(self, now: datetime.datetime | None = None) -> bool:
         return self.is_pending_approval and (now or timezone.now()) >= self.approval_deadline

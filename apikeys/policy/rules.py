@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks
-from apikeys.models import APPROVAL_WINDOW, ApiKey, Decision, PolicyChange, SecurityPolicy
+from apikeys.models import APPROVAL_WINDOW, ApiKey, Decision, PolicyChange, SecurityPolicy, end_of_validity
 from audit.log import record
 from audit.models import Action
 from users.mail import notify
@@ -102,6 +102,13 @@ def _policy_values(*, max_validity_days, four_eyes, allowed_networks) -> dict:
     }
 
 
+def old_key_end(key: ApiKey, overlap: datetime.timedelta, start: datetime.datetime) -> datetime.datetime:
+    """When a replaced key stops working: `overlap` after its successor starts working (`start`),
+    never later than its own end of validity. Whole seconds: the end is shown and told to integrators
+    (keys/self, Sunset) to the second."""
+    return min((start + overlap).replace(microsecond=0), end_of_validity(key.valid_until))
+
+
 # --- Four-eyes for production keys ----------------------------------------------------------------
 
 
@@ -138,7 +145,9 @@ def _record_decision(*, key: ApiKey, action: Action, by, ip: str | None, now: da
 
 @transaction.atomic
 def apikey_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
-    """A second Admin user approves a production key: from now on the API accepts it."""
+    """A second Admin user approves a production key: from now on the API accepts it. A replacement's
+    approval starts the overlap of the key it replaces (`replaces_overlap` from now, never later than
+    that key's own end of validity)."""
     now = now or timezone.now()
     _check_decider(key=key, by=by, now=now)
     updated = (
@@ -150,13 +159,19 @@ def apikey_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.date
     if not updated:
         raise NotAllowed("decided")
     key.refresh_from_db(fields=["approved_at", "approved_by"])
+    if key.replaces_id is not None and key.replaces_overlap is not None:
+        old = ApiKey.objects.get(pk=key.replaces_id)
+        ApiKey.objects.valid(now=now).filter(pk=old.pk, ends_at__isnull=True).update(
+            ends_at=old_key_end(old, key.replaces_overlap, now)
+        )
     _record_decision(key=key, action=Action.KEY_APPROVED, by=by, ip=ip, now=now)
     return key
 
 
 @transaction.atomic
 def apikey_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
-    """A second Admin user rejects a production key: it is deleted for good."""
+    """A second Admin user rejects a production key: it is deleted for good (a key it was to replace
+    works on to its own end)."""
     now = now or timezone.now()
     _check_decider(key=key, by=by, now=now)
     updated = (
@@ -168,13 +183,15 @@ def apikey_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datet
     if not updated:
         raise NotAllowed("decided")
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
+    ApiKey.objects.release_predecessors([key.pk], now=now)
     _record_decision(key=key, action=Action.KEY_REJECTED, by=by, ip=ip, now=now)
     return key
 
 
 def apikeys_delete_lapsed(now: datetime.datetime | None = None) -> list[str]:
     """Delete the keys whose approval window passed unapproved; answer their key IDs. The API refuses
-    them anyway (`Failure.PENDING_APPROVAL`); this makes the deletion final and visible."""
+    them anyway (`Failure.PENDING_APPROVAL`); this makes the deletion final and visible. A key one of
+    them was to replace works on to its own end."""
     now = now or timezone.now()
     deleted = []
     lapsed = ApiKey.objects.filter(
@@ -187,6 +204,7 @@ def apikeys_delete_lapsed(now: datetime.datetime | None = None) -> list[str]:
                 revoked_at=now, revoked_by=key.created_by, revoke_reason=REASON_LAPSED
             ):
                 continue
+            ApiKey.objects.release_predecessors([key.pk], now=now)
             _record_decision(key=key, action=Action.APPROVAL_LAPSED, by=None, ip=None, now=now)
         deleted.append(key.key_id)
     return deleted

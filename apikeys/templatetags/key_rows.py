@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from apikeys.models import Api, ApiKey, Scope, Status
+from apikeys.templatetags.keys import overlap_words
 
 register = template.Library()
 
@@ -51,6 +52,12 @@ class _Page:
         self.replaces = _("replaces %(old)s")
         self.replaced_by = _("by %(new)s")
         self.stops_on = _("Replaced — stops working on %(end)s")
+        self.waits = _("Being replaced by %(new)s — works until it is approved, then for %(overlap)s")
+        self.cancelled = {
+            "rejected": _("Replacement %(new)s rejected: works on until %(end)s"),
+            "approval_lapsed": _("Replacement %(new)s not approved in time: works on until %(end)s"),
+            "": _("Replacement %(new)s deleted: works on until %(end)s"),
+        }
         self.delete_label = _("Delete the key %(key_id)s")
         self.zone = timezone.get_current_timezone()
         self.now, self.today = context["now"], context["today"]
@@ -132,8 +139,9 @@ def _ended_cells(page: _Page, key: ApiKey) -> list[str]:
     words = page.words
     status = key.status_at(page.today, page.now)
     successor = ""
-    if status == Status.REPLACED and key.successor_key_id:
-        successor = f" ({escape(page.replaced_by % {'new': key.successor_key_id})})"
+    new = key.successor_key_id or (key.cancelled_successor or (None,))[0]
+    if status == Status.REPLACED and new:
+        successor = f" ({escape(page.replaced_by % {'new': new})})"
     reason = REVOKE_REASON_LABELS.get(key.revoke_reason)
     if key.revoked_at:
         ended_on = page.day(key.revoked_at)
@@ -162,10 +170,17 @@ def _valid_cells(page: _Page, key: ApiKey, key_id: str) -> list[str]:
     if key.ends_at:
         end = page.stops_on % {"end": page.minute(key.ends_at, ", ")}
         replace = f'<span class="badge soon" data-testid="replaced">{escape(end)}</span>'
+    elif key.successor_key_id:  # its successor waits for approval: the overlap starts then
+        end = page.waits % {"new": key.successor_key_id, "overlap": overlap_words(key.successor_overlap)}
+        replace = f'<span class="badge" data-testid="replacement-waits">{escape(end)}</span>'
     else:
         replace = (
             f'<a class="button small" href="{page.url("replace", key_id)}" data-testid="replace">{words["replace"]}</a>'
         )
+        if key.cancelled_successor:
+            new, reason, _when = key.cancelled_successor
+            text = page.cancelled.get(reason, page.cancelled[""]) % {"new": new, "end": page.day(key.valid_until)}
+            replace = f'<span class="badge" data-testid="replacement-cancelled">{escape(text)}</span>\n      ' + replace
     delete_label = escape(page.delete_label % {"key_id": key.key_id})
     return [
         f'<td data-label="{words["last_used"]}">{last_used}</td>',

@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 
 from apikeys import services
 from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage
+from apikeys.policy import rules as policy_rules
 from tests.browser import DESKTOP, PASSWORD, PHONE, shot
 from tests.factors import enrol
 from users.factors.proof import PROOF_AT
@@ -36,6 +37,7 @@ CLICK_LANGUAGES = {"en", "de"}
 LONG_NOTE = "x" * 200  # a note of 200 characters without a space
 FACTOR_USER = "demo-admin2"  # has an authenticator app in these tests
 USAGE_NOTE = "ERP Abacus — nightly sync"  # the key with a month of usage and refusals
+BEING_REPLACED, REPLACEMENT_REJECTED = "being replaced", "replacement rejected"
 AXE = Axe()
 
 
@@ -66,6 +68,16 @@ def _open_delete_page(page: Page, base: str) -> None:
 def _open_replace_page(page: Page, base: str) -> None:
     key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True, ends_at__isnull=True).order_by("id").first()
     page.goto(f"{base}/administration/api-keys/{key.key_id}/replace/")
+
+
+def _open_replace_page_without_approval(page: Page, base: str) -> None:
+    key = ApiKey.objects.filter(note=LONG_NOTE, api=Api.INTEGRATION, revoked_at__isnull=True, ends_at__isnull=True)
+    page.goto(f"{base}/administration/api-keys/{key.order_by('id').first().key_id}/replace/")
+
+
+def _open_delete_page_of_a_successor(page: Page, base: str) -> None:
+    key = ApiKey.objects.get(replaces__note=BEING_REPLACED, revoked_at__isnull=True)
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/delete/")
 
 
 def _open_networks_page(page: Page, base: str) -> None:
@@ -141,7 +153,9 @@ SCREENS = [
     Screen("create-form-errors", "demo-admin", open=_open_create_form_with_errors),
     Screen("token-screen", "demo-admin", open=_open_token_screen),
     Screen("delete-page", "demo-admin", open=_open_delete_page),
-    Screen("replace-page", "demo-admin", open=_open_replace_page),
+    Screen("replace-page", "demo-admin", open=_open_replace_page),  # a production key: four-eyes
+    Screen("replace-page-no-approval", "demo-admin", open=_open_replace_page_without_approval),
+    Screen("delete-page-of-a-successor", "demo-admin", open=_open_delete_page_of_a_successor),
     Screen("networks-page", "demo-admin", open=_open_networks_page),
     Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
@@ -175,7 +189,8 @@ SHOTS = {
 
 @pytest.fixture
 def screens_data(demo):
-    """The demo data, and keys of every kind: valid, expiring in 3 days, expired, deleted, long notes."""
+    """The demo data, and keys of every kind: valid, expiring in 3 days, expired, deleted, long notes;
+    under four-eyes (the demo's policy) one being replaced and one whose replacement was rejected."""
     admin, user = User.objects.get(username="demo-admin"), User.objects.get(username="demo-user")
     today = timezone.localdate()
     for api, note, days in [
@@ -215,6 +230,17 @@ def screens_data(demo):
         KeyRefusal.objects.record(
             key_pk=used.pk, operation="deliver", reason="validation", ip=f"198.51.100.{n + 1}", now=hour
         )
+    second = User.objects.get(username="demo-admin2")
+    for note in (BEING_REPLACED, REPLACEMENT_REJECTED):
+        old, _token = services.apikey_create(
+            user=user, api=Api.PRODUCTION, note=note, valid_until=today + datetime.timedelta(days=200), created_by=admin
+        )
+        policy_rules.apikey_approve(key=old, by=second)
+        new, _token = services.apikey_replace(
+            key=old, valid_until=old.valid_until, overlap=services.OVERLAPS["7d"], by=admin
+        )
+        if note == REPLACEMENT_REJECTED:
+            policy_rules.apikey_reject(key=new, by=second)
     services.apikey_create(  # an expired key, made as it would have been: a year before its end
         user=user,
         api=Api.INTEGRATION,
