@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 from tests.factors import code_at, secret_of
 from users.factors.models import TOTPDevice
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 from tests.factors import code_at, enrol, secret_of
 
 LOGIN = "/accounts/login/"

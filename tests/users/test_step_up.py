@@ -12,7 +12,7 @@ from django.utils import timezone
 from apikeys.models import Api, ApiKey, PolicyChange, SecurityPolicy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import set_policy
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD, make_user
 from tests.factors import code_at, enrol, stale_proof
 from users.factors.models import RecoveryCode, TOTPDevice
 
@@ -153,9 +153,7 @@ def test_the_proof_form_needs_the_csrf_token(alice, bob):
 
 @pytest.fixture
 def dora(demo_ag):
-    from tests.conftest import _user
-
-    return _user("dora", demo_ag, is_org_admin=True)
+    return make_user("dora", demo_ag, is_org_admin=True)
 
 
 def _key(make_key, user, api, **extra):

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from tests.conftest import _user
+from tests.cast import make_user
 from tests.factors import code_at, enrol, secret_of
 from users.factors.models import TOTPDevice
 from users.factors.staff import link_tokens
@@ -19,7 +19,7 @@ ENROL = "/accounts/security/authenticator/"
 @pytest.fixture
 def tom(db):
     """Support staff without a second factor yet."""
-    user = _user("tom", None, is_staff=True)
+    user = make_user("tom", None, is_staff=True)
     user.groups.add(ensure_support_group())
     return user
 
@@ -77,7 +77,7 @@ def test_the_operators_link_lets_the_staff_user_enrol_once(tom, tom_client, totp
 
 
 def test_a_link_of_another_staff_user_does_not_work(tom, tom_client, db):
-    other = _user("tina", None, is_staff=True)
+    other = make_user("tina", None, is_staff=True)
     token = _link("tina").split("link=", 1)[1]
     assert other.pk != tom.pk
     tom_client.get(f"{ENROL}?link={token}")
