@@ -18,10 +18,11 @@ from apikeys.access import admin_required, get_key_for_admin
 from apikeys.activity import record_report_downloaded
 from apikeys.attention import attention_of
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
+from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
 from audit.models import AuditEvent
 from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
+from users.factors.stepup import step_up_required
 from users.models import User
 
 PAGE_SIZE = 50
@@ -270,6 +271,7 @@ def _recent_key_of(request, key_id: str) -> ApiKey | None:
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @admin_required
+@step_up_required(when=lambda request: request.POST.get("api") == Api.PRODUCTION)
 def key_create(request):
     """The creation form; its POST answers with the one and only screen that shows the token.
 
@@ -314,6 +316,7 @@ def key_create(request):
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @admin_required
+@step_up_required(when=lambda request, key_id: get_key_for_admin(request, key_id).api == Api.PRODUCTION)
 def key_replace(request, key_id: str):
     """«Replace» (roll) a valid key: a new key for the same user, API and note, shown once on the
     creation's token screen, while the old key works on until the chosen end of the overlap."""

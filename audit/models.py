@@ -77,6 +77,14 @@ class Action(models.TextChoices):
     USER_MOVED_IN = "user_moved_in", _("User moved here by bank support")
     USER_CHANGED = "user_changed", _("User details changed by bank support")
     PASSWORD_LINK_SENT = "password_link_sent", _("Set-password link sent by bank support")
+    # The second factor (users.factors).
+    FACTOR_ADDED = "factor_added", _("Second factor added")
+    FACTOR_REMOVED = "factor_removed", _("Second factor removed")
+    FACTOR_RESET = "factor_reset", _("Second factor reset")
+    RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+    RECOVERY_CODES_NEW = "recovery_codes_new", _("New recovery codes made")
+    FACTOR_LOGIN_FAILED = "factor_login_failed", _("Failed login: wrong second factor")
+    STEP_UP_FAILED = "step_up_failed", _("Confirmation failed: wrong second factor or password")
 
 
 # Entries of what the bank's staff did (shown as «bank support» with the staff user's name).
@@ -106,6 +114,13 @@ class ExposureSource(models.TextChoices):
 
     REPORT = "report", _("reported to the public revocation endpoint")
     GITHUB = "github", _("found by GitHub secret scanning")
+
+
+class FactorKind(models.TextChoices):
+    """A user's second factor (users.factors), as entries about it name it."""
+
+    TOTP = "totp", _("Authenticator app")
+    RECOVERY_CODE = "recovery_code", _("Recovery code")
 
 
 class AppendOnly(Exception):
@@ -215,6 +230,11 @@ class AuditEvent(models.Model):
     @property
     def new_key_id(self) -> str:
         return self.details.get("new_key_id", "")
+
+    @property
+    def factor_kind_display(self) -> str:
+        kind = self.details.get("kind", "")
+        return FactorKind(kind).label if kind in FactorKind.values else kind
 
     @property
     def reason(self) -> str:

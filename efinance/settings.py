@@ -41,6 +41,10 @@ SECRET_KEY = _required_secret("SECRET_KEY", "Django's signing key for sessions a
 # The key of the HMAC-SHA-256 that stores API-key secrets; separate from SECRET_KEY so that one
 # leaking does not expose the other. Changing it invalidates every API key.
 API_KEY_PEPPER = _required_secret("API_KEY_PEPPER", "the key of the API-key secrets' HMAC")
+# The key that encrypts the authenticator apps' TOTP keys and keys the recovery codes' HMAC
+# (users.factors.crypto); separate from the two above. Changing it makes every enrolled
+# authenticator app and every recovery code useless (their users enrol again).
+OTP_ENCRYPTION_KEY = _required_secret("OTP_ENCRYPTION_KEY", "the key of the second factors' encryption")
 # The bank's Ed25519 key that signs credential reports (efinance.lib.report_key): PEM, or its 32-byte
 # seed in base64. Its public half is published at /.well-known/efinance-report-key.pem.
 REPORT_SIGNING_KEY = _required_secret("REPORT_SIGNING_KEY", "the Ed25519 key that signs credential reports")
@@ -56,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",  # the second factor's devices and one-time codes (users.factors)
     "ninja",  # the Billing Solutions API; listed so that its docs use its own static files, no CDN
     "audit",
     "users",
@@ -79,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "users.middleware.SessionAwareLoginRequiredMiddleware",  # login by default; says when a session ended
     "django.contrib.messages.middleware.MessageMiddleware",
+    "users.factors.staff.SupportNeedsFactorMiddleware",  # /support/ only with a second factor
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -171,8 +177,22 @@ AXES_LOCKOUT_CALLABLE = "users.views.lockout"
 AXES_CLIENT_IP_CALLABLE = "efinance.lib.net.client_ip"
 AXES_USERNAME_CALLABLE = "users.backends.client_username"
 # Masked in axes' log lines and in the form data it keeps with each attempt (the password always is).
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code", "step_up_password"]
 AXES_ENABLE_ADMIN = True
+
+# The second factor (users.factors): how long the login's second step waits after the password, and
+# how long a proof (the second factor, or the password of a user without one) counts as fresh for the
+# actions that ask for it again (step-up).
+SECOND_FACTOR_LOGIN_SECONDS = env.int("SECOND_FACTOR_LOGIN_SECONDS", default=5 * 60)
+STEP_UP_SECONDS = env.int("STEP_UP_SECONDS", default=5 * 60)
+# How long an operator's one-time link for a staff user's first authenticator app works.
+SUPPORT_FACTOR_LINK_HOURS = env.int("SUPPORT_FACTOR_LINK_HOURS", default=24)
+# The name an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="e-finance API access")
+# django-otp's throttling of an authenticator app after wrong codes: 1, 2, 4 ... seconds, on top of
+# the login protection above (which counts per username and address; this per device).
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
+
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none of it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 

@@ -7,6 +7,7 @@ from billing import urls as billing_urls
 from efinance.lib.health import healthz
 from efinance.lib.metrics import metrics_view
 from efinance.lib.report_key import PUBLIC_KEY_PATH, public_key_view
+from users.factors.login import SupportLoginView
 from users.forms import SupportLoginForm
 from users.views import set_language
 
@@ -25,5 +26,7 @@ urlpatterns = [
     path("accounts/", include("users.urls")),
     path("administration/", include("apikeys.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Before the admin's own: its login in two steps, like ours (the URL name stays admin:login).
+    path("support/login/", SupportLoginView.as_view(), name="support_login"),
     path("support/", admin.site.urls),
 ]

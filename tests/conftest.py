@@ -73,6 +73,7 @@ def pytest_configure(config):
 def _fast_and_plain(settings):
     settings.API_USAGE_FLUSH_SECONDS = 0  # each API request writes its usage count (batching: test_api_usage)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's per-device delay after a wrong code: its own test
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -106,9 +107,33 @@ def charlie(other_ag):
 
 @pytest.fixture
 def sam(db):
+    """Support staff, with the second factor that /support/ needs (tests.factors.enrol)."""
+    from tests.factors import enrol
+
     user = make_user("sam", None, is_staff=True)
     user.groups.add(ensure_support_group())
+    enrol(user)
     return user
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser, with the second factor that /support/ needs."""
+    from tests.factors import enrol
+
+    enrol(admin_user)
+    return admin_user
+
+
+@pytest.fixture
+def totp_clock(monkeypatch):
+    """The clock of the product's TOTP, moved on by the test (tests.factors.TotpClock)."""
+    from tests.factors import TotpClock
+    from users.factors import models as factor_models
+
+    clock = TotpClock()
+    monkeypatch.setattr(factor_models, "time", clock)
+    return clock
 
 
 @pytest.fixture

@@ -30,7 +30,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.models import FactorKind
 from efinance.lib.net import client_ip
+from users.factors.models import TOTPDevice
 from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.models import Organization, User
 from users.services import (
@@ -81,6 +83,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("e-finance"), {"fields": ["organization", "is_org_admin"]}),
+        (_("Second factor"), {"fields": ["second_factor"]}),
     ]
     add_form = StaffUserAddForm
     add_form_template = None  # Django's speaks of a password to enter first
@@ -102,6 +105,20 @@ class UserAdmin(DjangoUserAdmin):
             return _("Set by the user. Nobody at the bank can see it or set it.")
         return _("Not set yet. Send the user a set-password link (action «Send a set-password link»).")
 
+    @admin.display(description=_("Second factor"))
+    def second_factor(self, user) -> str:
+        """Whether the user has a second factor, its kind, since when and when last used: never its key,
+        recovery codes or anything else that would let someone use it."""
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            return _("None")
+        last = date_format(timezone.localtime(device.last_used_at), "d.m.Y H:i") if device.last_used_at else "—"
+        return _("%(kind)s since %(since)s, last used %(last)s") % {
+            "kind": FactorKind.TOTP.label,
+            "since": date_format(timezone.localtime(device.created_at), "d.m.Y H:i"),
+            "last": last,
+        }
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
@@ -121,6 +138,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined", "password_state"]
+        readonly.append("second_factor")
         if not request.user.is_superuser:
             readonly += [field for field in PRIVILEGE_FIELDS if field not in readonly]
         return readonly

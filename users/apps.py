@@ -14,12 +14,14 @@ class UsersConfig(AppConfig):
 
         from efinance.lib.metrics import SCRAPE_COLLECTORS
         from users import receivers
+        from users.factors import proof
         from users.metrics import OutboxCollector
 
         if not any(isinstance(collector, OutboxCollector) for collector in SCRAPE_COLLECTORS):
             SCRAPE_COLLECTORS.append(OutboxCollector())
 
         user_logged_in.connect(receivers.on_login, dispatch_uid="users.receivers.login")
+        user_logged_in.connect(proof.on_login, dispatch_uid="users.factors.proof.login")
         user_login_failed.connect(receivers.on_login_failed, dispatch_uid="users.receivers.login_failed")
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out

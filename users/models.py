@@ -149,3 +149,9 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to}"
+
+
+# The second factors' models live with their concept; imported here so that Django finds them in `users`.
+from users.factors.models import RecoveryCode, TOTPDevice  # noqa: E402
+
+__all__ = ["Organization", "OutboxMessage", "RecoveryCode", "TOTPDevice", "User", "active_admin_q"]

@@ -28,11 +28,19 @@ def on_login(sender, request, user, **kwargs):
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
+    """A wrong password; with ``second_factor`` in the credentials (users.factors.login) a wrong code
+    after the right password; with ``step_up`` (users.factors.stepup) a wrong proof before an action."""
     count_login("failed")
     username = str(credentials.get("username", ""))
     user = _user_by_username(username)
+    if credentials.get("step_up"):
+        action = Action.STEP_UP_FAILED
+    elif credentials.get("second_factor"):
+        action = Action.FACTOR_LOGIN_FAILED
+    else:
+        action = Action.LOGIN_FAILED
     record(
-        action=Action.LOGIN_FAILED,
+        action=action,
         subject=user,
         organization_id=user.organization_id if user else None,
         ip=client_ip(request),

@@ -1,17 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from users.forms import LoginForm
+from users.factors import login
+from users.factors import views as factors
 from users.views import SetPasswordView
 
 app_name = "users"
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
-        name="login",
-    ),
+    path("login/", login.TwoStepLoginView.as_view(), name="login"),
+    path("login/code/", login.login_factor, name="login_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("security/", factors.security, name="security"),
+    path("security/authenticator/", factors.totp_enrol, name="totp_enrol"),
+    path("security/authenticator/remove/", factors.totp_remove, name="totp_remove"),
+    path("security/recovery-codes/", factors.recovery_codes_new, name="recovery_codes_new"),
     # The link of the e-mail that support sends (users.services.send_set_password_link).
     path("set-password/<uidb64>/<token>/", SetPasswordView.as_view(), name="set_password"),
     path(

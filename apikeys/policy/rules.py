@@ -88,6 +88,12 @@ def key_networks(policy: SecurityPolicy, requested: str | None) -> str:
     return networks.as_text(parsed)
 
 
+def networks_widen(key: ApiKey, allowed_networks: str) -> bool:
+    """Whether `allowed_networks` (as typed or stored) allow an address that the key's own refuse.
+    Raises ValidationError for a list that is not one."""
+    return not networks.within(networks.parse(allowed_networks), networks.parse(key.allowed_networks))
+
+
 def _policy_values(*, max_validity_days, four_eyes, allowed_networks) -> dict:
     return {
         "max_validity_days": max_validity_days,
@@ -273,7 +279,7 @@ def apikey_set_networks(
     now = now or timezone.now()
     policy = SecurityPolicy.of(key.organization_id)
     new = key_networks(policy, allowed_networks)
-    if not networks.within(networks.parse(new), networks.parse(key.allowed_networks)) and policy.four_eyes:
+    if networks_widen(key, new) and policy.four_eyes:
         return _request_change(
             organization_id=key.organization_id, by=by, values={"allowed_networks": new}, key=key, ip=ip, now=now
         )

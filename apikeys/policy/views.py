@@ -6,6 +6,7 @@ organization answer 404 (`_get_key_for_admin`, `_get_change_for_admin`). The rul
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from apikeys.models import PolicyChange, SecurityPolicy
 from apikeys.policy import rules as policy
 from apikeys.policy.forms import KeyNetworksForm, ResumeForm, SecurityPolicyForm, SuspendForm
 from efinance.lib.net import client_ip
+from users.factors.stepup import step_up_required
 
 
 def _get_change_for_admin(request, change_id: int) -> PolicyChange:
@@ -27,6 +29,15 @@ def _get_change_for_admin(request, change_id: int) -> PolicyChange:
         )
     except PolicyChange.DoesNotExist:
         raise Http404(_("No such request.")) from None
+
+
+def _widens_networks(request, key_id: str) -> bool:
+    """Whether the POST asks for wider networks than the key's (another organization's key: 404)."""
+    key = get_key_for_admin(request, key_id)
+    try:
+        return policy.networks_widen(key, request.POST.get("allowed_networks", ""))
+    except ValidationError:
+        return False  # not a list of networks: the form says so, nothing changes
 
 
 def _context(request, **forms):
@@ -52,6 +63,7 @@ def _context(request, **forms):
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
+@step_up_required()
 def security_policy(request):
     organization_id = request.user.organization_id
     current = SecurityPolicy.of(organization_id)
@@ -84,6 +96,7 @@ def security_policy(request):
 
 @require_POST
 @admin_required
+@step_up_required(when=lambda request, change_id, decision: bool(_get_change_for_admin(request, change_id)))
 def change_decide(request, change_id: int, decision: str):
     change = _get_change_for_admin(request, change_id)
     try:
@@ -104,6 +117,7 @@ def change_decide(request, change_id: int, decision: str):
 
 @require_POST
 @admin_required
+@step_up_required(when=lambda request, key_id, decision: bool(get_key_for_admin(request, key_id)))
 def key_decide(request, key_id: str, decision: str):
     key = get_key_for_admin(request, key_id)
     try:
@@ -122,6 +136,7 @@ def key_decide(request, key_id: str, decision: str):
 
 @require_http_methods(["GET", "POST"])
 @admin_required
+@step_up_required(when=_widens_networks)
 def key_networks(request, key_id: str):
     key = get_key_for_admin(request, key_id)
     if not key.is_valid:
@@ -170,6 +185,7 @@ def keys_suspend(request):
 @sensitive_post_parameters("password")
 @require_POST
 @admin_required
+@step_up_required()
 def keys_resume(request):
     organization = request.user.organization
     organization.refresh_from_db()

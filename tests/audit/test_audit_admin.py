@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
+from tests.factors import enrol
 from users.models import User
 
 CHANGELIST = reverse("admin:audit_auditevent_changelist")
@@ -12,7 +13,9 @@ CHANGELIST = reverse("admin:audit_auditevent_changelist")
 
 @pytest.fixture
 def root(db):
-    return User.objects.create_superuser(username="root", password="x-unused-x")
+    user = User.objects.create_superuser(username="root", password="x-unused-x")
+    enrol(user)  # /support/ needs a second factor
+    return user
 
 
 @pytest.fixture

@@ -30,6 +30,13 @@ ROLES = ["anonymous", "standard", "outsider", "admin", "support"]
 EXACT = {
     "": "signed_in",
     "accounts/login/": "public",
+    # The login's second step: for someone not signed in yet, who has given the right password.
+    "accounts/login/code/": "public",
+    # «Security»: every signed-in user's own second factors.
+    "accounts/security/": "signed_in",
+    "accounts/security/authenticator/": "signed_in",
+    "accounts/security/authenticator/remove/": "signed_in",
+    "accounts/security/recovery-codes/": "signed_in",
     "accounts/logout/": "public",
     # The set-password link of support's e-mail: for someone not signed in; a wrong token sees nothing.
     "accounts/set-password/<uidb64>/<token>/": "public",

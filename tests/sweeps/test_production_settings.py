@@ -16,6 +16,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "API_KEY_PEPPER": secrets.token_urlsafe(50),
+    "OTP_ENCRYPTION_KEY": secrets.token_urlsafe(50),
     "REPORT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     "ALLOWED_HOSTS": "efinance.example.com",
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",

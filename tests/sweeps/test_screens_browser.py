@@ -9,8 +9,10 @@ screen needs steps, a path otherwise). `SHOTS` names the docs' screenshots (REFR
 """
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -22,7 +24,9 @@ from playwright.sync_api import Page, expect
 from apikeys import services
 from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage
 from apikeys.policy import rules as policy_rules
-from tests.browser import DESKTOP, PHONE, shot
+from tests.browser import DESKTOP, PASSWORD, PHONE, shot
+from tests.factors import enrol
+from users.factors.proof import PROOF_AT
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -31,6 +35,7 @@ LANGUAGES = ["en", "de", "fr", "it"]
 #: Where every action is tried (the width is checked in all four): English, and German, whose words are longest.
 CLICK_LANGUAGES = {"en", "de"}
 LONG_NOTE = "x" * 200  # a note of 200 characters without a space
+FACTOR_USER = "demo-admin2"  # has an authenticator app in these tests
 USAGE_NOTE = "ERP Abacus — nightly sync"  # the key with a month of usage and refusals
 BEING_REPLACED, REPLACEMENT_REJECTED = "being replaced", "replacement rejected"
 AXE = Axe()
@@ -97,6 +102,38 @@ def _open_lockout(page: Page, base: str) -> None:
     raise AssertionError("no lockout page")
 
 
+def _open_totp_enrol_with_errors(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/security/authenticator/")
+    page.fill("#id_code", "12345")
+    page.get_by_role("button", name=re.compile("^(Confirm|Bestätigen|Confirmer|Confermare)$")).click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+
+
+def _open_recovery_codes(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/security/")
+    page.get_by_test_id("recovery-new").click()
+    expect(page.get_by_test_id("recovery-codes")).to_be_visible()
+
+
+def _open_step_up(page: Page, base: str) -> None:
+    """The question for a fresh proof: the session's proof aged, then «Make new recovery codes»."""
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    session[PROOF_AT] = 0.0
+    session.save()
+    page.goto(f"{base}/accounts/security/")
+    page.get_by_test_id("recovery-new").click()
+    expect(page.get_by_test_id("step-up")).to_be_visible()
+
+
+def _open_login_factor(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", FACTOR_USER)
+    page.fill("#id_password", PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    expect(page.get_by_test_id("login-factor")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -133,6 +170,13 @@ SCREENS = [
     Screen("login", None, "/accounts/login/"),
     Screen("login-session-ended", None, "/accounts/login/?next=/administration/api-keys/new/&session=ended"),
     Screen("lockout", None, open=_open_lockout),
+    Screen("security", "demo-user", "/accounts/security/"),
+    Screen("totp-enrol", "demo-user", "/accounts/security/authenticator/"),
+    Screen("totp-enrol-errors", "demo-user", open=_open_totp_enrol_with_errors),
+    Screen("security-with-factor", FACTOR_USER, "/accounts/security/"),
+    Screen("recovery-codes", FACTOR_USER, open=_open_recovery_codes),
+    Screen("step-up", FACTOR_USER, open=_open_step_up),
+    Screen("login-factor", None, open=_open_login_factor),
 ]
 #: The docs' screenshots (docs/development/screens.md), at both widths, in English.
 SHOTS = {
@@ -164,6 +208,7 @@ def screens_data(demo):
         user=user, api=Api.PRODUCTION, note=LONG_NOTE, valid_until=today + datetime.timedelta(days=10), created_by=admin
     )
     services.apikey_revoke(key=key, by=admin)
+    enrol(User.objects.get(username=FACTOR_USER))
     used, _token = services.apikey_create(
         user=user,
         api=Api.INTEGRATION,

@@ -1,4 +1,5 @@
-"""Start-up: without DEBUG, a missing SECRET_KEY, API_KEY_PEPPER or REPORT_SIGNING_KEY stops it with a clear message."""
+"""Start-up: without DEBUG, a missing SECRET_KEY, API_KEY_PEPPER, OTP_ENCRYPTION_KEY or REPORT_SIGNING_KEY stops it
+with a clear message."""
 
 import base64
 import os
@@ -10,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-SECRETS = ("SECRET_KEY", "API_KEY_PEPPER", "REPORT_SIGNING_KEY")
+SECRETS = ("SECRET_KEY", "API_KEY_PEPPER", "OTP_ENCRYPTION_KEY", "REPORT_SIGNING_KEY")
 REPORT_KEY = base64.b64encode(b"r" * 32).decode()
 
 
@@ -30,7 +31,8 @@ def _start(**env) -> subprocess.CompletedProcess:
         ({"API_KEY_PEPPER": "p" * 50}, "SECRET_KEY"),
         ({"SECRET_KEY": "s" * 50}, "API_KEY_PEPPER"),
         ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": ""}, "API_KEY_PEPPER"),
-        ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50}, "REPORT_SIGNING_KEY"),
+        ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50}, "OTP_ENCRYPTION_KEY"),
+        ({"SECRET_KEY": "s" * 50, "API_KEY_PEPPER": "p" * 50, "OTP_ENCRYPTION_KEY": "o" * 50}, "REPORT_SIGNING_KEY"),
     ],
 )
 def test_without_debug_a_missing_secret_stops_start_up_naming_it(given, missing):
@@ -45,6 +47,7 @@ def test_with_every_secret_it_starts():
         DEBUG="0",
         SECRET_KEY="s" * 50,
         API_KEY_PEPPER="p" * 50,
+        OTP_ENCRYPTION_KEY="o" * 50,
         REPORT_SIGNING_KEY=REPORT_KEY,
         ALLOWED_HOSTS="efinance.example",
     )
@@ -64,3 +67,8 @@ def test_time_is_swiss_and_aware():
 def test_the_pepper_is_its_own_secret():
     assert django_settings.API_KEY_PEPPER
     assert django_settings.API_KEY_PEPPER != django_settings.SECRET_KEY
+
+
+def test_the_second_factors_key_is_its_own_secret():
+    assert django_settings.OTP_ENCRYPTION_KEY
+    assert django_settings.OTP_ENCRYPTION_KEY not in (django_settings.SECRET_KEY, django_settings.API_KEY_PEPPER)

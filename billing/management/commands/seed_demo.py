@@ -1,3 +1,4 @@
+import base64
 import datetime
 
 from django.core.management.base import BaseCommand
@@ -7,10 +8,18 @@ from django.utils import timezone
 from apikeys import activity, services
 from apikeys.models import Api, ApiKey, SecurityPolicy
 from audit.models import ExposureSource, Failure
+from users.factors.services import totp_enrol_known_key
 from users.models import Organization, User
 from users.services import ensure_support_group
 
 DEFAULT_PASSWORD = "demo-2026-efinance"  # noqa: S105 (demo data only)
+# The demo users with an authenticator app, and its key (base32, as an app takes it): demo data only,
+# published here so that a newcomer without a phone can log in (`manage.py demo_totp_code USERNAME`
+# prints the current code, with DEBUG only). Demo AG's users have none: they log in with the password.
+DEMO_TOTP_KEYS = {
+    "other-admin": "DEMOOTHERADMINTOTPKEYFORDEMOONLY",
+    "support": "DEMOSUPPORTTOTPKEYFORTHEDEMOONLY",
+}
 
 USERS = [
     # username, first, last, organization, org admin, staff
@@ -54,14 +63,19 @@ class Command(BaseCommand):
             if staff:
                 user.groups.add(support_group)
             users[username] = user
+        for username, secret in DEMO_TOTP_KEYS.items():
+            totp_enrol_known_key(user=users[username], key=base64.b32decode(secret))
         self._seed_keys(users)
         self._seed_policy(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Admin user of Demo AG:   demo-admin / {password}")
         self.stdout.write(f"  Second Admin of Demo AG: demo-admin2 / {password} (approves demo-admin's keys)")
         self.stdout.write(f"  Standard users:          demo-user, demo-accounting / {password}")
-        self.stdout.write(f"  Admin user of Other AG:  other-admin / {password}")
-        self.stdout.write(f"  Bank support (/support/): support / {password}")
+        self.stdout.write(
+            f"  Admin user of Other AG:  other-admin / {password} + code of key {DEMO_TOTP_KEYS['other-admin']}"
+        )
+        self.stdout.write(f"  Bank support (/support/): support / {password} + code of key {DEMO_TOTP_KEYS['support']}")
+        self.stdout.write("  The current code (demo only): .venv/bin/python manage.py demo_totp_code other-admin")
 
     def _seed_keys(self, users):
         admin, today = users["demo-admin"], timezone.localdate()
