@@ -20,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys import services
-from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage
+from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage, PolicyChange
 from apikeys.policy import rules as policy_rules
 from tests.browser import DESKTOP, PHONE, shot
 from users.models import User
@@ -75,6 +75,16 @@ def _open_delete_page_of_a_successor(page: Page, base: str) -> None:
     page.goto(f"{base}/administration/api-keys/{key.key_id}/delete/")
 
 
+def _open_key_reject_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.get(replaces__note=BEING_REPLACED, revoked_at__isnull=True)
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/reject/")
+
+
+def _open_change_reject_page(page: Page, base: str) -> None:
+    change = PolicyChange.objects.filter(decided_at__isnull=True).order_by("pk").first()
+    page.goto(f"{base}/administration/security-policy/changes/{change.pk}/reject/")
+
+
 def _open_networks_page(page: Page, base: str) -> None:
     key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
     page.goto(f"{base}/administration/api-keys/{key.key_id}/networks/")
@@ -119,6 +129,8 @@ SCREENS = [
     Screen("replace-page", "demo-admin", open=_open_replace_page),  # a production key: four-eyes
     Screen("replace-page-no-approval", "demo-admin", open=_open_replace_page_without_approval),
     Screen("delete-page-of-a-successor", "demo-admin", open=_open_delete_page_of_a_successor),
+    Screen("key-reject-page", "demo-admin", open=_open_key_reject_page),
+    Screen("change-reject-page", "demo-admin", open=_open_change_reject_page),
     Screen("networks-page", "demo-admin", open=_open_networks_page),
     Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
@@ -195,7 +207,10 @@ def screens_data(demo):
             key=old, valid_until=old.valid_until, overlap=services.OVERLAPS["7d"], by=admin
         )
         if note == REPLACEMENT_REJECTED:
-            policy_rules.apikey_reject(key=new, by=second)
+            policy_rules.apikey_reject(key=new, by=second, reason="Not before the migration.")
+    policy_rules.policy_update(  # a weakening change that waits for demo-admin
+        organization_id=admin.organization_id, by=second, max_validity_days=None, four_eyes=False, allowed_networks=""
+    )
     services.apikey_create(  # an expired key, made as it would have been: a year before its end
         user=user,
         api=Api.INTEGRATION,
