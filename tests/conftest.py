@@ -14,16 +14,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test import Client
 from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api, ApiKey
-from users.models import Organization, User
+from tests.cast import client_for, make_user
+from users.models import Organization
 from users.services import ensure_support_group
-
-PASSWORD = "correct-horse-battery-staple"
-
 
 # --- The database's guards and pytest-django's flush (tests only). --------------------------------
 # Keys and audit entries are kept for ever: the database refuses DELETE (and on PostgreSQL TRUNCATE) of
@@ -82,19 +79,6 @@ def _fast_and_plain(settings):
     }
 
 
-def _user(username, organization=None, **extra):
-    user = User.objects.create_user(
-        username=username,
-        password=PASSWORD,
-        email=f"{username}@demo.example",
-        first_name=username.capitalize(),
-        last_name="Tester",
-        organization=organization,
-        **extra,
-    )
-    return user
-
-
 @pytest.fixture
 def demo_ag(db):
     return Organization.objects.create(name="Demo AG")
@@ -107,50 +91,44 @@ def other_ag(db):
 
 @pytest.fixture
 def alice(demo_ag):
-    return _user("alice", demo_ag, is_org_admin=True)
+    return make_user("alice", demo_ag, is_org_admin=True)
 
 
 @pytest.fixture
 def bob(demo_ag):
-    return _user("bob", demo_ag)
+    return make_user("bob", demo_ag)
 
 
 @pytest.fixture
 def charlie(other_ag):
-    return _user("charlie", other_ag, is_org_admin=True)
+    return make_user("charlie", other_ag, is_org_admin=True)
 
 
 @pytest.fixture
 def sam(db):
-    user = _user("sam", None, is_staff=True)
+    user = make_user("sam", None, is_staff=True)
     user.groups.add(ensure_support_group())
     return user
 
 
-def _client_for(user, **kwargs):
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def alice_client(alice):
-    return _client_for(alice)
+    return client_for(alice)
 
 
 @pytest.fixture
 def bob_client(bob):
-    return _client_for(bob)
+    return client_for(bob)
 
 
 @pytest.fixture
 def charlie_client(charlie):
-    return _client_for(charlie)
+    return client_for(charlie)
 
 
 @pytest.fixture
 def sam_client(sam):
-    return _client_for(sam)
+    return client_for(sam)
 
 
 @pytest.fixture

@@ -4,17 +4,17 @@ import datetime
 
 import pytest
 
-from tests.conftest import _client_for, _user
+from tests.cast import client_for, make_user
 
 
 @pytest.fixture
 def dora(demo_ag):
-    return _user("dora", demo_ag, is_org_admin=True)
+    return make_user("dora", demo_ag, is_org_admin=True)
 
 
 @pytest.fixture
 def dora_client(dora):
-    return _client_for(dora)
+    return client_for(dora)
 
 
 class Clock:

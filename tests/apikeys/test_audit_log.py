@@ -10,7 +10,7 @@ from apikeys import services
 from apikeys.forms import new_form_nonce
 from apikeys.models import Api, ApiKey, latest_valid_until
 from audit.models import Action, AuditEvent
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 
 
 def _entries(action):

@@ -7,7 +7,7 @@ from django.core import mail
 from apikeys.models import ApiKey, Status
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import ping
-from tests.conftest import PASSWORD, _client_for
+from tests.cast import PASSWORD, client_for
 from users.mail import send_pending
 from users.models import Organization
 
@@ -101,7 +101,7 @@ def test_a_standard_user_and_an_outsider_cannot_suspend_or_resume(keys, bob_clie
 
 
 def test_suspend_is_post_only_and_needs_csrf(keys, alice):
-    client = _client_for(alice, enforce_csrf_checks=True)
+    client = client_for(alice, enforce_csrf_checks=True)
     assert client.get(SUSPEND).status_code == 405
     assert client.post(SUSPEND, {"reason": "x"}).status_code == 403
     assert not suspended(alice.organization)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apikeys import services
 from apikeys.models import Api
 from apikeys.notices import due_threshold
-from tests.conftest import _user
+from tests.cast import make_user
 from users.mail import send_pending
 from users.models import OutboxMessage
 
@@ -54,8 +54,8 @@ def test_the_nearest_threshold_is_due(key, days_after, expected):
 def test_it_reminds_the_keys_user_and_every_active_admin_in_their_language(key, alice, bob, demo_ag, charlie):
     bob.language = "it"
     bob.save()
-    second_admin = _user("dora", demo_ag, is_org_admin=True, language="de")
-    _user("ex-admin", demo_ag, is_org_admin=True, is_active=False)
+    second_admin = make_user("dora", demo_ag, is_org_admin=True, language="de")
+    make_user("ex-admin", demo_ag, is_org_admin=True, is_active=False)
     assert "1 keys due, 3 messages queued" in _run(_day(70))
     send_pending()
     by_to = {message.to[0]: message for message in mail.outbox}

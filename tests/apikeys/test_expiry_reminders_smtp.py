@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apikeys.models import Api
-from tests.conftest import _user
+from tests.cast import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = timezone.localdate()
@@ -82,7 +82,7 @@ def due(make_key, alice, bob, demo_ag, charlie):
     """Two keys of Demo AG due their 30-day reminder on DAY, one of Other AG; the users' languages."""
     bob.language = "it"
     bob.save()
-    dora = _user("dora", demo_ag, is_org_admin=True, language="de")
+    dora = make_user("dora", demo_ag, is_org_admin=True, language="de")
     end = TODAY + datetime.timedelta(days=100)
     keys = [
         make_key(user=bob, api=Api.PRODUCTION, valid_until=end)[0],

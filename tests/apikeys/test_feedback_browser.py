@@ -50,6 +50,10 @@ def test_the_keyboard_alone_creates_copies_and_closes_and_the_copy_is_announced(
     page.keyboard.press("Tab")  # each choice a Tab stop of its own
     assert _focused(page) == "id_api_1"
     page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the scopes: each checkbox a Tab stop, both ticked for a new key
+    assert _focused(page) == "id_scopes_0"
+    page.keyboard.press("Tab")
+    assert _focused(page) == "id_scopes_1"
     page.keyboard.press("Tab")
     assert _focused(page) == "id_note"
     page.keyboard.type("typed, never clicked")

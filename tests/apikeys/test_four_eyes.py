@@ -14,7 +14,7 @@ from apikeys.models import APPROVAL_WINDOW, ApiKey, Status
 from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping, set_policy
-from tests.conftest import _client_for
+from tests.cast import client_for
 from users.mail import send_pending
 
 LIST = "/administration/api-keys/"
@@ -133,7 +133,7 @@ def test_an_outsider_gets_404_and_a_standard_user_403(pending, charlie_client, b
 
 def test_approve_is_post_only_and_needs_csrf(pending, dora):
     key, _token = pending
-    client = _client_for(dora, enforce_csrf_checks=True)
+    client = client_for(dora, enforce_csrf_checks=True)
     assert client.get(approve_url(key)).status_code == 405
     assert client.post(approve_url(key)).status_code == 403
     key.refresh_from_db()
@@ -142,11 +142,11 @@ def test_approve_is_post_only_and_needs_csrf(pending, dora):
 
 def test_a_second_approval_changes_nothing(pending, dora_client, dora, demo_ag):
     key, _token = pending
-    from tests.conftest import _user
+    from tests.cast import make_user
 
-    erin = _user("erin", demo_ag, is_org_admin=True)
+    erin = make_user("erin", demo_ag, is_org_admin=True)
     dora_client.post(approve_url(key))
-    response = _client_for(erin).post(approve_url(key), follow=True)
+    response = client_for(erin).post(approve_url(key), follow=True)
     assert re.search("does not wait for approval", response.content.decode())
     key.refresh_from_db()
     assert key.approved_by == dora

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api, ApiKey
-from tests.conftest import _user, key_count
+from tests.cast import make_user
+from tests.conftest import key_count
 
 URL = "/administration/api-keys/new/"
 
@@ -47,8 +48,8 @@ def test_the_dropdown_offers_every_user_of_the_organization_and_no_one_else(
     alice_client, alice, bob, charlie, sam, make_key
 ):
     make_key(user=bob)  # a user who already holds a key is offered too
-    carla = _user("carla", alice.organization)
-    _user("dora", alice.organization, is_active=False)
+    carla = make_user("carla", alice.organization)
+    make_user("dora", alice.organization, is_active=False)
     html = alice_client.get(URL).content.decode()
     offered = set(re.findall(r'<option value="(\d+)"', html))
     assert offered == {str(alice.pk), str(bob.pk), str(carla.pk)}

@@ -1,34 +1,22 @@
 """The API-key screen: valid keys, then «Expired and deleted keys», derived from dates alone."""
 
 import datetime
-import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apikeys.models import Api, ApiKey, Status
-
-URL = "/administration/api-keys/"
-
-
-def _tables(html: str) -> tuple[str, str]:
-    valid = html.split('data-testid="valid-keys"', 1)[1].split("</table>", 1)[0]
-    ended = html.split('data-testid="ended-keys"', 1)[1].split("</table>", 1)[0]
-    return valid, ended
-
-
-def _rows(table_html: str) -> list[str]:
-    return re.findall(r'data-key-id="([a-z2-7]{12})"', table_html)
+from tests.apikeys.key_list import URL, key_ids, row_of, tables
 
 
 def test_it_lists_valid_keys_with_their_facts(alice_client, make_key, bob):
     key, _token = make_key(user=bob, api=Api.PRODUCTION, note="ERP invoicing", valid_until=datetime.date(2027, 3, 31))
     html = alice_client.get(URL).content.decode()
-    valid, ended = _tables(html)
-    assert _rows(valid) == [key.key_id]
-    assert _rows(ended) == []
-    row = valid.split(f'data-key-id="{key.key_id}"', 1)[1].split("</tr>", 1)[0]
+    valid, ended = tables(html)
+    assert key_ids(valid) == [key.key_id]
+    assert key_ids(ended) == []
+    row = row_of(valid, key.key_id)
     for fact in ("bob", "Billing Solutions (production)", "ERP invoicing", "31.03.2027", "alice"):
         assert fact in row
     assert timezone.localdate().strftime("%d.%m.%Y") in row  # created on, Swiss format
@@ -39,10 +27,10 @@ def test_it_lists_valid_keys_with_their_facts(alice_client, make_key, bob):
 
 def test_deleted_keys_show_below_with_when_and_by_whom(alice_client, make_key, bob):
     key, _token = make_key(user=bob, deleted=True)
-    valid, ended = _tables(alice_client.get(URL).content.decode())
-    assert _rows(valid) == []
-    assert _rows(ended) == [key.key_id]
-    row = ended.split(f'data-key-id="{key.key_id}"', 1)[1].split("</tr>", 1)[0]
+    valid, ended = tables(alice_client.get(URL).content.decode())
+    assert key_ids(valid) == []
+    assert key_ids(ended) == [key.key_id]
+    row = row_of(ended, key.key_id)
     assert "Deleted" in row
     assert timezone.localtime(key.revoked_at).strftime("%d.%m.%Y") in row
     assert "alice" in row
@@ -52,14 +40,14 @@ def test_deleted_keys_show_below_with_when_and_by_whom(alice_client, make_key, b
 def test_a_key_whose_validity_passed_moves_below_by_itself(alice_client, make_key, bob, monkeypatch):
     key, _token = make_key(user=bob, valid_until=datetime.date(2027, 6, 30))
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2027, 6, 30))
-    valid, _ended = _tables(alice_client.get(URL).content.decode())
-    assert _rows(valid) == [key.key_id]  # still valid on its last day
+    valid, _ended = tables(alice_client.get(URL).content.decode())
+    assert key_ids(valid) == [key.key_id]  # still valid on its last day
 
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2027, 7, 1))
-    valid, ended = _tables(alice_client.get(URL).content.decode())
-    assert _rows(valid) == []
-    assert _rows(ended) == [key.key_id]
-    row = ended.split(f'data-key-id="{key.key_id}"', 1)[1].split("</tr>", 1)[0]
+    valid, ended = tables(alice_client.get(URL).content.decode())
+    assert key_ids(valid) == []
+    assert key_ids(ended) == [key.key_id]
+    row = row_of(ended, key.key_id)
     assert "Expired" in row
     assert "01.07.2027" in row  # expired on
     key.refresh_from_db()
@@ -84,13 +72,13 @@ def test_both_tables_paginate_past_50_rows(alice_client, make_key, bob):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     valid_keys = _many(make_key, bob, 51)
     ended_keys = _many(make_key, bob, 51, valid_until=yesterday)
-    first_valid, first_ended = _tables(alice_client.get(URL).content.decode())
-    assert len(_rows(first_valid)) == 50
-    assert len(_rows(first_ended)) == 50
-    second_valid, _ended = _tables(alice_client.get(URL, {"page": 2}).content.decode())
-    _valid, second_ended = _tables(alice_client.get(URL, {"ended_page": 2}).content.decode())
-    assert set(_rows(first_valid)) | set(_rows(second_valid)) == {k.key_id for k in valid_keys}
-    assert set(_rows(first_ended)) | set(_rows(second_ended)) == {k.key_id for k in ended_keys}
+    first_valid, first_ended = tables(alice_client.get(URL).content.decode())
+    assert len(key_ids(first_valid)) == 50
+    assert len(key_ids(first_ended)) == 50
+    second_valid, _ended = tables(alice_client.get(URL, {"page": 2}).content.decode())
+    _valid, second_ended = tables(alice_client.get(URL, {"ended_page": 2}).content.decode())
+    assert set(key_ids(first_valid)) | set(key_ids(second_valid)) == {k.key_id for k in valid_keys}
+    assert set(key_ids(first_ended)) | set(key_ids(second_ended)) == {k.key_id for k in ended_keys}
     assert "Page 1 of 2" in alice_client.get(URL).content.decode()
     both_second = alice_client.get(URL, {"page": 2}).content.decode()
     assert 'href="?ended_page=2&amp;page=2"' in both_second  # the ended table's link keeps the valid page

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apikeys.models import ENDED_ORDER, ApiKey, status_of
 from apikeys.views import KEY_ROW_FIELDS
-from tests.apikeys.test_key_list import URL, _rows, _tables
+from tests.apikeys.key_list import URL, key_ids, tables
 from tests.conftest import statements_run
 from tests.plans import explain, is_read_in_index_order, ordered_plan
 
@@ -70,8 +70,8 @@ def test_deleted_keys_come_first_then_the_expired_ones_on_every_database(alice_c
     monkeypatch.setattr("django.utils.timezone.now", lambda: real_now - datetime.timedelta(hours=1))
     newer, _token = make_key(user=bob, deleted=True)
     monkeypatch.undo()
-    _valid, ended = _tables(alice_client.get(URL).content.decode())
-    assert _rows(ended) == [newer.key_id, older.key_id, expired.key_id]
+    _valid, ended = tables(alice_client.get(URL).content.decode())
+    assert key_ids(ended) == [newer.key_id, older.key_id, expired.key_id]
     assert status_of(None, yesterday) == "expired"
 
 
@@ -105,8 +105,8 @@ def test_both_tables_are_counted_in_one_query_with_the_right_totals(alice_client
     assert len(counts) == 1, counts
     assert response.context["valid"].paginator.count == keys.valid().count() == 4  # 2 new, 1 kept, 1 overlapping
     assert response.context["ended"].paginator.count == keys.ended().count() == 3
-    valid, ended_table = _tables(response.content.decode())
-    assert len(_rows(valid)) == 4 and len(_rows(ended_table)) == 3
+    valid, ended_table = tables(response.content.decode())
+    assert len(key_ids(valid)) == 4 and len(key_ids(ended_table)) == 3
 
 
 def test_the_counts_read_the_status_index_only(alice_client, alice, bob):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api
-from tests.conftest import _user
+from tests.cast import make_user
 from users.mail import send_pending
 from users.models import OutboxMessage
 
@@ -19,9 +19,9 @@ def cast(alice, bob, charlie, demo_ag):
     bob.language = "fr"
     bob.save()
     return {
-        "dora": _user("dora", demo_ag, is_org_admin=True, language="it"),
-        "gone": _user("gone", demo_ag, is_org_admin=True, is_active=False),
-        "eve": _user("eve", demo_ag),  # a standard user: not told of bob's key
+        "dora": make_user("dora", demo_ag, is_org_admin=True, language="it"),
+        "gone": make_user("gone", demo_ag, is_org_admin=True, is_active=False),
+        "eve": make_user("eve", demo_ag),  # a standard user: not told of bob's key
     }
 
 

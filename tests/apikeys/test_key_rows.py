@@ -7,17 +7,13 @@ from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api
-from tests.apikeys.test_key_list import URL, _tables
-
-
-def _row(table_html: str, key_id: str) -> str:
-    return table_html.split(f'data-key-id="{key_id}"', 1)[1].split("</tr>", 1)[0]
+from tests.apikeys.key_list import URL, row_of, tables
 
 
 def test_a_note_a_username_and_networks_are_escaped(alice_client, make_key, bob):
     key, _token = make_key(user=bob, note='<script>alert("x")</script> & co', allowed_networks="192.0.2.0/24")
-    valid, _ended = _tables(alice_client.get(URL).content.decode())
-    row = _row(valid, key.key_id)
+    valid, _ended = tables(alice_client.get(URL).content.decode())
+    row = row_of(valid, key.key_id)
     assert "<script>" not in row
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in row
     assert "<code>192.0.2.0/24</code>" in row
@@ -26,8 +22,8 @@ def test_a_note_a_username_and_networks_are_escaped(alice_client, make_key, bob)
 def test_each_cell_names_its_column_for_the_phone_in_the_users_language(alice_client, make_key, bob):
     key, _token = make_key(user=bob, api=Api.PRODUCTION)
     alice_client.cookies["django_language"] = "de"
-    valid, _ended = _tables(alice_client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode())
-    row = _row(valid, key.key_id)
+    valid, _ended = tables(alice_client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    row = row_of(valid, key.key_id)
     for label in ("Schlüssel-ID", "Benutzer", "API", "Bemerkung", "Gültig bis", "Erstellt von"):
         assert f'data-label="{label}"' in row, label
     assert 'data-testid="badge-production"' in row
@@ -35,8 +31,8 @@ def test_each_cell_names_its_column_for_the_phone_in_the_users_language(alice_cl
 
 def test_a_valid_row_links_to_its_own_replace_networks_and_delete(alice_client, make_key, bob):
     key, _token = make_key(user=bob)
-    valid, _ended = _tables(alice_client.get(URL).content.decode())
-    row = _row(valid, key.key_id)
+    valid, _ended = tables(alice_client.get(URL).content.decode())
+    row = row_of(valid, key.key_id)
     for action in ("replace", "networks", "delete"):
         assert f'href="/administration/api-keys/{key.key_id}/{action}/"' in row, action
     assert f'aria-label="Delete the key {key.key_id}"' in row
@@ -50,13 +46,13 @@ def test_ended_rows_say_why_and_since_when(alice_client, make_key, alice, bob):
     new, _token = services.apikey_replace(
         key=old, valid_until=timezone.localdate() + datetime.timedelta(days=90), overlap=datetime.timedelta(0), by=alice
     )
-    _valid, ended = _tables(alice_client.get(URL).content.decode())
-    assert "badge status-deleted" in _row(ended, deleted.key_id)
-    assert f">{alice.username}<" in _row(ended, deleted.key_id)
-    expired_row = _row(ended, expired.key_id)
+    _valid, ended = tables(alice_client.get(URL).content.decode())
+    assert "badge status-deleted" in row_of(ended, deleted.key_id)
+    assert f">{alice.username}<" in row_of(ended, deleted.key_id)
+    expired_row = row_of(ended, expired.key_id)
     assert "badge status-expired" in expired_row
     assert (timezone.localdate() - datetime.timedelta(days=2)).strftime("%d.%m.%Y") in expired_row
-    assert f"(by {new.key_id})" in _row(ended, old.key_id)
+    assert f"(by {new.key_id})" in row_of(ended, old.key_id)
 
 
 def _selects(captured) -> int:
@@ -91,13 +87,13 @@ def test_names_and_related_keys_come_for_the_whole_page_not_per_row(alice_client
     # No SELECT more: the keys before and after, for all rows at once (the session's write, and its
     # savepoint in the test's transaction, are not the list's).
     assert _selects(full_page) == _selects(plain_page)
-    valid, ended = _tables(html)
-    assert f">{bob.username}<" in _row(ended, moved.key_id)
-    assert f">{sam.username} (bank support)<" in _row(ended, by_support.key_id)
-    assert f">{alice.username}<" in _row(ended, moved.key_id)
-    assert f"(by {new.key_id})" in _row(ended, old.key_id)
-    assert f"replaces {old.key_id}" in _row(valid, new.key_id)
-    assert f">{bob.username}<" in _row(valid, plain.key_id)
+    valid, ended = tables(html)
+    assert f">{bob.username}<" in row_of(ended, moved.key_id)
+    assert f">{sam.username} (bank support)<" in row_of(ended, by_support.key_id)
+    assert f">{alice.username}<" in row_of(ended, moved.key_id)
+    assert f"(by {new.key_id})" in row_of(ended, old.key_id)
+    assert f"replaces {old.key_id}" in row_of(valid, new.key_id)
+    assert f">{bob.username}<" in row_of(valid, plain.key_id)
     search = html.split('<select name="user"', 1)[1].split("</select>", 1)[0]
     assert f">{alice.username}</option>" in search
     # The select offers the organization's users only: not bob, who left, nor the bank's support.

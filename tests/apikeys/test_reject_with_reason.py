@@ -9,7 +9,7 @@ from apikeys.models import ApiKey, PolicyChange, Status
 from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, set_policy
-from tests.conftest import _client_for
+from tests.cast import client_for
 from users.mail import send_pending
 
 SECURITY_POLICY = "/administration/security-policy/"
@@ -89,7 +89,7 @@ def test_the_creator_cannot_reject_their_own_key_even_with_a_reason(pending, ali
 def test_reject_is_for_admins_of_the_organization_and_needs_csrf(pending, bob_client, charlie_client, dora):
     assert charlie_client.get(_reject_url(pending)).status_code == 404
     assert bob_client.get(_reject_url(pending)).status_code == 403
-    client = _client_for(dora, enforce_csrf_checks=True)
+    client = client_for(dora, enforce_csrf_checks=True)
     assert client.post(_reject_url(pending), {"reason": "no"}).status_code == 403
     pending.refresh_from_db()
     assert pending.is_pending_approval

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apikeys.models import APPROVAL_WINDOW, Api, ApiKey, end_of_validity
 from tests.apikeys.policy_cast import ping, set_policy
-from tests.conftest import _client_for
+from tests.cast import client_for
 
 TODAY = timezone.localdate()
 LIST = "/administration/api-keys/"
@@ -32,7 +32,7 @@ def four_eyes(old, alice, dora):
 
 def replace(admin, key, old_key_ends="24h") -> tuple[ApiKey, str]:
     """Post «Replace» as `admin` (a fresh session at the clock's time); answer the new key and token."""
-    client = _client_for(admin)
+    client = client_for(admin)
     html = client.get(f"/administration/api-keys/{key.key_id}/replace/").content.decode()
     nonce = re.search(r'name="nonce" value="([^"]+)"', html)[1]
     response = client.post(
@@ -45,9 +45,7 @@ def replace(admin, key, old_key_ends="24h") -> tuple[ApiKey, str]:
 
 
 def decide(admin, key, decision: str) -> None:
-    response = _client_for(admin).post(
-        f"/administration/api-keys/{key.key_id}/{decision}/", {"reason": "Not this one."}
-    )
+    response = client_for(admin).post(f"/administration/api-keys/{key.key_id}/{decision}/", {"reason": "Not this one."})
     assert response.status_code == 302
 
 
@@ -83,7 +81,7 @@ def test_rejected_the_old_key_works_to_its_own_end_and_can_be_replaced_again(old
     decide(dora, new, "reject")
     key.refresh_from_db()
     assert key.ends_at is None
-    html = _client_for(alice).get(LIST).content.decode()
+    html = client_for(alice).get(LIST).content.decode()
     assert f"Replacement {new.key_id} rejected: works on until {key.valid_until:%d.%m.%Y}" in row(html, key.key_id)
     assert f"/administration/api-keys/{key.key_id}/replace/" in row(html, key.key_id)  # offered again
     clock.set(end_of_validity(key.valid_until) - SECOND)
@@ -102,7 +100,7 @@ def test_lapsed_the_old_key_works_on(old, four_eyes, alice, clock):
     key.refresh_from_db()
     assert new.revoked_at is not None and key.ends_at is None
     assert answers(old_token) == 200
-    html = _client_for(alice).get(LIST).content.decode()
+    html = client_for(alice).get(LIST).content.decode()
     assert f"Replacement {new.key_id} not approved in time" in row(html, key.key_id)
     # Replaced again: a second successor, since the first is deleted.
     again, again_token = replace(alice, key)
@@ -116,14 +114,14 @@ def test_a_deleted_successor_leaves_the_old_key_working(old, four_eyes, alice, d
     if approved:
         decide(dora, new, "approve")
         clock.move(hours=23)
-    page = _client_for(dora).get(f"/administration/api-keys/{new.key_id}/delete/").content.decode()
+    page = client_for(dora).get(f"/administration/api-keys/{new.key_id}/delete/").content.decode()
     assert f"This key replaces the key {key.key_id}" in page
     assert f"{key.key_id} keeps working until {key.valid_until:%d.%m.%Y}" in page
     decide(dora, new, "delete")
     assert answers(new_token) == 401
     clock.move(hours=2)  # past the end the approval had set
     assert answers(old_token) == 200
-    html = _client_for(alice).get(LIST).content.decode()
+    html = client_for(alice).get(LIST).content.decode()
     assert f"Replacement {new.key_id} deleted: works on until" in row(html, key.key_id)
 
 
@@ -147,7 +145,7 @@ def test_deleting_a_successor_after_the_old_key_stopped_revives_nothing(old, ali
     key, old_token = old
     new, _new_token = replace(alice, key, "24h")
     clock.move(hours=25)
-    page = _client_for(alice).get(f"/administration/api-keys/{new.key_id}/delete/").content.decode()
+    page = client_for(alice).get(f"/administration/api-keys/{new.key_id}/delete/").content.decode()
     assert "This key replaces the key" not in page
     decide(alice, new, "delete")
     assert answers(old_token) == 401

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apikeys.models import Api
-from tests.conftest import _user
+from tests.cast import make_user
 
 LIST = "/administration/api-keys/"
 NEW = "/administration/api-keys/new/"
@@ -141,7 +141,7 @@ def test_user_management_links_each_count_to_that_users_keys(alice_client, make_
 
 
 def test_a_standard_user_is_told_who_their_admins_are(bob_client, alice, demo_ag):
-    _user("dora", demo_ag, is_org_admin=True, is_active=False)  # deactivated: not named
+    make_user("dora", demo_ag, is_org_admin=True, is_active=False)  # deactivated: not named
     for path in ("/", "/administration/"):
         html = bob_client.get(path).content.decode()
         admins = html.split('data-testid="org-admins"', 1)[1].split("</div>", 1)[0]

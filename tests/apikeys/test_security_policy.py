@@ -12,7 +12,7 @@ from apikeys.models import PolicyChange, SecurityPolicy, check_valid_until, late
 from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, set_policy
-from tests.conftest import _client_for
+from tests.cast import client_for
 from users.mail import send_pending
 
 URL = "/administration/security-policy/"
@@ -42,7 +42,7 @@ def test_a_standard_user_gets_403_and_support_cannot_open_it(bob_client, sam_cli
 
 
 def test_the_form_needs_csrf(alice):
-    client = _client_for(alice, enforce_csrf_checks=True)
+    client = client_for(alice, enforce_csrf_checks=True)
     assert post(client, 30).status_code == 403
     assert current(alice.organization).max_validity_days is None
 

@@ -6,34 +6,11 @@ from django.core import mail
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
+from tests.support_admin import change_user
 from users.mail import send_pending
 from users.models import User
 
 ACTIVITY = "/administration/activity/"
-
-
-def _form(user, **changes):
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "organization": user.organization_id or "",
-        "date_joined_0": "01.01.2026",
-        "date_joined_1": "10:00:00",
-    }
-    if user.is_active:
-        data["is_active"] = "on"
-    if user.is_org_admin:
-        data["is_org_admin"] = "on"
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def _change(client, user, **changes):
-    response = client.post(reverse("admin:users_user_change", args=[user.pk]), _form(user, **changes))
-    assert response.status_code == 302, response.content.decode()[:3000]
-    user.refresh_from_db()
 
 
 def _mails_to(user):
@@ -78,7 +55,7 @@ def _shows_support(row):
 def test_a_change_by_support_shows_on_activity_and_is_mailed_to_the_admins(
     sam_client, alice_client, bob, admins_in_german, change, action, german
 ):
-    _change(sam_client, bob, **change)
+    change_user(sam_client, bob, **change)
     [row] = _activity_rows(alice_client, action)
     assert _shows_support(row)
     assert ">bob<" in row
@@ -94,9 +71,9 @@ def test_withdrawing_and_reactivating_are_recorded_too(sam_client, alice_client,
     second_admin = User.objects.create_user(
         username="erin", organization=alice.organization, is_org_admin=True, email="erin@demo.example"
     )
-    _change(sam_client, second_admin, is_org_admin=None)
-    _change(sam_client, bob, is_active=None)
-    _change(sam_client, bob, is_active="on")
+    change_user(sam_client, second_admin, is_org_admin=None)
+    change_user(sam_client, bob, is_active=None)
+    change_user(sam_client, bob, is_active="on")
     for action in (Action.ADMIN_WITHDRAWN, Action.USER_DEACTIVATED, Action.USER_REACTIVATED):
         [row] = _activity_rows(alice_client, action)
         assert _shows_support(row)
@@ -128,7 +105,7 @@ def test_a_move_is_in_both_logs_and_neither_names_the_other_organization(
 ):
     key, _token = make_key(user=bob)
     _forget_mail()
-    _change(sam_client, bob, organization=other_ag.pk)
+    change_user(sam_client, bob, organization=other_ag.pk)
     [out] = _activity_rows(alice_client, Action.USER_MOVED_OUT)
     [revoked] = _activity_rows(alice_client, Action.KEY_REVOKED)
     [moved_in] = _activity_rows(charlie_client, Action.USER_MOVED_IN)
@@ -148,9 +125,9 @@ def test_a_move_is_in_both_logs_and_neither_names_the_other_organization(
 
 
 def test_another_organization_sees_nothing_of_a_change(sam_client, charlie_client, charlie, bob):
-    _change(sam_client, bob, is_org_admin="on")
-    _change(sam_client, bob, is_active=None)
-    _change(sam_client, bob, email="bob@elsewhere.example")
+    change_user(sam_client, bob, is_org_admin="on")
+    change_user(sam_client, bob, is_active=None)
+    change_user(sam_client, bob, email="bob@elsewhere.example")
     body = charlie_client.get(ACTIVITY).content.decode()
     assert ">bob<" not in body
     assert "bank-support" not in body
@@ -159,7 +136,7 @@ def test_another_organization_sees_nothing_of_a_change(sam_client, charlie_clien
 
 def test_a_changed_address_is_told_at_the_old_address_too(sam_client, bob):
     old = bob.email
-    _change(sam_client, bob, email="attacker@evil.example")
+    change_user(sam_client, bob, email="attacker@evil.example")
     send_pending()
     assert any(message.to == [old] for message in mail.outbox)
 
@@ -186,7 +163,7 @@ def test_each_admin_gets_the_notice_in_their_own_language(sam_client, alice, bob
     )
     alice.language = "fr"
     alice.save(update_fields=["language"])
-    _change(sam_client, bob, is_org_admin="on")
+    change_user(sam_client, bob, is_org_admin="on")
     [to_alice] = _mails_to(alice)
     [to_erin] = _mails_to(erin)
     assert "support de la banque" in to_alice.subject
@@ -198,7 +175,7 @@ def test_each_admin_gets_the_notice_in_their_own_language(sam_client, alice, bob
 
 
 def test_a_superusers_change_is_shown_as_the_banks_too(admin_client, admin_user, alice_client, alice, bob):
-    _change(admin_client, bob, is_org_admin="on")
+    change_user(admin_client, bob, is_org_admin="on")
     [row] = _activity_rows(alice_client, Action.ADMIN_GRANTED)
     assert f"bank support: {admin_user.username} ({admin_user.username})" in row
     assert len(_mails_to(alice)) == 1

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import _user
+from tests.cast import make_user
 
 URL = "/administration/users/"
 
@@ -59,7 +59,7 @@ def test_the_outsider_sees_only_their_own_users(charlie_client, bob, make_key):
 def test_it_paginates_past_50_users_at_a_fixed_number_of_queries(alice_client, alice, make_key):
     with CaptureQueriesContext(connection) as few:
         alice_client.get(URL)
-    users = [_user(f"user{n:03d}", alice.organization) for n in range(55)]
+    users = [make_user(f"user{n:03d}", alice.organization) for n in range(55)]
     for user in users[:10]:
         make_key(user=user)
     with CaptureQueriesContext(connection) as many:

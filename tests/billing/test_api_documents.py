@@ -1,7 +1,6 @@
 """Delivering, listing and reading billing documents through the API, as an integrator."""
 
 import datetime
-import json
 
 import pytest
 from django.utils import timezone
@@ -9,40 +8,7 @@ from django.utils import timezone
 from apikeys.models import Api
 from billing import qr
 from billing.models import Document
-
-DOCS = "/api/billing-int/v1/documents"
-QR_REFERENCE = "210000000003139471430009017"  # the example of the Swiss QR-bill guidelines
-
-
-def document(**changes):
-    body = {
-        "invoice_number": "2026-0042",
-        "issue_date": "2026-11-01",
-        "due_date": "2026-11-30",
-        "currency": "CHF",
-        "amount": "1250.50",
-        "recipient": {"name": "Muster AG", "ebill_recipient_id": "41010560425610173"},
-        "qr_reference": QR_REFERENCE,
-        "free_text": "November services",
-    }
-    body.update(changes)
-    return body
-
-
-def post(client, token, body, url=DOCS, **extra):
-    return client.post(
-        url, json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}", **extra
-    )
-
-
-def get(client, token, url, **params):
-    return client.get(url, params, HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-def errors(response):
-    assert response.status_code == 422
-    assert response["Content-Type"] == "application/problem+json"
-    return {(error["field"], error["location"]) for error in response.json()["errors"]}
+from tests.billing.documents import DOCS, QR_REFERENCE, document, errors, get, post
 
 
 def test_the_qr_reference_check_digit_is_modulo_10_recursive():

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from apikeys.models import Api
 from billing.models import DeliveryCounter, Document
-from tests.billing.test_api_documents import document, post
+from tests.billing.documents import document, post
 
 
 def test_the_delivery_after_the_limit_is_a_429_problem_with_retry_after(client, alice_key, settings):

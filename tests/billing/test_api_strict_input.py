@@ -9,7 +9,7 @@ import json
 import pytest
 
 from billing.models import Document
-from tests.billing.test_api_documents import DOCS, document, post
+from tests.billing.documents import DOCS, document, post
 
 
 @pytest.mark.parametrize("amount", ["1250.50", "12", "0.05", "12.5", "999999999.99", "0.10"])

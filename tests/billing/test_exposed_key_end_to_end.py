@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apikeys import tokens
-from tests.billing.test_github_secret_scanning import _alert, keys_document, sign
+from tests.billing.github_alerts import alert, keys_document, sign
 from users.mail import send_pending
 from users.models import User
 
@@ -107,7 +107,7 @@ def test_a_demo_token_in_a_signed_github_alert_stops_working_and_is_explained(de
     key_id = tokens.parse_token(token).key_id
     send_pending()  # the creation notices, before what the alert sends
     mail.outbox.clear()
-    body = _alert([(token, LEAK)])
+    body = alert([(token, LEAK)])
     answer = Client().post(
         "/api/secret-scanning/github",
         body,

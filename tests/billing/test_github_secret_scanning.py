@@ -1,19 +1,18 @@
 """`POST /api/secret-scanning/github`: GitHub's signed alerts revoke keys; nothing unsigned changes anything.
 
-Alerts are signed with a P-256 key pair made here (`cryptography`), never with a real GitHub key."""
+Alerts are signed with a P-256 key pair made by tests/billing/github_alerts.py, never with a real GitHub
+key."""
 
 import base64
-import json
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.core import mail
 from django.test import Client
 
 from apikeys import tokens
 from apikeys.models import Api, Status
 from audit.models import Action, AuditEvent
+from tests.billing.github_alerts import alert, keys_document, private_key, sign
 from tests.conftest import flip_last
 from users.models import OutboxMessage
 
@@ -21,50 +20,14 @@ URL = "/api/secret-scanning/github"
 KEY_ID = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
 
 
-def _private_key():
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem(private_key) -> str:
-    return (
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def keys_document(*entries) -> bytes:
-    return json.dumps(
-        {
-            "public_keys": [
-                {"key_identifier": identifier, "key": _pem(key), "is_current": current}
-                for identifier, key, current in entries
-            ]
-        }
-    ).encode()
-
-
 @pytest.fixture
 def github_key(tmp_path, settings):
     """A key pair standing in for GitHub's, published in the keys file the setting names."""
-    key = _private_key()
+    key = private_key()
     path = tmp_path / "github-keys.json"
-    path.write_bytes(keys_document(("old-key", _private_key(), False), (KEY_ID, key, True)))
+    path.write_bytes(keys_document(("old-key", private_key(), False), (KEY_ID, key, True)))
     settings.SECRET_SCANNING_GITHUB_KEYS_FILE = str(path)
     return key
-
-
-def sign(private_key, body: bytes) -> str:
-    return base64.b64encode(private_key.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
-
-
-def _alert(matches) -> bytes:
-    return json.dumps(
-        [
-            {"token": token, "type": "efinance_billing_solutions_api_token", "url": url, "source": "content"}
-            for token, url in matches
-        ]
-    ).encode()
 
 
 def _send(body: bytes, signature: str | None, key_id: str | None = KEY_ID, **extra):
@@ -84,7 +47,7 @@ def test_a_signed_alert_revokes_the_key_and_answers_the_feedback(github_key, mak
     _deleted, deleted_token = make_key(user=bob, deleted=True)
     lookalike = tokens.build_token(Api.PRODUCTION, tokens.new_key_id(), tokens.new_secret())
     OutboxMessage.objects.all().delete()  # the creation notices: the test reads what the alert sends
-    body = _alert([(token, LEAK), (flip_last(token), LEAK), (lookalike, LEAK), (deleted_token, LEAK)])
+    body = alert([(token, LEAK), (flip_last(token), LEAK), (lookalike, LEAK), (deleted_token, LEAK)])
     response = _send(body, sign(github_key, body), REMOTE_ADDR="140.82.112.5")
     assert response.status_code == 200
     kind = "efinance_billing_solutions_api_token"
@@ -106,19 +69,19 @@ def test_a_signed_alert_revokes_the_key_and_answers_the_feedback(github_key, mak
 
 
 def test_a_key_that_is_no_longer_current_still_verifies(github_key, make_key, bob, tmp_path, settings):
-    old = _private_key()
+    old = private_key()
     path = tmp_path / "rotated.json"
     path.write_bytes(keys_document(("old-key", old, False), (KEY_ID, github_key, True)))
     settings.SECRET_SCANNING_GITHUB_KEYS_FILE = str(path)
     key, token = make_key(user=bob)
-    body = _alert([(token, LEAK)])
+    body = alert([(token, LEAK)])
     assert _send(body, sign(old, body), key_id="old-key").status_code == 200
     key.refresh_from_db()
     assert key.status == Status.DELETED
 
 
 def _refusals(github_key, body):
-    other = _private_key()
+    other = private_key()
     good = sign(github_key, body)
     return {
         "no signature": _send(body, None),
@@ -136,7 +99,7 @@ def _refusals(github_key, body):
 
 def test_anything_not_signed_by_a_github_key_is_a_401_and_changes_nothing(github_key, make_key, bob):
     key, token = make_key(user=bob)
-    body = _alert([(token, LEAK)])
+    body = alert([(token, LEAK)])
     for case, response in _refusals(github_key, body).items():
         assert response.status_code == 401, case
         assert response["Content-Type"] == "application/problem+json", case
@@ -159,7 +122,7 @@ def test_without_a_usable_keys_file_every_alert_is_refused(github_key, make_key,
         path.write_bytes(content)
     settings.SECRET_SCANNING_GITHUB_KEYS_FILE = str(path)
     key, token = make_key(user=bob)
-    body = _alert([(token, LEAK)])
+    body = alert([(token, LEAK)])
     assert _send(body, sign(github_key, body)).status_code == 401
     key.refresh_from_db()
     assert key.status == Status.VALID

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import CommandError, call_command
 
 from billing import secret_scanning
-from tests.billing.test_github_secret_scanning import keys_document
+from tests.billing.github_alerts import keys_document
 
 
 class _Server:

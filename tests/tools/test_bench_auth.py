@@ -1,18 +1,13 @@
 """`python -m tools.bench_auth`, run with tiny numbers: it measures and prints each figure (not a timed test)."""
 
 import json
-import os
 import re
 
+from tests.tools.databases import postgres_url
 from tools.bench_auth import main
 
 FIGURES = ["verify_us", "peer_verify_us", "ping_rps", "ping_uncounted_rps", "peer_ping_rps", "bare_rps"]
 FIGURES += ["list_10000_ms", "list_10000_queries", "list_10_queries", "round_trip_us"]
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else ""
 
 
 def test_it_prints_every_figure_of_each_database_and_writes_them_as_json(capsys, tmp_path):
@@ -23,7 +18,7 @@ def test_it_prints_every_figure_of_each_database_and_writes_them_as_json(capsys,
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("bench_auth: 20 keys")
     databases = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-    if not _postgres_url():
+    if not postgres_url():
         databases.pop("postgresql")
     figures = json.loads(figures_file.read_text())
     assert list(figures) == list(databases)
@@ -61,9 +56,9 @@ def test_it_leaves_no_database_behind(tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     assert main(["--keys", "5", "--verifications", "10", "--list-keys", "20", "--page-runs", "1", "--no-http"]) == 0
     assert list(tmp_path.iterdir()) == []
-    if _postgres_url():
+    if postgres_url():
         import psycopg
 
-        with psycopg.connect(_postgres_url().replace("postgres://", "postgresql://", 1)) as conn:
+        with psycopg.connect(postgres_url().replace("postgres://", "postgresql://", 1)) as conn:
             names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
         assert not [name for name in names if "_bench_" in name]

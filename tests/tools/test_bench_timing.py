@@ -3,7 +3,7 @@ test: the < 5 % target is for the full run, on a quiet machine)."""
 
 import re
 
-from tests.tools.test_bench_auth import _postgres_url
+from tests.tools.databases import postgres_url
 from tools.bench_timing import main
 
 
@@ -12,7 +12,7 @@ def test_it_prints_both_medians_and_their_difference_for_each_database(capsys):
     lines = capsys.readouterr().out.splitlines()
     print("\n".join(lines))
     assert lines[0].startswith("bench_timing: 10 requests of each kind in alternating order")
-    for database in ["SQLite", "PostgreSQL"] if _postgres_url() else ["SQLite"]:
+    for database in ["SQLite", "PostgreSQL"] if postgres_url() else ["SQLite"]:
         [line] = [line for line in lines if line.startswith(f"{database}: wrong secret on an existing key ID")]
         existing, unknown, difference = re.search(
             r"median ([\d.]+) µs, unknown key ID median ([\d.]+) µs: difference ([\d.]+) %", line

@@ -2,7 +2,7 @@
 
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 
 
 def test_the_login_page_opens_without_a_login(client, db):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 
 LOGIN = "/accounts/login/"
 

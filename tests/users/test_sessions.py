@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import PASSWORD
+from tests.cast import PASSWORD
 
 
 def _login(client, username, password):

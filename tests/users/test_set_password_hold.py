@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.apikeys.test_support_changes import _change
+from tests.support_admin import change_user
 from users.mail import send_pending
 from users.models import OutboxMessage, User
 from users.services import SET_PASSWORD_LINK_HOLD, set_password_link_held_until
@@ -28,7 +28,7 @@ def _links_to(user) -> int:
 
 def test_after_support_changes_the_address_no_link_goes_there_for_seven_days(sam_client, bob):
     assert bob.has_usable_password()
-    _change(sam_client, bob, email="attacker@example.net")
+    change_user(sam_client, bob, email="attacker@example.net")
     assert bob.email_changed_by_staff_at is not None
     messages = _send_link(sam_client, bob)
     assert _links_to(bob) == 0
@@ -38,7 +38,7 @@ def test_after_support_changes_the_address_no_link_goes_there_for_seven_days(sam
 
 
 def test_after_the_hold_the_link_goes_to_the_new_address(sam_client, bob):
-    _change(sam_client, bob, email="bob.new@demo.example")
+    change_user(sam_client, bob, email="bob.new@demo.example")
     User.objects.filter(pk=bob.pk).update(
         email_changed_by_staff_at=timezone.now() - SET_PASSWORD_LINK_HOLD - datetime.timedelta(minutes=1)
     )
@@ -51,32 +51,32 @@ def test_after_the_hold_the_link_goes_to_the_new_address(sam_client, bob):
 def test_a_user_without_a_password_yet_gets_the_link_at_once(sam_client, bob):
     bob.set_unusable_password()
     bob.save()
-    _change(sam_client, bob, email="bob.first@demo.example")
+    change_user(sam_client, bob, email="bob.first@demo.example")
     _send_link(sam_client, bob)
     assert _links_to(bob) == 1
 
 
 def test_other_changes_start_no_hold(sam_client, bob):
-    _change(sam_client, bob, first_name="Robert")
+    change_user(sam_client, bob, first_name="Robert")
     assert bob.email_changed_by_staff_at is None
     _send_link(sam_client, bob)
     assert _links_to(bob) == 1
 
 
 def test_support_cannot_clear_the_hold_through_the_form(sam_client, bob):
-    _change(sam_client, bob, email="attacker@example.net")
+    change_user(sam_client, bob, email="attacker@example.net")
     changed_at = bob.email_changed_by_staff_at
-    _change(sam_client, bob, email_changed_by_staff_at="")
+    change_user(sam_client, bob, email_changed_by_staff_at="")
     assert bob.email_changed_by_staff_at == changed_at
-    _change(sam_client, bob, email="attacker2@example.net")
+    change_user(sam_client, bob, email="attacker2@example.net")
     assert bob.email_changed_by_staff_at >= changed_at  # a second change starts the hold again
     _send_link(sam_client, bob)
     assert _links_to(bob) == 0
 
 
 def test_an_inactive_user_is_told_as_inactive_not_as_held(sam_client, bob):
-    _change(sam_client, bob, email="attacker@example.net")
-    _change(sam_client, bob, is_active=None)  # the checkbox left out: deactivated
+    change_user(sam_client, bob, email="attacker@example.net")
+    change_user(sam_client, bob, is_active=None)  # the checkbox left out: deactivated
     messages = _send_link(sam_client, bob)
     assert _links_to(bob) == 0
     assert not [message for message in messages if message.startswith("No link for bob before")]

@@ -1,0 +1,28 @@
+"""The helpers that make the cast of the tests (their fixtures are in tests/conftest.py): a user of an
+organization with the tests' password, and a test client logged in as one."""
+
+from django.test import Client
+
+from users.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username: str, organization=None, **extra) -> User:
+    """A user named `username` (first name the same, capitalised) with an address of demo.example."""
+    return User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@demo.example",
+        first_name=username.capitalize(),
+        last_name="Tester",
+        organization=organization,
+        **extra,
+    )
+
+
+def client_for(user: User, **kwargs) -> Client:
+    """A test client logged in as `user` (`kwargs` for the Client, e.g. enforce_csrf_checks=True)."""
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client

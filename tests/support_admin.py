@@ -1,0 +1,30 @@
+"""The bank's support at work in Django's admin: the change form of a user, posted as support would."""
+
+from django.urls import reverse
+
+
+def user_form(user, **changes) -> dict:
+    """The admin's change form of `user` as it stands, with `changes`; a change to None leaves the field
+    out (for a checkbox: unticked)."""
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "organization": user.organization_id or "",
+        "date_joined_0": "01.01.2026",
+        "date_joined_1": "10:00:00",
+    }
+    if user.is_active:
+        data["is_active"] = "on"
+    if user.is_org_admin:
+        data["is_org_admin"] = "on"
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def change_user(client, user, **changes) -> None:
+    """Post the change form of `user` with `changes` (it must be accepted) and reload `user`."""
+    response = client.post(reverse("admin:users_user_change", args=[user.pk]), user_form(user, **changes))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user.refresh_from_db()
