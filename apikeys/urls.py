@@ -18,19 +18,9 @@ urlpatterns = [
     path("security-policy/", policy_views.security_policy, name="security_policy"),
     path("security-policy/suspend/", policy_views.keys_suspend, name="keys_suspend"),
     path("security-policy/resume/", policy_views.keys_resume, name="keys_resume"),
-    path(
-        "security-policy/changes/<int:change_id>/approve/",
-        policy_views.change_decide,
-        {"decision": "approve"},
-        name="change_approve",
-    ),
-    path(
-        "security-policy/changes/<int:change_id>/reject/",
-        policy_views.change_decide,
-        {"decision": "reject"},
-        name="change_reject",
-    ),
+    path("security-policy/changes/<int:change_id>/approve/", policy_views.change_approve, name="change_approve"),
+    path("security-policy/changes/<int:change_id>/reject/", policy_views.change_reject, name="change_reject"),
     path("api-keys/<str:key_id>/networks/", policy_views.key_networks, name="key_networks"),
-    path("api-keys/<str:key_id>/approve/", policy_views.key_decide, {"decision": "approve"}, name="key_approve"),
-    path("api-keys/<str:key_id>/reject/", policy_views.key_decide, {"decision": "reject"}, name="key_reject"),
+    path("api-keys/<str:key_id>/approve/", policy_views.key_approve, name="key_approve"),
+    path("api-keys/<str:key_id>/reject/", policy_views.key_reject, name="key_reject"),
 ]

@@ -73,6 +73,21 @@ class SuspendForm(forms.Form):
     )
 
 
+class RejectForm(forms.Form):
+    """«Reject» a key or a policy change waiting for approval: the reason goes to the requester."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("The Admin user who asked receives it by e-mail."),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": 500}),
+        error_messages={
+            "required": _("Enter the reason for the rejection: the Admin user who asked receives it."),
+            "max_length": _("The reason may have at most 500 characters."),
+        },
+    )
+
+
 class ResumeForm(forms.Form):
     """Resuming: by another Admin user, or by the only one after entering their password again.
 

@@ -130,17 +130,21 @@ def _check_decider(*, key: ApiKey, by, now) -> None:
         raise NotAllowed("decided")
 
 
-def _record_decision(*, key: ApiKey, action: Action, by, ip: str | None, now: datetime.datetime) -> None:
+def _record_decision(
+    *, key: ApiKey, action: Action, by, ip: str | None, now: datetime.datetime, reason: str = ""
+) -> None:
     """The audit entry of the decision on a key that waited for approval: a second Admin user's
-    approval or rejection, or (`by` None) the lapse of its window."""
-    record(
-        action=action,
-        actor=by,
-        key=key,
-        ip=ip,
-        details={"api": key.api, "requested_by": key.created_by.username},
-        at=now,
-    )
+    approval or rejection (with its reason), or (`by` None) the lapse of its window."""
+    details = {"api": key.api, "requested_by": key.created_by.username}
+    if reason:
+        details["reason"] = reason
+    record(action=action, actor=by, key=key, ip=ip, details=details, at=now)
+
+
+def _tell_requester(requester, kind: str, context: dict) -> None:
+    """E-mail the Admin user who asked (while still active) how their request was decided."""
+    if requester is not None and requester.is_active:
+        notify([requester], kind, context)
 
 
 @transaction.atomic
@@ -165,13 +169,16 @@ def apikey_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.date
             ends_at=old_key_end(old, key.replaces_overlap, now)
         )
     _record_decision(key=key, action=Action.KEY_APPROVED, by=by, ip=ip, now=now)
+    _tell_requester(key.created_by, "key_decided", {"key": key, "approved": True, "by": by, "reason": ""})
     return key
 
 
 @transaction.atomic
-def apikey_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datetime | None = None) -> ApiKey:
-    """A second Admin user rejects a production key: it is deleted for good (a key it was to replace
-    works on to its own end)."""
+def apikey_reject(
+    *, key: ApiKey, by, reason: str = "", ip: str | None = None, now: datetime.datetime | None = None
+) -> ApiKey:
+    """A second Admin user rejects a production key, saying why (`reason`, in the audit log and the
+    requester's e-mail): it is deleted for good (a key it was to replace works on to its own end)."""
     now = now or timezone.now()
     _check_decider(key=key, by=by, now=now)
     updated = (
@@ -184,7 +191,8 @@ def apikey_reject(*, key: ApiKey, by, ip: str | None = None, now: datetime.datet
         raise NotAllowed("decided")
     key.refresh_from_db(fields=["revoked_at", "revoked_by", "revoke_reason"])
     ApiKey.objects.release_predecessors([key.pk], now=now)
-    _record_decision(key=key, action=Action.KEY_REJECTED, by=by, ip=ip, now=now)
+    _record_decision(key=key, action=Action.KEY_REJECTED, by=by, ip=ip, now=now, reason=reason)
+    _tell_requester(key.created_by, "key_decided", {"key": key, "approved": False, "by": by, "reason": reason})
     return key
 
 
@@ -303,9 +311,16 @@ def _apply_key_networks(*, key: ApiKey, new: str, by, ip, now, action=Action.KEY
 
 @transaction.atomic
 def policy_change_decide(
-    *, change: PolicyChange, by, approve: bool, ip: str | None = None, now: datetime.datetime | None = None
+    *,
+    change: PolicyChange,
+    by,
+    approve: bool,
+    reason: str = "",
+    ip: str | None = None,
+    now: datetime.datetime | None = None,
 ) -> PolicyChange:
-    """A second Admin user approves (then it applies) or rejects a waiting change."""
+    """A second Admin user approves (then it applies) or rejects a waiting change, saying why
+    (`reason`); the Admin user who asked gets an e-mail either way."""
     now = now or timezone.now()
     if by.pk == change.requested_by_id:
         raise NotAllowed("own_request")
@@ -332,8 +347,17 @@ def policy_change_decide(
         organization_id=change.organization_id,
         key_id=key.key_id if key else "",
         ip=ip,
-        details={**change.values, "requested_by": change.requested_by.username},
+        details={
+            **change.values,
+            "requested_by": change.requested_by.username,
+            **({"reason": reason} if reason else {}),
+        },
         at=now,
+    )
+    _tell_requester(
+        change.requested_by,
+        "policy_change_decided",
+        {"change": change, "approved": approve, "by": by, "reason": reason},
     )
     return change
 

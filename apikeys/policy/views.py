@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apikeys.access import admin_required, get_key_for_admin
 from apikeys.models import PolicyChange, SecurityPolicy
 from apikeys.policy import rules as policy
-from apikeys.policy.forms import KeyNetworksForm, ResumeForm, SecurityPolicyForm, SuspendForm
+from apikeys.policy.forms import KeyNetworksForm, RejectForm, ResumeForm, SecurityPolicyForm, SuspendForm
 from efinance.lib.net import client_ip
 from users.factors.stepup import step_up_required
 
@@ -96,42 +96,76 @@ def security_policy(request):
 
 @require_POST
 @admin_required
-@step_up_required(when=lambda request, change_id, decision: bool(_get_change_for_admin(request, change_id)))
-def change_decide(request, change_id: int, decision: str):
+@step_up_required(when=lambda request, change_id: bool(_get_change_for_admin(request, change_id)))
+def change_approve(request, change_id: int):
     change = _get_change_for_admin(request, change_id)
     try:
-        policy.policy_change_decide(
-            change=change, by=request.user, approve=decision == "approve", ip=client_ip(request)
-        )
+        policy.policy_change_decide(change=change, by=request.user, approve=True, ip=client_ip(request))
     except policy.NotAllowed as refused:
         messages.error(request, refused.message)
     else:
-        if decision == "approve":
-            messages.success(request, _("The change has been approved and takes effect now."))
+        messages.success(request, _("The change has been approved and takes effect now."))
+    return redirect("apikeys:list" if change.key_id else "apikeys:security_policy")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+@step_up_required(when=lambda request, change_id: bool(_get_change_for_admin(request, change_id)))
+def change_reject(request, change_id: int):
+    """«Reject» a policy change: a confirmation page that asks the reason, sent to the requester."""
+    change = _get_change_for_admin(request, change_id)
+    form = RejectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy.policy_change_decide(
+                change=change, by=request.user, approve=False, reason=form.cleaned_data["reason"], ip=client_ip(request)
+            )
+        except policy.NotAllowed as refused:
+            messages.error(request, refused.message)
         else:
             messages.success(request, _("The change has been rejected."))
-    if change.key_id:
-        return redirect("apikeys:list")
-    return redirect("apikeys:security_policy")
+        return redirect("apikeys:list" if change.key_id else "apikeys:security_policy")
+    status = 400 if form.is_bound else 200
+    return render(request, "apikeys/change_reject.html", {"change": change, "form": form}, status=status)
 
 
 @require_POST
 @admin_required
-@step_up_required(when=lambda request, key_id, decision: bool(get_key_for_admin(request, key_id)))
-def key_decide(request, key_id: str, decision: str):
+@step_up_required(when=lambda request, key_id: bool(get_key_for_admin(request, key_id)))
+def key_approve(request, key_id: str):
     key = get_key_for_admin(request, key_id)
     try:
-        if decision == "approve":
-            policy.apikey_approve(key=key, by=request.user, ip=client_ip(request))
-            messages.success(
-                request, _("The key %(key_id)s has been approved: the API accepts it now.") % {"key_id": key.key_id}
-            )
-        else:
-            policy.apikey_reject(key=key, by=request.user, ip=client_ip(request))
-            messages.success(request, _("The key %(key_id)s has been rejected and deleted.") % {"key_id": key.key_id})
+        policy.apikey_approve(key=key, by=request.user, ip=client_ip(request))
     except policy.NotAllowed as refused:
         messages.error(request, refused.message)
+    else:
+        messages.success(
+            request, _("The key %(key_id)s has been approved: the API accepts it now.") % {"key_id": key.key_id}
+        )
     return redirect("apikeys:list")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+@step_up_required(when=lambda request, key_id: bool(get_key_for_admin(request, key_id)))
+def key_reject(request, key_id: str):
+    """«Reject» a key waiting for approval: a confirmation page with the key's facts that asks the
+    reason, sent to the Admin user who made the key."""
+    key = get_key_for_admin(request, key_id)
+    form = RejectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy.apikey_reject(key=key, by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request))
+        except policy.NotAllowed as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("The key %(key_id)s has been rejected and deleted.") % {"key_id": key.key_id})
+        return redirect("apikeys:list")
+    if not key.is_pending_approval or not key.is_valid:
+        messages.info(request, policy.MESSAGES["not_pending"])
+        return redirect("apikeys:list")
+    status = 400 if form.is_bound else 200
+    return render(request, "apikeys/key_reject.html", {"key": key, "form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -73,6 +73,9 @@ def test_the_old_key_works_until_the_approved_overlap_or_its_own_end(
         log_in(other, live_server, "demo-admin2")
         other.goto(f"{live_server.url}/administration/api-keys/")
         other.locator(f"tr[data-key-id='{new.key_id}']").get_by_test_id(f"{decision}-key").click()
+        if decision == "reject":  # a confirmation page that asks the reason
+            other.locator("#id_reason").fill("The ERP moves to a new server first.")
+            other.get_by_test_id("confirm-reject").click()
         decided_at = clock["now"].replace(microsecond=0)
         if decision == "reject":
             other_row = other.locator(f'[data-testid=valid-keys] tr[data-key-id="{old.key_id}"]')

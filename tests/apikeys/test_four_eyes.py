@@ -67,7 +67,7 @@ def test_the_other_admin_sees_approve_and_reject(pending, dora_client):
 
 def test_rejecting_deletes_the_key(pending, dora_client, dora):
     key, token = pending
-    dora_client.post(f"/administration/api-keys/{key.key_id}/reject/")
+    dora_client.post(f"/administration/api-keys/{key.key_id}/reject/", {"reason": "Wrong user."})
     key.refresh_from_db()
     assert key.status == Status.DELETED and key.revoked_by == dora
     assert ping(token, "production").json()["reason"] == "deleted"

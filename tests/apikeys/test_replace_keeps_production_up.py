@@ -45,7 +45,7 @@ def replace(admin, key, old_key_ends="24h") -> tuple[ApiKey, str]:
 
 
 def decide(admin, key, decision: str) -> None:
-    response = client_for(admin).post(f"/administration/api-keys/{key.key_id}/{decision}/")
+    response = client_for(admin).post(f"/administration/api-keys/{key.key_id}/{decision}/", {"reason": "Not this one."})
     assert response.status_code == 302
 
 

@@ -159,7 +159,7 @@ def test_a_stronger_change_applies_at_once_under_four_eyes(strict, alice_client,
 def test_a_rejected_change_never_applies(strict, alice_client, dora_client, alice):
     post(alice_client, 90, False, "192.0.2.0/24")
     change = PolicyChange.objects.get()
-    dora_client.post(f"{URL}changes/{change.pk}/reject/")
+    dora_client.post(f"{URL}changes/{change.pk}/reject/", {"reason": "Not now."})
     assert current(alice.organization).four_eyes
     assert dora_client.post(f"{URL}changes/{change.pk}/approve/", follow=True).status_code == 200
     assert current(alice.organization).four_eyes  # decided once

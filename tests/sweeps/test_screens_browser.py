@@ -22,7 +22,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys import services
-from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage
+from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage, PolicyChange
 from apikeys.policy import rules as policy_rules
 from tests.browser import DESKTOP, PASSWORD, PHONE, shot
 from tests.factors import enrol
@@ -78,6 +78,16 @@ def _open_replace_page_without_approval(page: Page, base: str) -> None:
 def _open_delete_page_of_a_successor(page: Page, base: str) -> None:
     key = ApiKey.objects.get(replaces__note=BEING_REPLACED, revoked_at__isnull=True)
     page.goto(f"{base}/administration/api-keys/{key.key_id}/delete/")
+
+
+def _open_key_reject_page(page: Page, base: str) -> None:
+    key = ApiKey.objects.get(replaces__note=BEING_REPLACED, revoked_at__isnull=True)
+    page.goto(f"{base}/administration/api-keys/{key.key_id}/reject/")
+
+
+def _open_change_reject_page(page: Page, base: str) -> None:
+    change = PolicyChange.objects.filter(decided_at__isnull=True).order_by("pk").first()
+    page.goto(f"{base}/administration/security-policy/changes/{change.pk}/reject/")
 
 
 def _open_networks_page(page: Page, base: str) -> None:
@@ -158,6 +168,8 @@ SCREENS = [
     Screen("replace-page", "demo-admin", open=_open_replace_page),  # a production key: four-eyes
     Screen("replace-page-no-approval", "demo-admin", open=_open_replace_page_without_approval),
     Screen("delete-page-of-a-successor", "demo-admin", open=_open_delete_page_of_a_successor),
+    Screen("key-reject-page", "demo-admin", open=_open_key_reject_page),
+    Screen("change-reject-page", "demo-admin", open=_open_change_reject_page),
     Screen("networks-page", "demo-admin", open=_open_networks_page),
     Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
@@ -243,7 +255,10 @@ def screens_data(demo):
             key=old, valid_until=old.valid_until, overlap=services.OVERLAPS["7d"], by=admin
         )
         if note == REPLACEMENT_REJECTED:
-            policy_rules.apikey_reject(key=new, by=second)
+            policy_rules.apikey_reject(key=new, by=second, reason="Not before the migration.")
+    policy_rules.policy_update(  # a weakening change that waits for demo-admin
+        organization_id=admin.organization_id, by=second, max_validity_days=None, four_eyes=False, allowed_networks=""
+    )
     services.apikey_create(  # an expired key, made as it would have been: a year before its end
         user=user,
         api=Api.INTEGRATION,
