@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools import ROOT, ToolError
+from tools import ROOT, ToolError, harness
 
 BASE_REQUESTS = 200
 KINDS = {
@@ -75,10 +75,8 @@ def _parent(requests: int) -> dict[str, int]:
 
 def _instructions(kind: str, count: int, scratch: Path) -> int:
     """Instructions of a whole child process that answers `count` requests (after its warm-up)."""
-    from tools.bench_auth import _child_env
-
     database = scratch / f"{kind}-{count}.sqlite3"
-    env = _child_env(f"sqlite:///{database}", PYTHONHASHSEED="0")
+    env = harness.child_env(f"sqlite:///{database}", PYTHONHASHSEED="0")
     if kind == "peer":
         env["DJANGO_SETTINGS_MODULE"] = "tools.peer.settings"
     elif kind == "bare":
@@ -110,14 +108,13 @@ def _child(kind: str, count: int) -> None:
 
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
-    from django.core.management import call_command
 
     if kind != "bare":  # the trivial view reads no database (its settings name none that exists)
-        call_command("migrate", verbosity=0)
+        harness.migrate()
     if kind == "ping":
-        from tools.bench_auth import PING, _make_keys
+        from tools.bench_auth import PING
 
-        path, headers = PING, {"HTTP_AUTHORIZATION": f"Bearer {_make_keys(5)[2]}"}
+        path, headers = PING, {"HTTP_AUTHORIZATION": f"Bearer {harness.make_keys(5)[2]}"}
     elif kind == "peer":
         from rest_framework_api_key.models import APIKey
 

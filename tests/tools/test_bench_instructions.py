@@ -6,13 +6,12 @@ import sys
 
 import pytest
 
-from tools import ROOT, bench_instructions
-from tools.bench_auth import _child_env
+from tools import ROOT, bench_instructions, harness
 
 
 @pytest.mark.parametrize("kind", sorted(bench_instructions.KINDS))
 def test_each_child_answers_its_requests_with_200(tmp_path, kind):
-    env = _child_env(f"sqlite:///{tmp_path / 'child.sqlite3'}")
+    env = harness.child_env(f"sqlite:///{tmp_path / 'child.sqlite3'}")
     env["DJANGO_SETTINGS_MODULE"] = {"peer": "tools.peer.settings", "bare": "tools.bare"}.get(kind, "efinance.settings")
     run = subprocess.run(  # noqa: S603 (this interpreter, the tool's module)
         [sys.executable, "-m", "tools.bench_instructions", "--child", kind, "--count", "3"],
