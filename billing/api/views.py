@@ -1,10 +1,12 @@
 """What wraps the API: no login page, body limits before parsing, problems instead of HTML."""
 
 import datetime
+import logging
 from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date, parse_header_parameters
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,8 @@ from billing.api.usage import COUNTED_URL_NAMES, count_request, operation_of
 from efinance.lib.headers import FixedHeaders
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+log = logging.getLogger("billing.api")
 
 
 def _is_json(content_type: str) -> bool:
@@ -55,10 +59,22 @@ def api_view(view, max_body_setting: str = "API_MAX_BODY_BYTES", counted: bool =
         if counted:
             operation = operation_of(request.resolver_match.url_name, request.method)
             if operation is not None:
-                count_request(request, response, operation)
+                _count(request, response, operation)
         return response
 
     return login_not_required(csrf_exempt(measured(wrapper)))
+
+
+def _count(request: HttpRequest, response: HttpResponse, operation: str) -> None:
+    """Count the request for its key, at best: the answer is already made (a document may be stored),
+    so a database that fails now (down, or the connection broken) costs the count, never the answer.
+    The answered requests still pending in this process are written at the next flush."""
+    try:
+        count_request(request, response, operation)
+    except DatabaseError as exc:
+        log.warning(
+            "api.usage_not_counted path=%s status=%s error=%s", request.path, response.status_code, type(exc).__name__
+        )
 
 
 EXPIRES_HEADER = "Api-Key-Expires"

@@ -7,11 +7,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.utils import timezone
 
 from apikeys.models import KeyRefusal, KeyUsage, Operation, Outcome
 from apikeys.models.usage import REFUSALS_KEPT, usage_kept_since
 from apikeys.policy.rules import apikeys_suspend
+from apikeys.sql import USAGE_ADD
+from billing.models import Document
 from tests.conftest import flip_last, run_concurrently, statements_run
 
 BASE = "/api/billing-int/v1/"
@@ -178,3 +181,30 @@ def test_a_key_without_the_operations_scope_counts_as_refused_authentication(cli
     key, token = make_key(user=bob, scopes=["documents:read"])
     assert call(client, token, "post", "documents", DOCUMENT).status_code == 403
     assert counts(key) == {(Operation.DELIVER, Outcome.AUTH_REFUSED, "insufficient_scope"): 1}
+
+
+def test_a_database_failing_at_the_count_costs_the_count_never_the_answer(client, alice_key, settings, monkeypatch):
+    """The answer is made before the count: a document stored and answered 201 stays answered 201 when
+    the database goes away just after (`tools.loadtest --db-fault`), and the batch waits for the next
+    flush; a refusal is still answered as refused."""
+    settings.API_USAGE_FLUSH_SECONDS = 60
+    key, token = alice_key
+    clock = [1000.0]
+    monkeypatch.setattr("apikeys.models.usage.time.monotonic", lambda: clock[0])
+    assert call(client, token).status_code == 200  # pending in the process
+
+    def down(*args, **kwargs):
+        raise OperationalError("the server closed the connection unexpectedly")
+
+    monkeypatch.setattr(USAGE_ADD, "executemany", down)
+    monkeypatch.setattr(USAGE_ADD, "run", down)
+    clock[0] += 61  # this request's count writes the batch, and the database fails
+    response = call(client, token, "post", "documents", DOCUMENT)
+    assert response.status_code == 201
+    assert Document.objects.filter(pk=response.json()["id"]).exists()
+    assert call(client, token, path="documents/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert counts(key) == {}
+
+    monkeypatch.undo()
+    assert KeyUsage.objects.flush() == 2  # given back, written once the database is back
+    assert counts(key) == {(Operation.PING, Outcome.ANSWERED, ""): 1, (Operation.DELIVER, Outcome.ANSWERED, ""): 1}
