@@ -2,6 +2,7 @@
 work's pieces on their private APIs were checked against, and the table names real pieces, real tests
 and every piece of the ledger."""
 
+import tomllib
 from importlib import import_module
 from pathlib import Path
 
@@ -47,3 +48,11 @@ def test_each_piece_and_its_test_exist_and_the_ledger_names_both(piece):
     ledger = LEDGER.read_text()
     assert f"`{name}`" in ledger
     assert piece.test in ledger
+
+
+def test_the_project_pins_each_checked_package_to_its_checked_version():
+    """A fresh set-up installs exactly the checked versions: a new patch release on the index must not
+    turn the suite red on its own, and raising a pin goes through the re-validation above."""
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = {requirement.partition("==")[0].lower(): requirement.partition("==")[2] for requirement in dependencies}
+    assert {package: pins.get(package) for package in CHECKED} == CHECKED
