@@ -199,7 +199,6 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Sessions end after 15 minutes without a request (every request moves the end) and on logout.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
-SESSION_ENGINE = "efinance.lib.sessions"  # Django's database sessions; a page's save is one UPDATE
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # A set-password link (sent by support: users.services.send_set_password_link) works once and for

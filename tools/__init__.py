@@ -1,9 +1,13 @@
-"""Tooling that is not the product: the load test, the authentication benchmark and their gunicorn helper.
+"""Tooling that is not the product: the load test, the benchmarks and their shared harness.
 
 Not part of the installed packages (pyproject's package list leaves it out); run from the checkout root:
 
     .venv/bin/python -m tools.loadtest [options]
     .venv/bin/python -m tools.bench_auth [options]
+    .venv/bin/python -m tools.bench_instructions [options]
+
+Each tool starts, sets Django up, makes its throwaway databases, runs its children and servers and
+prints its figures through `tools.harness`.
 """
 
 from pathlib import Path

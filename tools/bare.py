@@ -9,26 +9,13 @@ import os
 from django.http import HttpResponse
 from django.urls import path
 
+from tools.harness import STARTPROJECT_APPS, STARTPROJECT_MIDDLEWARE
+
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "") or "bare-benchmark-only-" + os.urandom(16).hex()
 ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-]
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+INSTALLED_APPS = STARTPROJECT_APPS
+MIDDLEWARE = STARTPROJECT_MIDDLEWARE
 ROOT_URLCONF = "tools.bare"
 # Never opened: the view and the middleware read nothing from it.
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.devnull}}

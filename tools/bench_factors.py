@@ -21,8 +21,6 @@ step of a clock the TOTP reads, so that no code is refused as used.
 """
 
 import argparse
-import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,7 @@ import timeit
 from pathlib import Path
 
 from tools import ROOT, ToolError
+from tools.harness import child_env
 from tools.rounds import best_round_median
 
 PASSWORD = "bench-factors-2026"  # noqa: S105 (a throwaway database's user)
@@ -183,20 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         _child(args.runs)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "ENV_FILE": "",
-            "DJANGO_SETTINGS_MODULE": "efinance.settings",
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "API_KEY_PEPPER": secrets.token_urlsafe(50),
-            "OTP_ENCRYPTION_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_COOKIES": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = child_env(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         result = subprocess.run(  # noqa: S603 (this module, fixed arguments)
             [sys.executable, "-m", "tools.bench_factors", "--child", "--runs", str(args.runs)],
             cwd=ROOT,

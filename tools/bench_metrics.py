@@ -10,9 +10,10 @@ updating the counters and the histogram) timed alone. Target: at most 5 % of the
 
 import argparse
 import os
-import tempfile
 import time
 import timeit
+
+from tools import harness
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=500, help="pings per round (default 500)")
     parser.add_argument("--rounds", type=int, default=8, help="rounds of each, taking turns (default 8)")
     options = parser.parse_args(argv)
-    from tools.bench_auth import _child_env
-
-    with tempfile.TemporaryDirectory(prefix="efinance-metrics-") as scratch:
-        os.environ.update(_child_env(f"sqlite:///{scratch}/metrics.sqlite3", METRICS_ENABLED="0"))
+    with harness.temporary_sqlite_databases("metrics", ("metrics",)) as urls:
+        os.environ.update(harness.child_env(urls["metrics"], METRICS_ENABLED="0"))
         figures = _measure(options.requests, options.rounds)
     print(f"authenticated ping, in process, SQLite ({options.rounds} rounds of {options.requests:,} each, best):")
     print(f"  metrics off: {figures['off_us']:.1f} µs   metrics on: {figures['on_us']:.1f} µs")
@@ -33,21 +32,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(requests: int, rounds: int) -> dict:
-    import django
-
-    django.setup()
+    harness.setup_django()
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
-    from django.core.management import call_command
     from django.http import HttpResponse
 
     from billing.api.metrics import outcome_of
     from efinance.lib.metrics import count_api_request
-    from tools.bench_auth import PING, _make_keys
+    from tools.bench_auth import PING
     from tools.bench_instructions import _request
 
-    call_command("migrate", verbosity=0)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {_make_keys(5)[2]}"}
+    harness.migrate()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {harness.make_keys(5)[2]}"}
     handler = WSGIHandler()
     for _number in range(200):
         _request(handler, PING, headers)

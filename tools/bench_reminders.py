@@ -14,36 +14,23 @@ keys × (admins + 1), each exactly once. Exits 1 when it is not.
 
 import argparse
 import datetime
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tools import ROOT, harness
 
 
-def _child(keys: int, admins: int) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+def _child(options) -> None:
     from django.utils import timezone
 
     from apikeys import tokens
     from apikeys.models import Api, ApiKey
     from users.models import Organization, User
 
-    call_command("migrate", verbosity=0)
+    keys, admins = options["keys"], options["admins"]
+    harness.migrate()
     org = Organization.objects.create(name="Bench AG")
     people = [
         User.objects.create(username=f"admin{i}", email=f"admin{i}@bench.example", organization=org, is_org_admin=True)
@@ -70,12 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keys", type=int, default=1000)
     parser.add_argument("--admins", type=int, default=3)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        _child(args.keys, args.admins)
-        return 0
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    return harness.run_tool("bench_reminders", parser, argv, _parent, child=_child)
 
+
+def _parent(options) -> int:
     from aiosmtpd.controller import Controller
 
     received = Counter()
@@ -86,30 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                 received[(to, envelope.content.split(b"Subject: ", 1)[1].split(b"\n", 1)[0])] += 1
             return "250 OK"
 
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "efinance.settings",
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        subprocess.run(  # noqa: S603 (this module, fixed arguments)
-            [
-                sys.executable,
-                "-m",
-                "tools.bench_reminders",
-                "--child",
-                "--keys",
-                str(args.keys),
-                "--admins",
-                str(args.admins),
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        controller = Controller(Inbox(), hostname="127.0.0.1", port=_free_port())
+    with harness.temporary_sqlite_databases("reminders") as urls:
+        env = harness.child_env(urls["bench"])
+        harness.run_child("tools.bench_reminders", "SQLite", harness.option_args(options, ("keys", "admins")), env, 300)
+        controller = Controller(Inbox(), hostname="127.0.0.1", port=harness.free_port())
         controller.start()
         env["EMAIL_URL"] = f"smtp://127.0.0.1:{controller.port}"
         command = [sys.executable, "manage.py", "send_expiry_reminders"]
@@ -121,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             again = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True)  # noqa: S603
         finally:
             controller.stop()
-    expected = args.keys * (args.admins + 1)
-    print(f"{args.keys} keys due, {args.admins} Admin users + the keys' user: {expected} reminders expected")
+    expected = options["keys"] * (options["admins"] + 1)
+    keys, admins = options["keys"], options["admins"]
+    print(f"{keys} keys due, {admins} Admin users + the keys' user: {expected} reminders expected")
     for name, out in (("run A", outputs[0]), ("run B (at once)", outputs[1]), ("run C (after)", again.stdout.strip())):
         print(f"  {name}: {out}")
     print(

@@ -15,20 +15,13 @@ download (`tracemalloc`), which must not grow with the number of keys.
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 
-import django
-from django.apps import apps
-
-from tools import ROOT, ToolError
-from tools.bench_auth import _child_env, _make_keys, _temporary_postgres_database
+from tools import ToolError, harness
+from tools.harness import out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,54 +33,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = vars(_parser().parse_args(argv))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
-    if not apps.ready:
-        django.setup()
-    try:
-        if options["child"]:
-            _child(options)
-        else:
-            _parent(options)
-    except ToolError as error:
-        print(f"bench_report: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return harness.run_tool("bench_report", _parser(), argv, _parent, child=_child)
 
 
 def _parent(options) -> None:
-    print(f"bench_report: {', '.join(f'{n:,}' for n in options['keys'])} keys, {options['rounds']} round(s)")
+    out(f"bench_report: {', '.join(f'{n:,}' for n in options['keys'])} keys, {options['rounds']} round(s)")
     for count in options["keys"]:
-        with tempfile.TemporaryDirectory(prefix="efinance-bench-report-") as workdir:
-            print(_run_child("SQLite", f"sqlite:///{Path(workdir) / 'bench.sqlite3'}", count, options), flush=True)
-        database_url = os.environ.get("DATABASE_URL", "")
-        if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-            with _temporary_postgres_database(database_url, "report") as bench_url:
-                print(_run_child("PostgreSQL", bench_url, count, options), flush=True)
-
-
-def _run_child(label: str, database_url: str, count: int, options) -> str:
-    command = [sys.executable, "-m", "tools.bench_report", "--child", label]
-    command += ["--keys", str(count), "--rounds", str(options["rounds"])]
-    result = subprocess.run(  # noqa: S603 (this interpreter, this module)
-        command, env=_child_env(database_url), capture_output=True, text=True, timeout=600, check=False, cwd=ROOT
-    )
-    if result.returncode != 0:
-        raise ToolError(f"{label}: the benchmark failed:\n{result.stderr[-3000:]}")
-    return result.stdout.strip()
+        for label, urls in harness.each_database("bench-report", ("report",)):
+            args = ["--keys", str(count), "--rounds", str(options["rounds"])]
+            result = harness.run_child("tools.bench_report", label, args, harness.child_env(urls["report"]), 600)
+            out(result.stdout.strip())
 
 
 def _child(options) -> None:
-    from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
 
     from apikeys.models import ApiKey, KeyUsage
     from users.models import User
 
-    call_command("migrate", verbosity=0)
+    harness.migrate()
     [count] = options["keys"]
-    _make_keys(count)
+    harness.make_keys(count)
     admin = User.objects.get(username="bench-admin")
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     KeyUsage.objects.bulk_create(
@@ -114,7 +81,7 @@ def _child(options) -> None:
         parts.append(
             f"{fmt} {statistics.median(times):.0f} ms, zip {size / 1024:,.0f} KiB, peak {peak / 1024:,.0f} KiB"
         )
-    print(f"{options['child']}: {count:,} keys: " + "; ".join(parts))
+    out(f"{options['child']}: {count:,} keys: " + "; ".join(parts))
 
 
 def _download(client, fmt: str) -> int:

@@ -25,21 +25,13 @@ sending included).
 """
 
 import argparse
-import contextlib
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-import django
-from django.apps import apps
-
-from tools import ROOT, ToolError
-from tools.bench_auth import _child_env, _temporary_postgres_database
+from tools import ToolError, harness
+from tools.harness import out
 
 KINDS = ["valid", "wrong secret", "unknown", "junk"]
 
@@ -55,68 +47,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = vars(_parser().parse_args(argv))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
-    if not apps.ready:
-        django.setup()
-    try:
-        if options["child"]:
-            _child(options)
-        else:
-            _parent(options)
-    except ToolError as error:
-        print(f"bench_revoke: error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _out(line: str) -> None:
-    print(line, flush=True)
+    return harness.run_tool("bench_revoke", _parser(), argv, _parent, child=_child)
 
 
 def _parent(options) -> None:
-    _out(f"bench_revoke: {options['tokens']:,} tokens per request, {options['rounds']} round(s), median")
-    with tempfile.TemporaryDirectory(prefix="efinance-bench-revoke-") as workdir:
-        _out(_run_child("SQLite", f"sqlite:///{Path(workdir) / 'bench.sqlite3'}", options))
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        with _temporary_postgres_database(database_url, "revoke") as bench_url:
-            _out(_run_child("PostgreSQL", bench_url, options))
-
-
-def _run_child(label: str, database_url: str, options) -> str:
-    command = [sys.executable, "-m", "tools.bench_revoke", "--child", label]
-    command += ["--tokens", str(options["tokens"]), "--rounds", str(options["rounds"])]
-    env = {
-        **_child_env(database_url),
-        "EMAIL_URL": "memorymail://",
-        "CREDENTIALS_REVOKE_PER_MINUTE": "100000",
-    }
-    limit = 120 + options["tokens"] * options["rounds"] / 50
-    result = subprocess.run(  # noqa: S603 (this interpreter, this module)
-        command, env=env, capture_output=True, text=True, timeout=limit, check=False, cwd=ROOT
-    )
-    if result.returncode != 0:
-        raise ToolError(f"{label}: the benchmark failed:\n{result.stderr[-3000:]}")
-    return result.stdout.strip()
-
-
-@contextlib.contextmanager
-def _counted():
-    from django.db import connection
-
-    statements = []
-
-    def wrapper(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        yield statements
+    out(f"bench_revoke: {options['tokens']:,} tokens per request, {options['rounds']} round(s), median")
+    for label, urls in harness.each_database("bench-revoke", ("revoke",)):
+        env = harness.child_env(urls["revoke"], EMAIL_URL="memorymail://", CREDENTIALS_REVOKE_PER_MINUTE="100000")
+        limit = 120 + options["tokens"] * options["rounds"] / 50
+        result = harness.run_child(
+            "tools.bench_revoke", label, harness.option_args(options, ("tokens", "rounds")), env, limit
+        )
+        out(result.stdout.strip())
 
 
 def _child(options) -> None:
-    from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
 
@@ -125,7 +70,7 @@ def _child(options) -> None:
     from apikeys.services import apikey_create
     from users.models import Organization, User
 
-    call_command("migrate", verbosity=0)
+    harness.migrate()
     count, label = options["tokens"], options["child"]
     organization = Organization.objects.create(name="Revocation benchmark")
     admin = User.objects.create_user(
@@ -174,7 +119,7 @@ def _child(options) -> None:
         for kind in KINDS:
             body = json.dumps({"credentials": batches[kind]})
             closed_at.clear()
-            with _counted() as statements:
+            with harness.counted_statements() as statements:
                 started = time.perf_counter()
                 response = client.post("/api/credentials/revoke", body, content_type="application/json")
                 elapsed = time.perf_counter() - started
@@ -190,7 +135,7 @@ def _child(options) -> None:
         f" / {max(queries)} queries"
         for kind, (times, queries, answered) in results.items()
     ]
-    print(f"{label}: {count:,} tokens per request: " + "; ".join(parts), flush=True)
+    out(f"{label}: {count:,} tokens per request: " + "; ".join(parts))
 
 
 if __name__ == "__main__":

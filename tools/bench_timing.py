@@ -21,20 +21,13 @@ Exit 1 on a failed measurement; with ``--strict`` also when the difference is at
 
 import argparse
 import http.client
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+from urllib.parse import urlsplit
 
-import django
-from django.apps import apps
-from django.core.management import call_command
-
-from tools import ROOT, ToolError, gunicorn
-from tools.bench_auth import _child_env, _make_keys, _temporary_postgres_database
+from tools import ToolError, harness
+from tools.harness import out
 
 PING = "/api/billing-int/v1/ping"
 TARGET_PERCENT = 5.0
@@ -53,49 +46,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = vars(_parser().parse_args(argv))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
-    if not apps.ready:
-        django.setup()
-    try:
-        if options["child"]:
-            return _child(options)
-        return _parent(options)
-    except ToolError as error:
-        print(f"bench_timing: error: {error}", file=sys.stderr)
-        return 1
-
-
-def _out(line: str) -> None:
-    print(line, flush=True)
+    return harness.run_tool("bench_timing", _parser(), argv, _parent, child=_child)
 
 
 def _parent(options) -> int:
-    _out(
+    out(
         f"bench_timing: {options['requests']:,} requests of each kind in alternating order, {options['keys']:,} "
         f"keys, gunicorn 1 worker, one keep-alive connection on 127.0.0.1, GET {PING}"
     )
-    results = []
-    with tempfile.TemporaryDirectory(prefix="efinance-timing-") as workdir:
-        results.append(_run_child("SQLite", f"sqlite:///{Path(workdir) / 'timing.sqlite3'}", options))
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        with _temporary_postgres_database(database_url, "timing") as bench_url:
-            results.append(_run_child("PostgreSQL", bench_url, options))
-    return 1 if options["strict"] and not all(results) else 0
-
-
-def _run_child(label: str, database_url: str, options) -> bool:
-    command = [sys.executable, "-m", "tools.bench_timing", "--child", label]
-    command += ["--requests", str(options["requests"]), "--keys", str(options["keys"])]
-    env = {**_child_env(database_url), "API_AUTH_FAILURES_PER_MINUTE": str(10**9)}
-    result = subprocess.run(  # noqa: S603 (this interpreter, this module)
-        command, env=env, capture_output=True, text=True, timeout=180 + options["requests"] / 20, check=False, cwd=ROOT
-    )
-    if result.returncode not in (0, 3):
-        raise ToolError(f"{label}: the benchmark failed:\n{result.stderr[-3000:]}")
-    _out(result.stdout.rstrip())
-    return result.returncode == 0
+    below = []
+    for label, urls in harness.each_database("timing", ("timing",)):
+        env = harness.child_env(urls["timing"], API_AUTH_FAILURES_PER_MINUTE=str(10**9))
+        args = harness.option_args(options, ("requests", "keys"))
+        result = harness.run_child("tools.bench_timing", label, args, env, 180 + options["requests"] / 20, (0, 3))
+        out(result.stdout.rstrip())
+        below.append(result.returncode == 0)
+    return 1 if options["strict"] and not all(below) else 0
 
 
 def _child(options) -> int:
@@ -104,8 +70,8 @@ def _child(options) -> int:
     from apikeys.models import Api
 
     label = options["child"]
-    call_command("migrate", verbosity=0)
-    made = _make_keys(options["keys"])
+    harness.migrate()
+    made = harness.make_keys(options["keys"])
     key_ids = [tokens.parse_token(token).key_id for token in made]
     requests = options["requests"]
     # A fresh secret (and, for B, a fresh key ID) every time, as an attacker who guesses would send.
@@ -113,11 +79,8 @@ def _child(options) -> int:
         tokens.build_token(Api.INTEGRATION, key_ids[n % len(key_ids)], tokens.new_secret()) for n in range(requests)
     ]
     unknown = [tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()) for _ in range(requests)]
-    port = gunicorn.free_port()
-    server = gunicorn.start(port, workers=1)
-    gunicorn.wait_until_up(port, server)
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    with harness.serving(workers=1) as base:
+        connection = http.client.HTTPConnection("127.0.0.1", urlsplit(base).port, timeout=10)
         for token in wrong_secret[:20] + unknown[:20]:  # warm-up: connections, statements, caches
             _timed(connection, token)
         times = {"existing": [], "unknown": []}
@@ -126,12 +89,10 @@ def _child(options) -> int:
             for kind, token in pair if n % 2 == 0 else reversed(pair):
                 times[kind].append(_timed(connection, token))
         connection.close()
-    finally:
-        gunicorn.stop(server)
     existing, missing = statistics.median(times["existing"]), statistics.median(times["unknown"])
     difference = 100 * abs(existing - missing) / min(existing, missing)
     verdict = "below" if difference < TARGET_PERCENT else "AT OR ABOVE"
-    _out(
+    out(
         f"{label}: wrong secret on an existing key ID median {existing:.1f} µs, unknown key ID median "
         f"{missing:.1f} µs: difference {difference:.2f} % ({verdict} the target of {TARGET_PERCENT:g} %)"
     )

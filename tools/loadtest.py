@@ -48,13 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import django
-from django.apps import apps
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.utils import timezone
 
 from apikeys.tokens import INTEGRATION, PRODUCTION
-from tools import ROOT, ToolError, gunicorn
+from tools import ROOT, ToolError, harness
 
 if TYPE_CHECKING:
     from users.models import User
@@ -139,19 +137,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the load test (or, with ``--deleter``, its deletions); 0 when every proof holds, 1 otherwise."""
-    options = vars(_parser().parse_args(argv))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "efinance.settings")
-    if not apps.ready:  # a test calling main() has set Django up already
-        django.setup()
-    try:
+
+    def run(options: dict) -> None:
         if options["deleter"]:
             LoadTest().run_deleter(options["deleter"])
         else:
             LoadTest().run(options)
-    except ToolError as error:
-        print(f"loadtest: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    return harness.run_tool("loadtest", _parser(), argv, run, django_in_parent=True)
 
 
 class LoadTest:
@@ -203,11 +196,11 @@ class LoadTest:
         deleter = None
         try:
             for instance in range(options["instances"]):
-                port = gunicorn.free_port()
+                port = harness.free_port()
                 servers.append(self._start_gunicorn(port, options, workdir / f"gunicorn-{instance}.log"))
                 ports.append(port)
             for port, server in zip(ports, servers, strict=True):
-                gunicorn.wait_until_up(port, server)
+                harness.wait_until_up(port, server)
             start = time.time()
             deadline = start + options["seconds"]
             plan = self._deletion_plan(keys, doomed, admin, start, options["seconds"], rng)
@@ -235,7 +228,7 @@ class LoadTest:
             if deleter is not None and deleter.poll() is None:
                 deleter.kill()
             for server in servers:
-                gunicorn.stop(server)
+                harness.stop_gunicorn(server)
         connection.close()
         lines = [line.removeprefix(DELETED) for line in deletions_out.splitlines() if line.startswith(DELETED)]
         deletions = {d["key_id"]: d["committed_at"] for d in map(json.loads, lines)}
@@ -295,18 +288,11 @@ class LoadTest:
         return {"by": admin.pk, "deletions": [[keys[i][0], moment] for i, moment in zip(doomed, moments, strict=True)]}
 
     def _start_gunicorn(self, port: int, options, log_file: Path) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback; TLS is the proxy's job
-            "CONN_MAX_AGE": str(options["conn_max_age"]),
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-            # Every client thread is 127.0.0.1: the per-address limit of failed authentications would
-            # turn the deleted keys' 401s into 429s, and proof 1 is about the 401s.
-            "API_AUTH_FAILURES_PER_MINUTE": str(10**9),
-        }
-        return gunicorn.start(port, workers=options["workers"], env=env, log=log_file.open("w"))
+        # This process's configuration (its database, its secrets), served on the loopback. Every client
+        # thread is 127.0.0.1: the per-address limit of failed authentications would turn the deleted
+        # keys' 401s into 429s, and proof 1 is about the 401s.
+        env = harness.loopback_env(CONN_MAX_AGE=str(options["conn_max_age"]), API_AUTH_FAILURES_PER_MINUTE=str(10**9))
+        return harness.start_gunicorn(port, workers=options["workers"], env=env, log=log_file.open("w"))
 
     # -- the database fault -----------------------------------------------------------------------
 
@@ -535,26 +521,24 @@ class LoadTest:
         # 3. Documents: every 201 in the database once, none twice, none that no client was told about.
         ok &= self._prove_documents(keys, results, unfinished, out)
         if options["report"]:
-            Path(options["report"]).write_text(
-                json.dumps(
-                    {
-                        "vendor": vendor,
-                        "instances": options["instances"],
-                        "workers": options["workers"],
-                        "clients": options["clients"],
-                        "seconds": options["seconds"],
-                        "requests": len(results),
-                        "requests_per_second": round(rate, 1),
-                        "p50_ms": round(_percentile(latencies, 0.5), 1),
-                        "p95_ms": round(_percentile(latencies, 0.95), 1),
-                        "p99_ms": round(_percentile(latencies, 0.99), 1),
-                        "statuses": {str(k): v for k, v in statuses.items()},
-                        "accepted_after_deletion": len(leaks),
-                        "unexpected_5xx": len(unexpected),
-                        "ok": ok,
-                    },
-                    indent=2,
-                )
+            harness.write_json(
+                options["report"],
+                {
+                    "vendor": vendor,
+                    "instances": options["instances"],
+                    "workers": options["workers"],
+                    "clients": options["clients"],
+                    "seconds": options["seconds"],
+                    "requests": len(results),
+                    "requests_per_second": round(rate, 1),
+                    "p50_ms": round(_percentile(latencies, 0.5), 1),
+                    "p95_ms": round(_percentile(latencies, 0.95), 1),
+                    "p99_ms": round(_percentile(latencies, 0.99), 1),
+                    "statuses": {str(k): v for k, v in statuses.items()},
+                    "accepted_after_deletion": len(leaks),
+                    "unexpected_5xx": len(unexpected),
+                    "ok": ok,
+                },
             )
         return ok
 

@@ -1,8 +1,7 @@
 import re
-import weakref
 from functools import cache
 
-from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 
 from efinance.lib.headers import FixedHeaders
@@ -19,19 +18,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     Each entry is a regular expression matched against the path and the sources it adds to the
     policy for that path only, so that a third-party page (the API docs) gets what it needs without
     relaxing the policy of the product's pages.
-
-    The request's `csp_nonce` reaches the request through a weak reference. django-csp's own
-    (``partial(self._make_nonce, request)``) makes a reference cycle of every request: request,
-    nonce, partial, request. Reference counting never frees such a request, its headers, its
-    verification and its resolver match; the garbage collector does, and the collections it starts
-    every few dozen requests walk the whole heap now and then (the authenticated ping: 31 young, 2
-    middle and 1 full collection per 1,000 requests, and 40,000 of its 1,148,000 instructions counted
-    as `tools/bench_instructions.py` counts; without the cycle no collection runs).
     """
-
-    def process_request(self, request):
-        owner = weakref.ref(request)
-        request.csp_nonce = CheckableLazyObject(lambda: self._make_nonce(owner()))
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
@@ -57,7 +44,9 @@ class LeanContentSecurityPolicyMiddleware(ContentSecurityPolicyMiddleware):
 
     It gives the request no `csp_nonce`: no page of the lean path uses one (the API docs load their
     scripts from 'self'), and a template that asked for one would get nothing, which the policy then
-    refuses: without a nonce the policy can only be stricter.
+    refuses: without a nonce the policy can only be stricter. django-csp's nonce is a lazy object
+    that holds the request, which only its `process_response` lets go of: on an answer with the fixed
+    policy each request would stay in a reference cycle until the garbage collector ran.
     """
 
     NOTHING = "default-src 'none'; frame-ancestors 'none'"

@@ -10,7 +10,7 @@ this module, about a twelfth of the authenticated ping (`python -m tools.bench_i
 A `FixedHeaders` has Django check its headers once, when it is made, and keeps the checked items;
 writing them to a response then puts those items into the response's header store as they are.
 That store is `ResponseHeaders._store` (lower-case name → (name, value)), what Django's own
-`__setitem__` fills: `tests/sweeps/test_fixed_headers.py` holds the two to the same result.
+`__setitem__` fills: `tests/lib/test_fixed_headers.py` holds the two to the same result.
 """
 
 from collections.abc import Iterable, Mapping

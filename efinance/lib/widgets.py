@@ -3,7 +3,7 @@
 A `<select>` rendered by its templates renders two more templates per option (select_option.html and
 attrs.html): the search form of the key list, with a user select of ten users, took 1.5 ms of a page
 of 11 ms (`python -m tools.bench_auth`), and it grows with the organization's users. `Select` writes
-the same markup (tests/sweeps/test_widgets.py compares the two, character for character) from the
+the same markup (tests/lib/test_widgets.py compares the two, character for character) from the
 same context (`get_context`: the options, their selection, the attributes that the bound field adds,
 `aria-invalid` and `aria-describedby` among them), escaping every name, value and label as the
 templates do.

@@ -1,6 +1,7 @@
 """The Billing Solutions API's authentication, from the integrator's side: every way a token is refused."""
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -45,6 +46,25 @@ def test_it_answers_ping_with_the_key_its_user_and_organization(client, alice_ke
         "organization": "Demo AG",
         "valid_until": key.valid_until.isoformat(),
     }
+
+
+def test_the_ping_answers_what_ninja_renders_from_its_schema(client, alice_key):
+    """The ping writes its JSON into the response ninja has made for it, without ninja's validation and
+    renderer (docs/development/performance.md): the same media type and the same document as ninja
+    answers from the `Ping` schema, a name beyond ASCII included."""
+    from billing.api.apis import integration
+    from billing.api.schemas import Ping
+
+    key, token = alice_key
+    key.organization.name = "Zürich «Test» AG"
+    key.organization.save()
+    response = ping(client, token)
+    assert response.status_code == 200
+    schema = Ping.model_validate(response.json()).model_dump()
+    rendered = integration.create_response(response.wsgi_request, schema, status=200)
+    assert response["Content-Type"] == rendered["Content-Type"]
+    assert response.json() == json.loads(rendered.content)
+    assert response.json()["organization"] == "Zürich «Test» AG"
 
 
 @pytest.mark.parametrize("url", [*PING.values(), "/api/billing-int/v1/documents"])

@@ -28,7 +28,7 @@ from apikeys.models import Api
 from audit.models import Action, AuditEvent
 from efinance.lib.logging import REDACTED, DropQueryStringFilter, RedactFilter
 from tests.conftest import flip_last
-from tools import ROOT, gunicorn
+from tools import ROOT, harness
 
 PING = "/api/billing-int/v1/ping"
 
@@ -233,17 +233,19 @@ def _assert_clean(log: str, token: str) -> None:
 def test_gunicorn_logs_hold_no_token_and_no_query_string(tmp_path):
     env = _server_env(tmp_path)
     _migrate(env)
-    port = gunicorn.free_port()
+    port = harness.free_port()
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
-        server = gunicorn.start(port, workers=1, env=env, log=log, log_config=ROOT / "deploy" / "gunicorn-logging.json")
+        server = harness.start_gunicorn(
+            port, workers=1, env=env, log=log, log_config=ROOT / "deploy" / "gunicorn-logging.json"
+        )
         try:
-            gunicorn.wait_until_up(port, server)
+            harness.wait_until_up(port, server)
             _attack(port, _unknown_token())
             token = _unknown_token()
             _attack(port, token)
         finally:
-            gunicorn.stop(server)
+            harness.stop_gunicorn(server)
     text = log_path.read_text()
     _assert_clean(text, token)
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
@@ -254,7 +256,7 @@ def test_gunicorn_logs_hold_no_token_and_no_query_string(tmp_path):
 def test_the_development_server_log_holds_no_token(tmp_path):
     env = {**_server_env(tmp_path), "DEBUG": "1", "LOG_FORMAT": "keyvalue"}
     _migrate(env)
-    port = gunicorn.free_port()
+    port = harness.free_port()
     log_path = tmp_path / "runserver.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(  # noqa: S603
@@ -265,12 +267,12 @@ def test_the_development_server_log_holds_no_token(tmp_path):
             stderr=subprocess.STDOUT,
         )
         try:
-            gunicorn.wait_until_up(port, server)
+            harness.wait_until_up(port, server)
             token = _unknown_token()
             _attack(port, token)
             time.sleep(0.2)  # the server writes its last lines after answering (not a timing assertion)
         finally:
-            gunicorn.stop(server)
+            harness.stop_gunicorn(server)
     text = log_path.read_text()
     assert "django.server" in text
     _assert_clean(text, token)

@@ -3,8 +3,8 @@
 import json
 import re
 
-from tests.tools.databases import postgres_url
 from tools.bench_auth import main
+from tools.harness import postgres_url
 
 FIGURES = ["verify_us", "peer_verify_us", "ping_rps", "ping_uncounted_rps", "peer_ping_rps", "bare_rps"]
 FIGURES += ["list_10000_ms", "list_10000_queries", "list_10_queries", "round_trip_us"]

@@ -3,8 +3,8 @@ test: the < 5 % target is for the full run, on a quiet machine)."""
 
 import re
 
-from tests.tools.databases import postgres_url
 from tools.bench_timing import main
+from tools.harness import postgres_url
 
 
 def test_it_prints_both_medians_and_their_difference_for_each_database(capsys):

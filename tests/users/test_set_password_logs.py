@@ -11,7 +11,7 @@ import pytest
 
 from efinance.lib.logging import redact_links
 from tools import ROOT
-from tools.gunicorn import free_port
+from tools.harness import free_port
 
 # A link of the shape the e-mail carries (Django's token: a base36 time stamp, a dash, 32 hex digits). The
 # user ID does not decode, so that the servers answer «no longer valid» without needing a database.

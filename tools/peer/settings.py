@@ -4,31 +4,16 @@ import os
 
 import environ
 
+from tools.harness import STARTPROJECT_APPS, STARTPROJECT_MIDDLEWARE
+
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "") or "peer-benchmark-only-" + os.urandom(16).hex()
 ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
 
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "rest_framework",
-    "rest_framework_api_key",
-]
+INSTALLED_APPS = [*STARTPROJECT_APPS, "rest_framework", "rest_framework_api_key"]
 
 # Django's default middleware, as `django-admin startproject` writes it.
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+MIDDLEWARE = STARTPROJECT_MIDDLEWARE
 
 ROOT_URLCONF = "tools.peer.urls"
 TEMPLATES = [
