@@ -45,7 +45,17 @@ def keys_of_every_state(make_key, alice, bob, dora, sam, demo_ag) -> dict[str, A
         keys[f"replacing the {name}"] = services.apikey_replace(
             key=keys[name], valid_until=TODAY + datetime.timedelta(days=90), overlap=overlap, by=alice
         )[0]
+    keys["replacement waits"] = make_key(user=bob, api=Api.PRODUCTION)[0]
+    keys["replacement rejected"] = make_key(user=bob, api=Api.PRODUCTION)[0]
     set_policy(demo_ag, four_eyes=True)
+    for name in ("replacement waits", "replacement rejected"):  # the successors wait for approval
+        keys[f"successor of the {name}"] = services.apikey_replace(
+            key=keys[name],
+            valid_until=TODAY + datetime.timedelta(days=90),
+            overlap=datetime.timedelta(days=1),
+            by=alice,
+        )[0]
+    policy.apikey_reject(key=keys["successor of the replacement rejected"], by=dora)
     keys["pending approval"] = make_key(user=bob, api=Api.PRODUCTION, created_by=alice)[0]
     keys["rejected"] = make_key(user=bob, api=Api.PRODUCTION, created_by=alice)[0]
     policy.apikey_reject(key=keys["rejected"], by=dora)
@@ -93,7 +103,7 @@ def test_the_rows_are_the_markup_of_the_reference_template(request, keys_of_ever
         # Not two empty tables: every key of the table is there, in one row each.
         assert key_ids(fast) == [row.key_id for row in rows]
     expected_ended = {"expired", "deleted by admin", "deleted by support", "reported exposed", "replaced"}
-    expected_ended |= {"rejected", "not approved in time"}
+    expected_ended |= {"rejected", "not approved in time", "successor of the replacement rejected"}
     assert set(key_ids(_fast(html, "ended-keys"))) == {keys_of_every_state[name].key_id for name in expected_ended}
     assert len(key_ids(_fast(html, "valid-keys"))) == len(keys_of_every_state) - len(expected_ended)
 
@@ -134,3 +144,8 @@ def test_a_row_holds_what_it_shows_as_text_not_markup(keys_of_every_state, alice
     assert row("being replaced").status == ""  # a valid key's row leaves the ended table's fields empty
     assert row("expiring soon").expires_soon and not row("valid").expires_soon
     assert row("pending approval").pending_approval
+    waiting = keys_of_every_state["successor of the replacement waits"].key_id
+    assert row("replacement waits").replacement_waits.startswith(f"Being replaced by {waiting} — works until")
+    assert not row("replacement waits").stops_on
+    rejected = keys_of_every_state["successor of the replacement rejected"].key_id
+    assert row("replacement rejected").replacement_cancelled.startswith(f"Replacement {rejected} rejected")
