@@ -1,18 +1,27 @@
-"""The rows of the two key tables, rendered in Python: ``{% key_rows page ended=False %}``, and their
-header row, ``{% key_table_head ended=False %}``.
+"""The rows of the two key tables: what a row shows, as data (`KeyRow`, built by `key_row`), and its
+markup, rendered in Python: ``{% key_rows page ended=False %}``, with the header row,
+``{% key_table_head ended=False %}``.
 
 Django's admin renders the rows of its change list the same way (`items_for_result` in
 django/contrib/admin/templatetags/admin_list.py): a template per row cost ≈ 0.45 ms here, which made
 a key list of 100 rows (50 valid, 50 ended) take 50 ms at 10,000 keys (`python -m tools.bench_auth`);
-these rows cost a tenth of that. The markup is the one the template had: one `<tr>` per key with its
-key ID as `id` (the target of «Close», #key-<key ID>) and `data-key-id`; on a phone each cell shows its
-column's name from `data-label` and the table becomes cards (`table.data.cards` in the CSS). Every
-value is escaped, with the standard library's `html.escape` (what Django's `escape` calls, without
-its lazy-string wrapper, which cost more than the rest of a row); every word comes from the catalogue,
-the columns' names and the buttons translated and escaped once per page (`labels`, from
-`apikeys.views._key_table_labels`).
+these rows cost a tenth of that. The same markup as a plain template is
+templates/apikeys/_key_row_reference.html: tests/apikeys/test_key_row_reference.py renders both for
+keys of every state and fails when they differ, so that a change to one goes to the other too.
+
+The markup: one `<tr>` per key with its key ID as `id` (the target of «Close», #key-<key ID>) and
+`data-key-id`; on a phone each cell shows its column's name from `data-label` and the table becomes
+cards (`table.data.cards` in the CSS). Every value is escaped, with the standard library's
+`html.escape` (what Django's `escape` calls, without its lazy-string wrapper, which cost more than the
+rest of a row); every word comes from the catalogue, the columns' names and the buttons translated
+once per page (`labels`, from `apikeys.views._key_table_labels`).
+
+A new column: its field in `KeyRow`, filled in `key_row`; its name in `COLUMNS` (or a table's own) and
+in the view's labels; its cell in `_Markup.row` (or in a table's own, `valid_cells` or `ended_cells`)
+and in the reference template.
 """
 
+import dataclasses
 import datetime
 from html import escape
 
@@ -30,25 +39,22 @@ register = template.Library()
 
 # A key ID is 12 characters of [a-z2-7]: this stand-in reverses to the same URL shape once per page.
 _KEY_ID = "keyidkeyidke"
+# The words of a key deleted without a person's decision, by its revoke reason.
 REVOKE_REASON_LABELS = {"rejected": "rejected", "approval_lapsed": "not_approved_in_time"}
 
 
-def _words(context) -> dict[str, str]:
-    return {name: escape(str(label)) for name, label in context["labels"].items()}
+class Page:
+    """What every row of one table shares, worked out once: the words (`labels`) and the phrases with
+    a value, translated; the time zone; the view's today and now (the moment of its filters). A
+    translation, a time zone or a moment looked up per row cost more than the row."""
 
-
-class _Page:
-    """What every row of one table shares, worked out once: the words, translated and escaped; the
-    phrases with a value, translated (escaped once filled in); the time zone; the view's today and
-    now (the moment of its filters); the links' shapes. A translation, a time zone or a moment looked
-    up per row cost more than the row."""
-
-    def __init__(self, context):
-        self.request = context.get("request")
-        self.words = _words(context)
-        self.api_names = {value: escape(str(label)) for value, label in Api.choices}
-        self.status_names = {value: escape(str(label)) for value, label in Status.choices}
-        self.scope_names = {value: escape(str(label)) for value, label in Scope.choices}
+    def __init__(self, *, today: datetime.date, now: datetime.datetime, labels: dict, request=None):
+        self.request = request
+        self.today, self.now = today, now
+        self.labels = {name: str(label) for name, label in labels.items()}
+        self.api_names = {value: str(label) for value, label in Api.choices}
+        self.status_names = {value: str(label) for value, label in Status.choices}
+        self.scope_names = {value: str(label) for value, label in Scope.choices}
         self.replaces = _("replaces %(old)s")
         self.replaced_by = _("by %(new)s")
         self.stops_on = _("Replaced — stops working on %(end)s")
@@ -60,11 +66,11 @@ class _Page:
         }
         self.delete_label = _("Delete the key %(key_id)s")
         self.zone = timezone.get_current_timezone()
-        self.now, self.today = context["now"], context["today"]
-        self.urls = {
-            name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID]))
-            for name in ("detail", "replace", "key_networks", "delete")
-        }
+
+    @classmethod
+    def of(cls, context) -> "Page":
+        """The page of a template's context: the view's `today`, `now` and `labels`, and its request."""
+        return cls(today=context["today"], now=context["now"], labels=context["labels"], request=context.get("request"))
 
     def day(self, value: datetime.date | datetime.datetime) -> str:
         """d.m.Y, a moment in the current time zone (as the template filter `date` shows it)."""
@@ -75,20 +81,113 @@ class _Page:
     def minute(self, value: datetime.datetime, separator: str = " ") -> str:
         return value.astimezone(self.zone).strftime(f"%d.%m.%Y{separator}%H:%M")
 
-    def url(self, name: str, key_id: str) -> str:
-        return self.urls[name].replace(_KEY_ID, key_id)
+
+@dataclasses.dataclass(slots=True)
+class KeyRow:
+    """What the row of one key shows, every text as it reads (translated, not escaped: its renderer
+    escapes it). The fields after `created_by` are those of one table only; the other leaves them at
+    their defaults.
+
+    A row reads the key's users' names and its predecessor's and successor's key IDs from what
+    `apikeys.views._name_rows` gave the key."""
+
+    key: ApiKey  # for the forms of a key pending approval (rare), from their template
+    key_id: str
+    user: str
+    api: str  # Api's value, which names the badge: production or test
+    api_name: str
+    scopes: list[str]  # the names of what the key may do, in its order
+    note: str  # "—" for none
+    replaces: str  # "replaces <key ID>", or ""
+    created_on: str
+    valid_until: str
+    networks: list[str]  # none: any address
+    created_by: str
+    # The valid keys' table.
+    expires_soon: bool = False
+    last_used: str = ""
+    pending_approval: bool = False
+    stops_on: str = ""  # "Replaced — stops working on …" for a key being replaced, else ""
+    replacement_waits: str = ""  # "Being replaced by … — works until it is approved …", else ""
+    replacement_cancelled: str = ""  # "Replacement … rejected: works on until …", else ""
+    delete_label: str = ""
+    # The table of expired and deleted keys.
+    status: str = ""
+    status_name: str = ""
+    replaced_by: str = ""  # "by <key ID>" for a replaced key, else ""
+    reason: str = ""  # why a key no person deleted was deleted, or ""
+    ended_on: str = ""
+    deleted_by: str = ""
 
 
-# The columns of both tables, in the order of their cells (`_row`), then each table's own.
+def key_row(key: ApiKey, page: Page, ended: bool) -> KeyRow:
+    """The row of `key` in the table of valid keys, or of ended keys when `ended`, on `page`."""
+    labels = page.labels
+    row = KeyRow(
+        key=key,
+        key_id=key.key_id,
+        user=key.user_name,
+        api=key.api,
+        api_name=page.api_names[key.api],
+        scopes=[page.scope_names[scope] for scope in key.scopes.split()],
+        note=key.note or "—",
+        replaces=page.replaces % {"old": key.predecessor_key_id} if key.predecessor_key_id else "",
+        created_on=page.day(key.created_at),
+        valid_until=page.day(key.valid_until),
+        networks=key.network_list,
+        created_by=key.creator_name,
+    )
+    if not ended:
+        row.expires_soon = key.expires_soon_at(page.today, page.now)
+        row.last_used = page.minute(key.last_used_at) if key.last_used_at else labels["never"]
+        row.pending_approval = key.is_pending_approval
+        if key.ends_at:
+            row.stops_on = page.stops_on % {"end": page.minute(key.ends_at, ", ")}
+        elif key.successor_key_id:  # its successor waits for approval: the overlap starts then
+            overlap = overlap_words(key.successor_overlap)
+            row.replacement_waits = page.waits % {"new": key.successor_key_id, "overlap": overlap}
+        elif key.cancelled_successor:
+            new, reason, _when = key.cancelled_successor
+            cancelled = page.cancelled.get(reason, page.cancelled[""])
+            row.replacement_cancelled = cancelled % {"new": new, "end": page.day(key.valid_until)}
+        row.delete_label = page.delete_label % {"key_id": key.key_id}
+        return row
+    status = row.status = key.status_at(page.today, page.now)
+    row.status_name = page.status_names[status]
+    successor = key.successor_key_id or (key.cancelled_successor or (None,))[0]
+    if status == Status.REPLACED and successor:
+        row.replaced_by = page.replaced_by % {"new": successor}
+    reason = REVOKE_REASON_LABELS.get(key.revoke_reason)
+    row.reason = labels[reason] if reason else ""
+    if key.revoked_at:
+        row.ended_on = page.day(key.revoked_at)
+    elif status == Status.REPLACED:
+        row.ended_on = page.minute(key.ends_at)
+    else:
+        row.ended_on = page.day(key.expired_on)
+    if key.revoked_by_id:
+        row.deleted_by = key.revoker_name + (f" ({labels['bank_support']})" if key.revoked_by_support else "")
+    else:
+        row.deleted_by = labels["reported_exposed"] if key.reported_exposed else "—"
+    return row
+
+
+# --- The markup. ---------------------------------------------------------------------------------
+
+# The columns of both tables, in the order of their cells (`_Markup.row`), then each table's own.
 COLUMNS = ("key_id", "user", "api", "note", "created_on", "valid_until", "networks", "created_by")
 VALID_COLUMNS = ("last_used",)
 ENDED_COLUMNS = ("status", "ended_on", "deleted_by")
 
 
+def _words(labels) -> dict[str, str]:
+    return {name: escape(str(label)) for name, label in labels.items()}
+
+
 @register.simple_tag(takes_context=True)
 def key_table_head(context, ended: bool = False) -> SafeString:
     """``{% key_table_head ended=False %}``: the header row of a key table, from the same words."""
-    words = _words(context)
+    words = _words(context["labels"])
     cells = [f'<th scope="col">{words[name]}</th>' for name in COLUMNS + (ENDED_COLUMNS if ended else VALID_COLUMNS)]
     if not ended:
         cells.append(f'<th scope="col"><span class="visually-hidden">{words["actions"]}</span></th>')
@@ -99,93 +198,81 @@ def key_table_head(context, ended: bool = False) -> SafeString:
 def key_rows(context, keys, ended: bool = False) -> SafeString:
     """``{% key_rows page ended=False %}``: the rows of `keys`, each annotated with its users' names and
     its predecessor's and successor's key IDs (`apikeys.views._name_rows`)."""
-    page = _Page(context)
-    return mark_safe("".join(_row(page, key, ended) for key in keys))  # noqa: S308 (every value in a row is escaped)
+    page = Page.of(context)
+    markup = _Markup(page)
+    cells = markup.ended_cells if ended else markup.valid_cells
+    return mark_safe("".join(markup.row(key_row(key, page, ended), cells) for key in keys))  # noqa: S308 (escaped)
 
 
-def _row(page: _Page, key: ApiKey, ended: bool) -> str:
-    words = page.words
-    key_id = escape(key.key_id)
-    if key.api == "production":
-        badge = f'<span class="badge production" data-testid="badge-production">{words["production"]}</span>'
-    else:
-        badge = f'<span class="badge test" data-testid="badge-test">{words["test"]}</span>'
-    replaces = ""
-    if key.predecessor_key_id:
-        replaces = f' <small class="replaces">{escape(page.replaces % {"old": key.predecessor_key_id})}</small>'
-    soon = ""
-    if not ended and key.expires_soon_at(page.today, page.now):
+class _Markup:
+    """The markup of one page's rows: its words escaped once, the shapes of its links."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.words = _words(page.labels)
+        names = ("detail", "replace", "key_networks", "delete")
+        self.urls = {name: escape(reverse(f"apikeys:{name}", args=[_KEY_ID])) for name in names}
+
+    def url(self, name: str, key_id: str) -> str:
+        return self.urls[name].replace(_KEY_ID, key_id)
+
+    def row(self, row: KeyRow, table_cells) -> str:
+        words = self.words
+        key_id = escape(row.key_id)
+        kind = "production" if row.api == Api.PRODUCTION else "test"
+        badge = f'<span class="badge {kind}" data-testid="badge-{kind}">{words[kind]}</span>'
+        replaces = f' <small class="replaces">{escape(row.replaces)}</small>' if row.replaces else ""
         soon = f' <span class="badge soon" data-testid="expires-soon">{words["expires_soon"]}</span>'
-    scopes = ", ".join(page.scope_names[scope] for scope in key.scopes.split())
-    networks = "<br>".join(f"<code>{escape(network)}</code>" for network in key.network_list) or words["any_address"]
-    cells = [
-        f'<td data-label="{words["key_id"]}"><a href="{page.url("detail", key_id)}" data-testid="key-link">'
-        f'<code class="nowrap">{key_id}</code></a></td>',
-        f'<td data-label="{words["user"]}" class="wrap-anywhere">{escape(key.user_name)}</td>',
-        f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
-        f"{page.api_names[key.api]}</span> {badge}"
-        f'<br><small class="scopes" data-testid="key-scopes">{scopes}</small></td>',
-        f'<td data-label="{words["note"]}" class="note">{escape(key.note or "—")}{replaces}</td>',
-        f'<td data-label="{words["created_on"]}">{page.day(key.created_at)}</td>',
-        f'<td data-label="{words["valid_until"]}">{page.day(key.valid_until)}{soon}</td>',
-        f'<td data-label="{words["networks"]}" data-testid="networks">{networks}</td>',
-        f'<td data-label="{words["created_by"]}" class="wrap-anywhere">{escape(key.creator_name)}</td>',
-    ]
-    cells += _ended_cells(page, key) if ended else _valid_cells(page, key, key_id)
-    return f'<tr id="key-{key_id}" data-key-id="{key_id}">\n  ' + "\n  ".join(cells) + "\n</tr>"
+        networks = "<br>".join(f"<code>{escape(network)}</code>" for network in row.networks) or words["any_address"]
+        cells = [
+            f'<td data-label="{words["key_id"]}"><a href="{self.url("detail", key_id)}" data-testid="key-link">'
+            f'<code class="nowrap">{key_id}</code></a></td>',
+            f'<td data-label="{words["user"]}" class="wrap-anywhere">{escape(row.user)}</td>',
+            f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
+            f"{escape(row.api_name)}</span> {badge}"
+            f'<br><small class="scopes" data-testid="key-scopes">{", ".join(map(escape, row.scopes))}</small></td>',
+            f'<td data-label="{words["note"]}" class="note">{escape(row.note)}{replaces}</td>',
+            f'<td data-label="{words["created_on"]}">{row.created_on}</td>',
+            f'<td data-label="{words["valid_until"]}">{row.valid_until}{soon if row.expires_soon else ""}</td>',
+            f'<td data-label="{words["networks"]}" data-testid="networks">{networks}</td>',
+            f'<td data-label="{words["created_by"]}" class="wrap-anywhere">{escape(row.created_by)}</td>',
+            *table_cells(row, key_id),
+        ]
+        return f'<tr id="key-{key_id}" data-key-id="{key_id}">\n  ' + "\n  ".join(cells) + "\n</tr>"
 
+    def ended_cells(self, row: KeyRow, key_id: str) -> list[str]:
+        words = self.words
+        replaced_by = f" ({escape(row.replaced_by)})" if row.replaced_by else ""
+        reason = f" ({escape(row.reason)})" if row.reason else ""
+        return [
+            f'<td data-label="{words["status"]}"><span class="badge status-{escape(row.status)}">'
+            f"{escape(row.status_name)}{replaced_by}</span>{reason}</td>",
+            f'<td data-label="{words["ended_on"]}">{row.ended_on}</td>',
+            f'<td data-label="{words["deleted_by"]}" class="wrap-anywhere">{escape(row.deleted_by)}</td>',
+        ]
 
-def _ended_cells(page: _Page, key: ApiKey) -> list[str]:
-    words = page.words
-    status = key.status_at(page.today, page.now)
-    successor = ""
-    new = key.successor_key_id or (key.cancelled_successor or (None,))[0]
-    if status == Status.REPLACED and new:
-        successor = f" ({escape(page.replaced_by % {'new': new})})"
-    reason = REVOKE_REASON_LABELS.get(key.revoke_reason)
-    if key.revoked_at:
-        ended_on = page.day(key.revoked_at)
-    elif status == Status.REPLACED:
-        ended_on = page.minute(key.ends_at)
-    else:
-        ended_on = page.day(key.expired_on)
-    if key.revoked_by_id:
-        deleted_by = escape(key.revoker_name) + (f" ({words['bank_support']})" if key.revoked_by_support else "")
-    else:
-        deleted_by = words["reported_exposed"] if key.reported_exposed else "—"
-    return [
-        f'<td data-label="{words["status"]}"><span class="badge status-{escape(status)}">'
-        f"{page.status_names[status]}{successor}</span>" + (f" ({words[reason]})" if reason else "") + "</td>",
-        f'<td data-label="{words["ended_on"]}">{ended_on}</td>',
-        f'<td data-label="{words["deleted_by"]}" class="wrap-anywhere">{deleted_by}</td>',
-    ]
-
-
-def _valid_cells(page: _Page, key: ApiKey, key_id: str) -> list[str]:
-    words = page.words
-    last_used = page.minute(key.last_used_at) if key.last_used_at else words["never"]
-    approval = ""
-    if key.is_pending_approval:  # rare: its forms (CSRF token included) come from their template
-        approval = render_to_string("apikeys/_key_approval.html", {"key": key}, request=page.request)
-    if key.ends_at:
-        end = page.stops_on % {"end": page.minute(key.ends_at, ", ")}
-        replace = f'<span class="badge soon" data-testid="replaced">{escape(end)}</span>'
-    elif key.successor_key_id:  # its successor waits for approval: the overlap starts then
-        end = page.waits % {"new": key.successor_key_id, "overlap": overlap_words(key.successor_overlap)}
-        replace = f'<span class="badge" data-testid="replacement-waits">{escape(end)}</span>'
-    else:
-        replace = (
-            f'<a class="button small" href="{page.url("replace", key_id)}" data-testid="replace">{words["replace"]}</a>'
-        )
-        if key.cancelled_successor:
-            new, reason, _when = key.cancelled_successor
-            text = page.cancelled.get(reason, page.cancelled[""]) % {"new": new, "end": page.day(key.valid_until)}
-            replace = f'<span class="badge" data-testid="replacement-cancelled">{escape(text)}</span>\n      ' + replace
-    delete_label = escape(page.delete_label % {"key_id": key.key_id})
-    return [
-        f'<td data-label="{words["last_used"]}">{last_used}</td>',
-        f'<td class="actions-cell">{approval}\n      {replace}\n      '
-        f'<a class="button small" href="{page.url("key_networks", key_id)}">{words["edit_networks"]}</a>'
-        f'\n      <a class="button danger small" href="{page.url("delete", key_id)}" '
-        f'aria-label="{delete_label}">{words["delete"]}</a></td>',
-    ]
+    def valid_cells(self, row: KeyRow, key_id: str) -> list[str]:
+        words = self.words
+        approval = ""
+        if row.pending_approval:  # rare: its forms (CSRF token included) come from their template
+            approval = render_to_string("apikeys/_key_approval.html", {"key": row.key}, request=self.page.request)
+        if row.stops_on:
+            replace = f'<span class="badge soon" data-testid="replaced">{escape(row.stops_on)}</span>'
+        elif row.replacement_waits:
+            replace = f'<span class="badge" data-testid="replacement-waits">{escape(row.replacement_waits)}</span>'
+        else:
+            replace = (
+                f'<a class="button small" href="{self.url("replace", key_id)}" data-testid="replace">'
+                f"{words['replace']}</a>"
+            )
+            if row.replacement_cancelled:
+                cancelled = escape(row.replacement_cancelled)
+                badge = f'<span class="badge" data-testid="replacement-cancelled">{cancelled}</span>'
+                replace = f"{badge}\n      {replace}"
+        return [
+            f'<td data-label="{words["last_used"]}">{escape(row.last_used)}</td>',
+            f'<td class="actions-cell">{approval}\n      {replace}\n      '
+            f'<a class="button small" href="{self.url("key_networks", key_id)}">{words["edit_networks"]}</a>'
+            f'\n      <a class="button danger small" href="{self.url("delete", key_id)}" '
+            f'aria-label="{escape(row.delete_label)}">{words["delete"]}</a></td>',
+        ]
