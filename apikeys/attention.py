@@ -24,7 +24,7 @@ from apikeys.policy.rules import resume_rule
 
 SHOWN = 5  # rows of each list in the block; the count says how many there are
 REPLACEMENT_ENDS_WITHIN = datetime.timedelta(days=7)
-# What a row of the block shows of a key, its approval forms included (`apikeys/_key_approval.html`).
+# What a row of the block shows of a key, its approval forms included (templates/apikeys/_key_approval.html).
 ROW_FIELDS = (
     "key_id",
     "api",
