@@ -203,8 +203,23 @@ def apikey_revoke_all_of_user(*, user, by, reason: str, ip: str | None = None) -
     """Delete every valid key of `user` for good (they left: deactivated, or moved to another
     organization), each through `apikey_revoke`, so that its audit entry and log line are those of
     any deletion. Nothing revives them: reactivating the user or moving them back finds them deleted."""
+    return _revoke_each(ApiKey.objects.valid().filter(user_id=user.pk), by=by, reason=reason, ip=ip)
+
+
+@transaction.atomic
+def apikeys_delete(*, organization_id: int, key_ids: Iterable[str], by, ip: str | None = None) -> list[ApiKey]:
+    """«Delete selected»: the chosen keys of the organization that are still valid, in one transaction,
+    each as `apikey_revoke` deletes one (its own «Activity» entry, log line and consequences for the key
+    it replaces). Keys of another organization, and keys already ended, are left as they are."""
+    keys = ApiKey.objects.valid().filter(organization_id=organization_id, key_id__in=list(key_ids))
+    return _revoke_each(keys, by=by, reason="", ip=ip)
+
+
+def _revoke_each(keys, *, by, reason: str, ip: str | None) -> list[ApiKey]:
+    """`keys` locked, in key-ID order (two runs at once lock in the same order), each revoked unless it
+    ended meanwhile; the caller's transaction holds them all."""
     revoked = []
-    for key in ApiKey.objects.valid().filter(user_id=user.pk).select_for_update().order_by("key_id"):
+    for key in keys.select_for_update().order_by("key_id"):
         try:
             revoked.append(apikey_revoke(key=key, by=by, reason=reason, ip=ip, notify_admins=False))
         except KeyNotValid:  # deleted or expired meanwhile

@@ -11,6 +11,7 @@ urlpatterns = [
     path("credential-report/", views.credential_report, name="credential_report"),
     path("api-keys/", views.key_list, name="list"),
     path("api-keys/new/", views.key_create, name="create"),
+    path("api-keys/delete-selected/", views.key_bulk_delete, name="bulk_delete"),
     path("api-keys/<str:key_id>/", views.key_detail, name="detail"),
     path("api-keys/<str:key_id>/delete/", views.key_delete, name="delete"),
     path("api-keys/<str:key_id>/replace/", views.key_replace, name="replace"),

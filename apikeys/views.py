@@ -3,15 +3,16 @@ import datetime
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, prefetch_related_objects
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apikeys import keypage, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
@@ -133,6 +134,8 @@ def _key_table_labels() -> dict[str, str]:
         "replace": _("Replace"),
         "edit_networks": _("Networks"),
         "delete": _("Delete"),
+        "select": _("Select"),
+        "suspended": _("Suspended"),
         "rejected": _("rejected"),
         "not_approved_in_time": _("not approved in time"),
         "bank_support": _("bank support"),
@@ -243,6 +246,7 @@ def key_list(request):
         "filtered": bool(filters),
         "open_changes": open_changes,
         "labels": _key_table_labels(),
+        "suspended": organization.keys_suspended_at is not None,
         "today": today,
         "now": now,
     }
@@ -384,6 +388,64 @@ def key_delete(request, key_id: str):
             )
         return redirect("apikeys:list")
     return render(request, "apikeys/key_delete.html", {"key": key, "released": _released_by_deleting(key)})
+
+
+#: «Delete selected» takes at most the keys of one page of the list.
+MAX_SELECTED = PAGE_SIZE
+
+
+@require_POST
+@admin_required
+def key_bulk_delete(request):
+    """«Delete selected» on the key list: a confirmation page that names every chosen key (production
+    keys apart) and what deleting them changes for other keys; its confirmation deletes them all in one
+    transaction. A key ID that is not of this organization answers 404, and changes nothing."""
+    chosen = list(dict.fromkeys(request.POST.getlist("key")))
+    if not chosen:
+        messages.info(request, _("Select the keys to delete first."))
+        return redirect("apikeys:list")
+    if len(chosen) > MAX_SELECTED:
+        messages.error(request, _("Select at most %(count)d keys at once.") % {"count": MAX_SELECTED})
+        return redirect("apikeys:list")
+    organization_id = request.user.organization_id
+    keys = list(
+        ApiKey.objects.of_organization(organization_id)
+        .filter(key_id__in=chosen)
+        .select_related("user", "replaces")
+        .order_by("key_id")
+    )
+    if len(keys) != len(chosen):
+        raise Http404("a key of another organization, or none")
+    if request.POST.get("confirm") == "1":
+        deleted = services.apikeys_delete(
+            organization_id=organization_id, key_ids=chosen, by=request.user, ip=client_ip(request)
+        )
+        if deleted:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d key has been deleted: %(key_ids)s. It cannot be reactivated.",
+                    "%(count)d keys have been deleted: %(key_ids)s. They cannot be reactivated.",
+                    len(deleted),
+                )
+                % {"count": len(deleted), "key_ids": ", ".join(key.key_id for key in deleted)},
+            )
+        else:
+            messages.info(request, _("None of the selected keys was still valid: nothing has been deleted."))
+        return redirect("apikeys:list")
+    valid = [key for key in keys if key.is_valid]
+    selected = {key.key_id for key in valid}
+    released = [
+        (key, old) for key in valid if (old := _released_by_deleting(key)) is not None and old.key_id not in selected
+    ]
+    context = {
+        "production": [key for key in valid if key.api == Api.PRODUCTION],
+        "integration": [key for key in valid if key.api != Api.PRODUCTION],
+        "ended": [key for key in keys if not key.is_valid],
+        "released": released,
+        "chosen": [key.key_id for key in valid],
+    }
+    return render(request, "apikeys/key_bulk_delete.html", context)
 
 
 def _released_by_deleting(key: ApiKey) -> ApiKey | None:

@@ -48,8 +48,11 @@ class Page:
     a value, translated; the time zone; the view's today and now (the moment of its filters). A
     translation, a time zone or a moment looked up per row cost more than the row."""
 
-    def __init__(self, *, today: datetime.date, now: datetime.datetime, labels: dict, request=None):
+    def __init__(
+        self, *, today: datetime.date, now: datetime.datetime, labels: dict, request=None, suspended: bool = False
+    ):
         self.request = request
+        self.suspended = suspended  # the contract's keys are suspended: every valid key reads «Suspended»
         self.today, self.now = today, now
         self.labels = {name: str(label) for name, label in labels.items()}
         self.api_names = {value: str(label) for value, label in Api.choices}
@@ -65,12 +68,19 @@ class Page:
             "": _("Replacement %(new)s deleted: works on until %(end)s"),
         }
         self.delete_label = _("Delete the key %(key_id)s")
+        self.select_label = _("Select the key %(key_id)s")
         self.zone = timezone.get_current_timezone()
 
     @classmethod
     def of(cls, context) -> "Page":
         """The page of a template's context: the view's `today`, `now` and `labels`, and its request."""
-        return cls(today=context["today"], now=context["now"], labels=context["labels"], request=context.get("request"))
+        return cls(
+            today=context["today"],
+            now=context["now"],
+            labels=context["labels"],
+            request=context.get("request"),
+            suspended=context.get("suspended", False),
+        )
 
     def day(self, value: datetime.date | datetime.datetime) -> str:
         """d.m.Y, a moment in the current time zone (as the template filter `date` shows it)."""
@@ -111,6 +121,8 @@ class KeyRow:
     replacement_waits: str = ""  # "Being replaced by … — works until it is approved …", else ""
     replacement_cancelled: str = ""  # "Replacement … rejected: works on until …", else ""
     delete_label: str = ""
+    select_label: str = ""  # the name of its checkbox for «Delete selected»
+    suspended: bool = False  # refused while the contract's keys are suspended (the emergency stop)
     # The table of expired and deleted keys.
     status: str = ""
     status_name: str = ""
@@ -151,6 +163,8 @@ def key_row(key: ApiKey, page: Page, ended: bool) -> KeyRow:
             cancelled = page.cancelled.get(reason, page.cancelled[""])
             row.replacement_cancelled = cancelled % {"new": new, "end": page.day(key.valid_until)}
         row.delete_label = page.delete_label % {"key_id": key.key_id}
+        row.select_label = page.select_label % {"key_id": key.key_id}
+        row.suspended = page.suspended
         return row
     status = row.status = key.status_at(page.today, page.now)
     row.status_name = page.status_names[status]
@@ -190,6 +204,7 @@ def key_table_head(context, ended: bool = False) -> SafeString:
     words = _words(context["labels"])
     cells = [f'<th scope="col">{words[name]}</th>' for name in COLUMNS + (ENDED_COLUMNS if ended else VALID_COLUMNS)]
     if not ended:
+        cells.insert(0, f'<th scope="col"><span class="visually-hidden">{words["select"]}</span></th>')
         cells.append(f'<th scope="col"><span class="visually-hidden">{words["actions"]}</span></th>')
     return mark_safe("<thead><tr>\n    " + "\n    ".join(cells) + "\n  </tr></thead>")  # noqa: S308 (escaped words)
 
@@ -201,7 +216,8 @@ def key_rows(context, keys, ended: bool = False) -> SafeString:
     page = Page.of(context)
     markup = _Markup(page)
     cells = markup.ended_cells if ended else markup.valid_cells
-    return mark_safe("".join(markup.row(key_row(key, page, ended), cells) for key in keys))  # noqa: S308 (escaped)
+    lead = None if ended else markup.select_cell
+    return mark_safe("".join(markup.row(key_row(key, page, ended), cells, lead) for key in keys))  # noqa: S308 (escaped)
 
 
 class _Markup:
@@ -216,7 +232,7 @@ class _Markup:
     def url(self, name: str, key_id: str) -> str:
         return self.urls[name].replace(_KEY_ID, key_id)
 
-    def row(self, row: KeyRow, table_cells) -> str:
+    def row(self, row: KeyRow, table_cells, lead_cell=None) -> str:
         words = self.words
         key_id = escape(row.key_id)
         kind = "production" if row.api == Api.PRODUCTION else "test"
@@ -224,9 +240,11 @@ class _Markup:
         replaces = f' <small class="replaces">{escape(row.replaces)}</small>' if row.replaces else ""
         soon = f' <span class="badge soon" data-testid="expires-soon">{words["expires_soon"]}</span>'
         networks = "<br>".join(f"<code>{escape(network)}</code>" for network in row.networks) or words["any_address"]
+        suspended = f' <span class="badge status-suspended" data-testid="key-suspended">{words["suspended"]}</span>'
         cells = [
+            *([lead_cell(row, key_id)] if lead_cell else []),
             f'<td data-label="{words["key_id"]}"><a href="{self.url("detail", key_id)}" data-testid="key-link">'
-            f'<code class="nowrap">{key_id}</code></a></td>',
+            f'<code class="nowrap">{key_id}</code></a>{suspended if row.suspended else ""}</td>',
             f'<td data-label="{words["user"]}" class="wrap-anywhere">{escape(row.user)}</td>',
             f'<td data-label="{words["api"]}" data-testid="key-api"><span class="api-name">'
             f"{escape(row.api_name)}</span> {badge}"
@@ -239,6 +257,14 @@ class _Markup:
             *table_cells(row, key_id),
         ]
         return f'<tr id="key-{key_id}" data-key-id="{key_id}">\n  ' + "\n  ".join(cells) + "\n</tr>"
+
+    def select_cell(self, row: KeyRow, key_id: str) -> str:
+        """The checkbox of «Delete selected»: it belongs to the form after the table (`form=`), since
+        a row holds forms of its own (the approval's) and forms do not nest."""
+        return (
+            f'<td class="select-cell"><input type="checkbox" name="key" value="{key_id}" form="bulk-delete" '
+            f'aria-label="{escape(row.select_label)}" data-testid="select-key"></td>'
+        )
 
     def ended_cells(self, row: KeyRow, key_id: str) -> list[str]:
         words = self.words

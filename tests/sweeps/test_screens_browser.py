@@ -90,6 +90,15 @@ def _open_change_reject_page(page: Page, base: str) -> None:
     page.goto(f"{base}/administration/security-policy/changes/{change.pk}/reject/")
 
 
+def _open_bulk_delete_page(page: Page, base: str) -> None:
+    page.goto(f"{base}/administration/api-keys/")
+    boxes = page.get_by_test_id("select-key")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_test_id("delete-selected").click()
+    expect(page.get_by_test_id("confirm-bulk-delete")).to_be_visible()
+
+
 def _open_networks_page(page: Page, base: str) -> None:
     key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
     page.goto(f"{base}/administration/api-keys/{key.key_id}/networks/")
@@ -171,6 +180,7 @@ SCREENS = [
     Screen("key-reject-page", "demo-admin", open=_open_key_reject_page),
     Screen("change-reject-page", "demo-admin", open=_open_change_reject_page),
     Screen("networks-page", "demo-admin", open=_open_networks_page),
+    Screen("bulk-delete-page", "demo-admin", open=_open_bulk_delete_page),
     Screen("key-page", "demo-admin", open=_open_key_page),
     Screen("security-policy", "demo-admin", "/administration/security-policy/"),
     Screen("activity", "demo-admin", "/administration/activity/"),
