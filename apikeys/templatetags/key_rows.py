@@ -262,7 +262,8 @@ class _Markup:
         """The checkbox of «Delete selected»: it belongs to the form after the table (`form=`), since
         a row holds forms of its own (the approval's) and forms do not nest."""
         return (
-            f'<td class="select-cell"><input type="checkbox" name="key" value="{key_id}" form="bulk-delete" '
+            f'<td class="select-cell" data-label="{self.words["select"]}">'
+            f'<input type="checkbox" name="key" value="{key_id}" form="bulk-delete" '
             f'aria-label="{escape(row.select_label)}" data-testid="select-key"></td>'
         )
 
