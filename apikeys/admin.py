@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
-from apikeys import usage
+from apikeys import keypage, usage
 from apikeys.models import ApiKey, KeyRefusal, PolicyChange, SecurityPolicy, Status
 from apikeys.services import KeyNotValid, apikey_revoke, notify_support_revocation
 from efinance.lib.admin import ReadOnlyAdmin
@@ -73,6 +73,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         "api",
         "scopes_display",
         "status_display",
+        "api_answer_display",
         "created_at",
         "created_by_display",
         "valid_until",
@@ -87,7 +88,21 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     search_fields = ["^key_id", "user__username", "user__first_name", "user__last_name", "organization__name"]
     search_help_text = _("Key ID (or its beginning), user identification, user name or organization.")
     fieldsets = [
-        (None, {"fields": ["key_id", "status_display", "api", "scopes_display", "user", "organization", "note"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "key_id",
+                    "status_display",
+                    "api_answer_display",
+                    "api",
+                    "scopes_display",
+                    "user",
+                    "organization",
+                    "note",
+                ]
+            },
+        ),
         (_("Creation"), {"fields": ["created_at", "created_by", "valid_until", "replaces"]}),
         (_("Replacement"), {"fields": ["ends_at"]}),
         (_("Deletion"), {"fields": ["revoked_at", "revoked_by", "revoke_reason"]}),
@@ -120,6 +135,12 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     @admin.display(description=_("status"))
     def status_display(self, key: ApiKey) -> str:
         return key.get_status_display()
+
+    @admin.display(description=_("the API answers now"))
+    def api_answer_display(self, key: ApiKey) -> str:
+        """Accepted, or refused and why (`apikeys.keypage.api_answer`), not merely «Valid»: a key can be
+        valid and refused (waiting for approval, suspended, its user deactivated)."""
+        return keypage.api_answer(key, suspended=key.organization.keys_suspended_at is not None)
 
     @admin.display(description=_("usage, last 30 days"))
     def usage_display(self, key: ApiKey) -> str:

@@ -38,6 +38,39 @@ def status_pill(key: ApiKey, suspended: bool, now: datetime.datetime | None = No
     return Pill("working", _("working"))
 
 
+def _moment(value: datetime.datetime) -> str:
+    """A moment as support reads it: d.m.Y H:i with the zone named (the customers' zone)."""
+    local = timezone.localtime(value)
+    return f"{local:%d.%m.%Y %H:%M} ({timezone.get_current_timezone_name()})"
+
+
+def api_answer(key: ApiKey, suspended: bool, now: datetime.datetime | None = None) -> str:
+    """What the API answers the key's requests now, in one sentence for the bank's support: «Accepted»
+    (with its limits: the end of a replacement's overlap, the allowed networks) or «Refused now: …» and
+    why, in the order `verify_token` checks (the key's own state, its user, the contract's stop, the
+    missing approval). Reads the key, its user and its organization's stop: no query of its own."""
+    now = now or timezone.now()
+    status = key.status_at(now=now)
+    if status == Status.DELETED:
+        return _("Refused now: deleted on %(when)s") % {"when": _moment(key.revoked_at)}
+    if status == Status.EXPIRED:
+        return _("Refused now: expired on %(day)s") % {"day": key.expired_on.strftime("%d.%m.%Y")}
+    if status == Status.REPLACED:
+        return _("Refused now: replaced, stopped on %(when)s") % {"when": _moment(key.ends_at)}
+    if not key.user.is_active:
+        return _("Refused now: its user is deactivated")
+    if suspended:
+        return _("Refused now: every key of the organization is suspended (emergency stop)")
+    if key.is_pending_approval:
+        return _("Refused now: waiting for a second Admin user's approval")
+    answer = _("Accepted")
+    if key.ends_at is not None:
+        answer = _("Accepted until %(when)s (replaced)") % {"when": _moment(key.ends_at)}
+    if key.network_list:
+        answer += " — " + _("only from %(networks)s") % {"networks": ", ".join(key.network_list)}
+    return answer
+
+
 @dataclass(frozen=True)
 class Moment:
     at: datetime.datetime
