@@ -131,7 +131,7 @@ class SingleUseKeyForm(forms.Form):
     valid_until = forms.DateField(
         label=_("Valid until"),
         widget=SwissDateInput(),
-        help_text=_("Format dd.mm.yyyy; preset to the latest possible day."),
+        help_text=_("Format dd.mm.yyyy; preset to one year from today, or the contract's maximum if shorter."),
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         required=False,
         error_messages={"invalid": _("Enter a valid date, for example 31.12.2027.")},
@@ -156,7 +156,9 @@ class SingleUseKeyForm(forms.Form):
         ]
         self.fields["validity"].choices = presets
         self.fields["validity"].widget = ValidityRadioSelect(self.today, choices=presets)
-        self.fields["valid_until"].initial = latest
+        # One year unless the contract allows less: a default shorter than the maximum (a key that is
+        # meant to last longer says so), as a bank's reviewer expects of a credential.
+        self.fields["valid_until"].initial = min(add_years(self.today, 1), latest)
         if not self.is_bound:
             self.initial["nonce"] = new_form_nonce(user)
 

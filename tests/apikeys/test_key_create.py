@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api, ApiKey
+from tests.apikeys.policy_cast import set_policy
 from tests.cast import make_user
 from tests.conftest import key_count
 
@@ -92,16 +93,26 @@ def test_the_note_is_at_most_200_characters(alice_client, bob):
     assert key_count() == 1
 
 
-def test_validity_defaults_to_two_years_from_today(alice_client, freeze_today):
+def test_validity_defaults_to_one_year_from_today(alice_client, freeze_today):
     freeze_today(datetime.date(2027, 5, 14))
     form = alice_client.get(URL).context["form"]
-    assert form.fields["valid_until"].initial == datetime.date(2029, 5, 14)
+    assert form.fields["valid_until"].initial == datetime.date(2028, 5, 14)
+
+
+def test_validity_defaults_to_the_contracts_maximum_when_shorter(alice_client, demo_ag, freeze_today):
+    freeze_today(datetime.date(2027, 5, 14))
+    set_policy(demo_ag, max_validity_days=90)
+    html = alice_client.get(URL).content.decode()
+    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2027, 8, 12)
+    # The rule said once, in the contract's own terms: not «two years» when the policy says 90 days.
+    assert "at most two years" not in html
+    assert html.count("Your contract's security policy allows at most 90 days.") == 1
 
 
 def test_the_validity_field_shows_and_takes_the_swiss_format(alice_client, bob, freeze_today):
     freeze_today(datetime.date(2027, 5, 14))
     html = alice_client.get(URL).content.decode()
-    assert re.search(r'<input type="text" name="valid_until" value="14\.05\.2029"', html)
+    assert re.search(r'<input type="text" name="valid_until" value="14\.05\.2028"', html)
     response = _post(alice_client, user=bob.pk, valid_until="31.12.2027")
     assert response.status_code == 200
     assert ApiKey.objects.get().valid_until == datetime.date(2027, 12, 31)
@@ -128,9 +139,9 @@ def test_validity_never_ends_in_the_past(alice_client, bob, freeze_today):
     assert key_count() == 0
 
 
-def test_on_29_february_two_years_later_is_28_february(alice_client, bob, freeze_today):
+def test_on_29_february_one_and_two_years_later_are_28_february(alice_client, bob, freeze_today):
     freeze_today(datetime.date(2028, 2, 29))
-    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2030, 2, 28)
+    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2029, 2, 28)
     assert _post(alice_client, user=bob.pk, valid_until="2030-03-01").status_code == 400
     assert _post(alice_client, user=bob.pk, valid_until="28.02.2030").status_code == 200
     assert ApiKey.objects.get().valid_until == datetime.date(2030, 2, 28)
