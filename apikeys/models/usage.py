@@ -116,13 +116,33 @@ class _Pending:
 PENDING = _Pending()
 
 
+def _hour_of(now: datetime.datetime):
+    """The hour of `now` as the database's parameter (on SQLite, text in UTC)."""
+    return connection.ops.adapt_datetimefield_value(now.replace(minute=0, second=0, microsecond=0))
+
+
+_hour_cache: tuple = (None, None)  # (hours since the epoch, that hour as the database's parameter)
+
+
+def _current_hour():
+    """`_hour_of(now)`, made once per hour of the process: building the aware datetime and adapting it
+    cost more than the rest of a count (in process, about 40 of 55 µs on SQLite). The pair is replaced
+    in one assignment, so that a thread never reads an hour with another hour's value."""
+    global _hour_cache
+    hours = int(time.time() // 3600)
+    cached_hours, value = _hour_cache
+    if cached_hours != hours:
+        value = _hour_of(datetime.datetime.fromtimestamp(hours * 3600, tz=datetime.UTC))
+        _hour_cache = (hours, value)
+    return value
+
+
 class KeyUsageManager(models.Manager):
     def hit(self, *, key_pk: int, operation: str, outcome: str, reason: str = "", now=None) -> None:
         """Count one request of the key in the current hour (batched per process, see the module)."""
         if not settings.API_USAGE_COUNTING:
             return
-        now = now or timezone.now()
-        hour = connection.ops.adapt_datetimefield_value(now.replace(minute=0, second=0, microsecond=0))
+        hour = _hour_of(now) if now is not None else _current_hour()
         row = (key_pk, hour, operation, outcome, reason)
         interval = settings.API_USAGE_FLUSH_SECONDS
         if interval <= 0 or outcome != Outcome.ANSWERED:

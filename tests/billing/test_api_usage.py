@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from apikeys.models import KeyRefusal, KeyUsage, Operation, Outcome
-from apikeys.models.usage import REFUSALS_KEPT, usage_kept_since
+from apikeys.models.usage import REFUSALS_KEPT, _current_hour, _hour_of, usage_kept_since
 from apikeys.policy.rules import apikeys_suspend
 from apikeys.sql import USAGE_ADD
 from billing.models import Document
@@ -208,3 +208,15 @@ def test_a_database_failing_at_the_count_costs_the_count_never_the_answer(client
     monkeypatch.undo()
     assert KeyUsage.objects.flush() == 2  # given back, written once the database is back
     assert counts(key) == {(Operation.PING, Outcome.ANSWERED, ""): 1, (Operation.DELIVER, Outcome.ANSWERED, ""): 1}
+
+
+def test_the_current_hour_is_made_once_per_hour_and_changes_with_it(monkeypatch):
+    """The count's hour comes from a value made once per hour of the process (`_current_hour`): the same
+    as the hour of `timezone.now()`, and the next one a second after the hour turns."""
+    turn = datetime.datetime(2027, 3, 1, 14, 0, tzinfo=datetime.UTC).timestamp()
+    clock = [turn - 1]
+    monkeypatch.setattr("apikeys.models.usage.time.time", lambda: clock[0])
+    before = _current_hour()
+    assert before == _hour_of(datetime.datetime(2027, 3, 1, 13, 59, 59, tzinfo=datetime.UTC))
+    clock[0] = turn + 1
+    assert _current_hour() == _hour_of(datetime.datetime(2027, 3, 1, 14, 0, 1, tzinfo=datetime.UTC)) != before
