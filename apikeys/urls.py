@@ -7,6 +7,7 @@ app_name = "apikeys"
 urlpatterns = [
     path("", views.administration, name="administration"),
     path("users/", views.user_management, name="user_management"),
+    path("users/<int:user_id>/reset-factor/", views.factor_reset, name="factor_reset"),
     path("activity/", views.activity, name="activity"),
     path("credential-report/", views.credential_report, name="credential_report"),
     path("api-keys/", views.key_list, name="list"),

@@ -2,7 +2,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Q, prefetch_related_objects
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +23,8 @@ from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, S
 from audit.models import AuditEvent
 from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
+from users.factors.models import TOTPDevice
+from users.factors.services import ResetRefused, factor_reset_by_admin
 from users.factors.stepup import step_up_required
 from users.models import User
 
@@ -166,10 +168,47 @@ def user_management(request):
     users = request.user.organization.users.order_by("username").annotate(
         valid_keys=Count("api_keys", filter=valid),
         expiring_keys=Count("api_keys", filter=valid & expires_soon_q(today, prefix="api_keys__")),
+        has_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
     )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
     return render(request, "apikeys/user_management.html", {"page": page, "valid_total": valid_total})
+
+
+def _get_user_for_admin(request, user_id: int) -> User:
+    """A user of the Admin user's organization; 404 for any other, whether they exist or not."""
+    try:
+        return User.objects.get(pk=user_id, organization_id=request.user.organization_id)
+    except User.DoesNotExist:
+        raise Http404(_("No such user.")) from None
+
+
+@require_POST
+@admin_required
+@step_up_required(when=lambda request, user_id: bool(_get_user_for_admin(request, user_id)))
+def factor_reset(request, user_id: int):
+    """Reset another user's second factor (a lost phone): they set up a new one at the next login."""
+    user = _get_user_for_admin(request, user_id)
+    try:
+        factor_reset_by_admin(user=user, by=request.user, ip=client_ip(request))
+    except ResetRefused:
+        if user.pk == request.user.pk:
+            messages.error(
+                request,
+                _("You cannot reset your own second factor: use a recovery code, or ask another Admin user."),
+            )
+        else:
+            messages.info(request, _("%(user)s has no second factor to reset.") % {"user": user.username})
+    else:
+        messages.success(
+            request,
+            _(
+                "The second factor of %(user)s has been reset: they set up a new one at their next login. Every "
+                "Admin user and %(user)s were told by e-mail."
+            )
+            % {"user": user.username},
+        )
+    return redirect("apikeys:user_management")
 
 
 #: How long after its creation a key's «created» message may still be shown by ?created=<key ID>.

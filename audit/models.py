@@ -81,6 +81,7 @@ class Action(models.TextChoices):
     FACTOR_ADDED = "factor_added", _("Second factor added")
     FACTOR_REMOVED = "factor_removed", _("Second factor removed")
     FACTOR_RESET = "factor_reset", _("Second factor reset")
+    FACTOR_RESET_BY_SUPPORT = "factor_reset_support", _("Second factor reset by bank support")
     RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
     RECOVERY_CODES_NEW = "recovery_codes_new", _("New recovery codes made")
     FACTOR_LOGIN_FAILED = "factor_login_failed", _("Failed login: wrong second factor")
@@ -100,6 +101,7 @@ BANK_ACTIONS = frozenset(
         Action.USER_MOVED_IN,
         Action.USER_CHANGED,
         Action.PASSWORD_LINK_SENT,
+        Action.FACTOR_RESET_BY_SUPPORT,
     }
 )
 

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "users.middleware.SessionAwareLoginRequiredMiddleware",  # login by default; says when a session ended
     "django.contrib.messages.middleware.MessageMiddleware",
     "users.factors.staff.SupportNeedsFactorMiddleware",  # /support/ only with a second factor
+    "users.factors.required.EnrolmentDueMiddleware",  # a factor first, where one is required
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout flagged by the axes backend into the lockout page.
     "axes.middleware.AxesMiddleware",

@@ -33,10 +33,12 @@ from django.utils.translation import ngettext
 from audit.models import FactorKind
 from efinance.lib.net import client_ip
 from users.factors.models import TOTPDevice
+from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.models import Organization, User
 from users.services import (
     SET_PASSWORD_LINK_HOLD,
+    factor_reset_by_staff,
     may_get_set_password_link,
     send_set_password_link,
     set_password_link_held_until,
@@ -92,7 +94,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["username", "first_name", "last_name", "email"]}),
         (_("e-finance"), {"fields": ["organization", "is_org_admin"]}),
     ]
-    actions = ["send_set_password_link"]
+    actions = ["send_set_password_link", "reset_second_factor"]
 
     @staticmethod
     def may_set_password(request, user) -> bool:
@@ -111,7 +113,7 @@ class UserAdmin(DjangoUserAdmin):
         recovery codes or anything else that would let someone use it."""
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None:
-            return _("None")
+            return _("None: must set up a new one at the next login") if user.must_enrol_factor else _("None")
         last = date_format(timezone.localtime(device.last_used_at), "d.m.Y H:i") if device.last_used_at else "—"
         return _("%(kind)s since %(since)s, last used %(last)s") % {
             "kind": FactorKind.TOTP.label,
@@ -165,6 +167,12 @@ class UserAdmin(DjangoUserAdmin):
         if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        """The list; its action «Reset the second factor» only after a fresh proof of the staff user's own
+        factor (`users.factors.stepup`), which carries the selection along."""
+        view = step_up_required(when=lambda request, *args: request.POST.get("action") == "reset_second_factor")
+        return view(super().changelist_view)(request, extra_context)
 
     def user_change_password(self, request, id, form_url=""):
         """Django's password form, for a superuser and a user of no organization only: 403 otherwise."""
@@ -241,4 +249,31 @@ class UserAdmin(DjangoUserAdmin):
                 "No link for %(users)s: inactive, without an e-mail address, or not customers' users.",
                 len(skipped),
             ) % {"users": ", ".join(skipped)}
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description=_("Reset the second factor (lost phone)"), permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        """Delete each selected customer user's second factor and recovery codes: they set up a new one at
+        the next login. Recorded on the organization's «Activity», e-mailed at once to its Admin users and
+        to the user (`users.services.factor_reset_by_staff`). Skipped: users support may not change,
+        users of no organization (the bank's staff) and users without a factor."""
+        reset, skipped = [], []
+        with transaction.atomic():
+            for user in queryset.select_related("organization").order_by("username"):
+                done = (
+                    self.has_change_permission(request, user)
+                    and user.organization_id is not None
+                    and factor_reset_by_staff(user=user, by=request.user, ip=client_ip(request)) is not None
+                )
+                (reset if done else skipped).append(user.username)
+        if reset:
+            message = _(
+                "Second factor reset for %(users)s: they set up a new one at their next login. Their organization's "
+                "Admin users and they themselves were told by e-mail."
+            ) % {"users": ", ".join(reset)}
+            self.message_user(request, message, messages.SUCCESS)
+        if skipped:
+            message = _("No reset for %(users)s: no second factor, or not a customer's user you may change.") % {
+                "users": ", ".join(skipped)
+            }
             self.message_user(request, message, messages.WARNING)

@@ -42,6 +42,13 @@ class Organization(models.Model):
         editable=False,
     )
     keys_suspension_reason = models.CharField(_("reason of the suspension"), max_length=500, blank=True, editable=False)
+    # The security policy's «Admin users must use a second factor» (`users.factors.services.
+    # factor_required`): set by `apikeys.policy`, never by the bank's staff. Here rather than on the
+    # policy itself, so that the login and the enrolment, which `users` owns, can read it. A default in
+    # the database too, for rows written by code that predates the column (a migration's own models).
+    admins_need_factor = models.BooleanField(
+        _("Admin users must use a second factor"), default=False, db_default=False, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -83,6 +90,11 @@ class User(AbstractUser):
     # When the bank's staff last changed the e-mail address: a set-password link waits a while after
     # it (`users.services.set_password_link_held_until`).
     email_changed_by_staff_at = models.DateTimeField(_("e-mail address changed by the bank"), null=True, blank=True)
+    # Set when someone else reset the user's second factor (a lost phone): the user must set up a new
+    # one at the next login, whatever the policy. Cleared by the enrolment.
+    must_enrol_factor = models.BooleanField(
+        _("must set up a second factor"), default=False, db_default=False, editable=False
+    )
 
     objects = UserManager()
 

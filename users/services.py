@@ -14,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 from audit.log import record
 from audit.models import Action
 from efinance.lib.logging import log_event
+from users.factors.services import factors_delete
 from users.mail import notify
 from users.models import User
 from users.signals import UserChange, customer_user_changed
@@ -197,3 +198,19 @@ def send_set_password_link(*, user: User, by, ip: str | None = None) -> StaffCha
     notify([user], "set_password_link", {"link": settings.SITE_URL + set_password_path(user), "days": days})
     changes = [UserChange(Action.PASSWORD_LINK_SENT, user.organization_id)] if user.organization_id else []
     return _announce(user=user, by=by, changes=changes, ip=ip)
+
+
+@transaction.atomic
+def factor_reset_by_staff(*, user: User, by, ip: str | None = None) -> StaffChange | None:
+    """The bank's support resets a customer user's second factor (a lost phone, no recovery code left):
+    the factor and the recovery codes are gone, the user must set up a new one at the next login, the
+    user is told at once, and the reset is recorded on the organization's «Activity» and e-mailed to
+    its Admin users (`customer_user_changed`). None when the user had no factor: nothing happened."""
+    if user.organization_id is None:
+        raise ValueError("support resets the factor of a customer's user only")
+    kinds = factors_delete(user)
+    if not kinds:
+        return None
+    notify([user], "factor_reset", {"user": user, "by": by, "by_bank": True})
+    change = UserChange(Action.FACTOR_RESET_BY_SUPPORT, user.organization_id, {"kind": kinds[0]})
+    return _announce(user=user, by=by, changes=[change], ip=ip)

@@ -68,14 +68,23 @@ class SecurityPolicy(models.Model):
         """Four-eyes applies to production keys only; customer-integration keys never need approval."""
         return self.four_eyes and api == Api.PRODUCTION
 
-    def weakened_by(self, *, max_validity_days: int | None, four_eyes: bool, allowed_networks: str) -> bool:
-        """Whether these values would weaken the policy: four-eyes off, a longer maximum, wider networks."""
+    @property
+    def admins_need_factor(self) -> bool:
+        """«Admin users must use a second factor»: kept on the organization, where the login reads it."""
+        return self.organization.admins_need_factor
+
+    def weakened_by(
+        self, *, max_validity_days: int | None, four_eyes: bool, allowed_networks: str, admins_need_factor: bool
+    ) -> bool:
+        """Whether these values would weaken the policy: four-eyes off, a longer maximum, wider networks,
+        the second factor of Admin users no longer required."""
         # None is the guide's two years: the longest there is.
         longer = self.max_validity_days is not None and (
             max_validity_days is None or max_validity_days > self.max_validity_days
         )
         wider = not networks.within(networks.parse(allowed_networks), networks.parse(self.allowed_networks))
-        return (self.four_eyes and not four_eyes) or longer or wider
+        factor_dropped = self.admins_need_factor and not admins_need_factor
+        return (self.four_eyes and not four_eyes) or longer or wider or factor_dropped
 
 
 class PolicyChangeQuerySet(models.QuerySet):
@@ -133,6 +142,11 @@ class PolicyChange(models.Model):
     @property
     def four_eyes(self):
         return self.values.get("four_eyes")
+
+    @property
+    def admins_need_factor(self):
+        """None in a change requested before the policy had this rule (it leaves the rule as it is)."""
+        return self.values.get("admins_need_factor")
 
     @property
     def network_list(self) -> list[str]:

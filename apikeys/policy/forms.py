@@ -8,10 +8,16 @@ from apikeys.forms import NetworksField
 from apikeys.models import SecurityPolicy
 from apikeys.policy.rules import MESSAGES as POLICY_MESSAGES
 from apikeys.policy.rules import can_have_four_eyes, key_networks, resume_rule
+from users.factors.services import has_factor
 
 
 class SecurityPolicyForm(forms.Form):
-    error_messages = {"two_admins": POLICY_MESSAGES["two_admins"]}
+    error_messages = {
+        "two_admins": POLICY_MESSAGES["two_admins"],
+        "own_factor_first": _(
+            "Set up your own second factor first (under «Security»): this rule would otherwise send you there at once."
+        ),
+    }
 
     max_validity_days = forms.IntegerField(
         label=_("Maximum validity of new keys (days)"),
@@ -28,17 +34,25 @@ class SecurityPolicyForm(forms.Form):
     )
     four_eyes = forms.BooleanField(label=_("Production keys need a second Admin user's approval"), required=False)
     allowed_networks = NetworksField(label=_("Allowed networks for new keys"))
+    admins_need_factor = forms.BooleanField(label=_("Admin users must use a second factor"), required=False)
 
-    def __init__(self, *args, policy: SecurityPolicy, **kwargs):
+    def __init__(self, *args, policy: SecurityPolicy, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.policy = policy
+        self.policy, self.user = policy, user
         self.four_eyes_possible = policy.four_eyes or can_have_four_eyes(policy.organization_id)
         if not self.is_bound:
             self.initial = {
                 "max_validity_days": policy.max_validity_days,
                 "four_eyes": policy.four_eyes,
                 "allowed_networks": "\n".join(policy.network_list),
+                "admins_need_factor": policy.admins_need_factor,
             }
+
+    def clean_admins_need_factor(self):
+        value = self.cleaned_data["admins_need_factor"]
+        if value and not self.policy.admins_need_factor and self.user is not None and not has_factor(self.user):
+            raise forms.ValidationError(self.error_messages["own_factor_first"], code="own_factor_first")
+        return value
 
     def clean_four_eyes(self):
         value = self.cleaned_data["four_eyes"]

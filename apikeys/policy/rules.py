@@ -5,8 +5,9 @@
   within `APPROVAL_WINDOW`, the API keeps refusing it and `apikeys_delete_lapsed` (command
   ``delete_unapproved_keys``, daily) deletes it.
 - A change that weakens the policy while four-eyes is on (four-eyes off, a longer maximum, wider
-  networks), and widening one key's networks, wait as a `PolicyChange` for a second Admin user
-  (`policy_change_decide`); a change that does not weaken applies at once.
+  networks, Admin users' second factor no longer required), and widening one key's networks, wait as
+  a `PolicyChange` for a second Admin user (`policy_change_decide`); a change that does not weaken
+  (turning that rule on, say) applies at once.
 - Networks of a new key lie within the policy's (`key_networks`): the policy bounds every key, and a
   key with wider networks would be a weakening nobody approved.
 - The emergency stop (`apikeys_suspend`, `apikeys_resume`): every key of the organization is refused while
@@ -94,11 +95,12 @@ def networks_widen(key: ApiKey, allowed_networks: str) -> bool:
     return not networks.within(networks.parse(allowed_networks), networks.parse(key.allowed_networks))
 
 
-def _policy_values(*, max_validity_days, four_eyes, allowed_networks) -> dict:
+def _policy_values(*, max_validity_days, four_eyes, allowed_networks, admins_need_factor) -> dict:
     return {
         "max_validity_days": max_validity_days,
         "four_eyes": bool(four_eyes),
         "allowed_networks": networks.normalize(allowed_networks),
+        "admins_need_factor": bool(admins_need_factor),
     }
 
 
@@ -248,6 +250,8 @@ def _apply_policy(*, organization_id: int, values: dict, by, now) -> SecurityPol
     policy.allowed_networks = values["allowed_networks"]
     policy.changed_at, policy.changed_by = now, by
     policy.save()
+    if values.get("admins_need_factor") is not None:  # absent from a change requested before the rule
+        Organization.objects.filter(pk=organization_id).update(admins_need_factor=values["admins_need_factor"])
     return policy
 
 
@@ -259,16 +263,26 @@ def policy_update(
     max_validity_days: int | None,
     four_eyes: bool,
     allowed_networks: str,
+    admins_need_factor: bool | None = None,
     ip: str | None = None,
     now: datetime.datetime | None = None,
 ) -> PolicyChange | None:
     """Change the policy at once, or, when four-eyes is on and the change weakens it, file it for a
-    second Admin user: answer that `PolicyChange` (None when applied)."""
+    second Admin user: answer that `PolicyChange` (None when applied). `admins_need_factor` None keeps
+    that rule as it is."""
     now = now or timezone.now()
     # Serialize concurrent changes of one organization's policy on its row.
-    Organization.objects.select_for_update().filter(pk=organization_id).first()
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
     policy = SecurityPolicy.of(organization_id)
-    values = _policy_values(max_validity_days=max_validity_days, four_eyes=four_eyes, allowed_networks=allowed_networks)
+    policy.organization = organization
+    if admins_need_factor is None:
+        admins_need_factor = organization.admins_need_factor
+    values = _policy_values(
+        max_validity_days=max_validity_days,
+        four_eyes=four_eyes,
+        allowed_networks=allowed_networks,
+        admins_need_factor=admins_need_factor,
+    )
     if values["four_eyes"] and not policy.four_eyes and not can_have_four_eyes(organization_id):
         raise NotAllowed("two_admins")
     if policy.four_eyes and policy.weakened_by(**values):

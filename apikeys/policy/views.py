@@ -67,7 +67,7 @@ def _context(request, **forms):
 def security_policy(request):
     organization_id = request.user.organization_id
     current = SecurityPolicy.of(organization_id)
-    form = SecurityPolicyForm(request.POST or None, policy=current)
+    form = SecurityPolicyForm(request.POST or None, policy=current, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             change = policy.policy_update(

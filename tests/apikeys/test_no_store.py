@@ -21,6 +21,8 @@ def _url(name: str, key) -> str:
     kwargs = {"key_id": key.key_id} if "key_id" in converters else {}
     if "change_id" in converters:
         kwargs["change_id"] = 999_999  # none: the answer (a 404) must not be stored either
+    if "user_id" in converters:
+        kwargs["user_id"] = 999_999  # none either
     return reverse(f"apikeys:{name}", kwargs=kwargs)
 
 

@@ -120,6 +120,7 @@ def _fill(route: str, world) -> str:
         "uidb64": urlsafe_base64_encode(str(world["alice"].pk).encode()),
         "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
         "change_id": str(world["policy_change"].pk),  # the security policy
+        "user_id": str(world["bob"].pk),  # a user of Demo AG (User management)
     }
     if "<path:object_id>" in route and not route.startswith("support/r/"):
         values["object_id"] = _admin_object_id(route, world)
@@ -177,6 +178,7 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
     )
     return {
         "alice": alice,
+        "bob": bob,
         "demo_key": demo_key,
         "policy_change": policy_change,
         "documents": documents,

@@ -189,12 +189,15 @@ def _actions(alice, bob, dora, make_key):
          lambda: AuditEvent.objects.filter(action=Action.RECOVERY_CODES_NEW).exists()),
         ("remove factor", "/accounts/security/authenticator/remove/", {},
          lambda: not TOTPDevice.objects.filter(user=alice).exists()),
+        ("reset factor", f"/administration/users/{dora.pk}/reset-factor/", {},
+         lambda: not TOTPDevice.objects.filter(user=dora).exists()),
     ]  # fmt: skip
 
 
 def test_every_listed_action_does_nothing_without_a_fresh_proof(alice, alice_client, bob, dora, make_key):
     set_policy(alice.organization, four_eyes=True, allowed_networks="10.1.0.0/16")
     enrol(alice)
+    enrol(dora)
     alice.organization.keys_suspended_at = timezone.now()
     alice.organization.keys_suspended_by = dora
     alice.organization.save()

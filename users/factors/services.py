@@ -1,4 +1,10 @@
-"""What changes a user's second factors, each change with its audit entry in one transaction."""
+"""What changes a user's second factors, each change with its audit entry in one transaction, and the
+e-mail that tells the user (a factor added or removed, a recovery code used: never a code or a key).
+
+Who must have a factor (`factor_required`): the bank's support staff; an Admin user while their
+contract's security policy says «Admin users must use a second factor»; and a user whose factor
+someone else reset, until they set up a new one. Such a user cannot remove their last factor.
+"""
 
 import secrets
 
@@ -8,6 +14,8 @@ from audit.log import record
 from audit.models import Action, FactorKind
 from users.factors import crypto
 from users.factors.models import RecoveryCode, TOTPDevice
+from users.mail import notify
+from users.models import Organization, User
 
 RECOVERY_CODE_COUNT = 10
 _CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: read off paper without doubt
@@ -21,6 +29,25 @@ def _record_own(action: str, user, ip: str | None, **details) -> None:
 
 def has_factor(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def factor_required(user) -> bool:
+    """Whether `user` must have a second factor (see the module): one query at most, none for a user
+    who is neither staff, nor an Admin user, nor reset."""
+    if user.is_staff or user.must_enrol_factor:
+        return True
+    if not user.is_org_admin or user.organization_id is None:
+        return False
+    return Organization.objects.filter(pk=user.organization_id, admins_need_factor=True).exists()
+
+
+def enrolment_due(user) -> bool:
+    """Whether a customer's user must set up a factor before anything else (the policy, or a reset)."""
+    return not user.is_staff and factor_required(user) and not has_factor(user)
+
+
+class FactorNeeded(Exception):
+    """The user's last factor may not go: they must have one (`factor_required`)."""
 
 
 def normalize_code(value: str) -> str:
@@ -53,7 +80,11 @@ def totp_confirm(*, device: TOTPDevice, code: str, ip: str | None) -> tuple[bool
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = [] if RecoveryCode.objects.filter(user=user).exists() else _recovery_codes_replace(user)
+    if user.must_enrol_factor:
+        User.objects.filter(pk=user.pk).update(must_enrol_factor=False)
+        user.must_enrol_factor = False
     _record_own(Action.FACTOR_ADDED, user, ip, kind=FactorKind.TOTP)
+    notify([user], "factor_added", {"kind": FactorKind.TOTP.label, "ip": ip})
     return True, codes
 
 
@@ -77,14 +108,62 @@ def recovery_codes_renew(*, user, ip: str | None) -> list[str]:
 
 @transaction.atomic
 def totp_remove(*, user, ip: str | None) -> bool:
-    """Remove the user's authenticator app; without a factor left, the recovery codes go too."""
-    removed, _ = TOTPDevice.objects.filter(user=user, confirmed=True).delete()
-    if not removed:
+    """Remove the user's authenticator app; without a factor left, the recovery codes go too. The last
+    factor of a user who must have one stays (`FactorNeeded`)."""
+    # The user's row locked first: two removals at once cannot each see the other's factor left.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+    if not devices.exists():
         return False
+    if factor_required(user):
+        raise FactorNeeded
+    devices.delete()
     if not has_factor(user):
         RecoveryCode.objects.filter(user=user).delete()
     _record_own(Action.FACTOR_REMOVED, user, ip, kind=FactorKind.TOTP)
+    notify([user], "factor_removed", {"kind": FactorKind.TOTP.label, "ip": ip})
     return True
+
+
+def factors_delete(user) -> list[str]:
+    """Delete every factor of `user` and their recovery codes; they must enrol again. Answers the kinds
+    that were there (nothing: an empty list). Recorded by the caller: an Admin user's reset
+    (`factor_reset_by_admin`) or support's (`users.services.factor_reset_by_staff`)."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    kinds = [FactorKind.TOTP] if has_factor(user) else []
+    if not kinds:
+        return kinds
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    User.objects.filter(pk=user.pk).update(must_enrol_factor=True)
+    user.must_enrol_factor = True
+    return kinds
+
+
+class ResetRefused(Exception):
+    """A reset that the acting Admin user may not make: their own factor, or a user without one."""
+
+
+@transaction.atomic
+def factor_reset_by_admin(*, user, by, ip: str | None) -> None:
+    """Another Admin user of the same contract resets `user`'s factor (a lost phone): the factor and the
+    recovery codes are gone, the user sets up a new one at the next login, and every Admin user of
+    the contract and the user are told. Never one's own (that is what recovery codes are for)."""
+    if by.pk == user.pk or not by.is_admin_of_organization or by.organization_id != user.organization_id:
+        raise ResetRefused
+    kinds = factors_delete(user)
+    if not kinds:
+        raise ResetRefused
+    record(
+        action=Action.FACTOR_RESET,
+        actor=by,
+        subject=user,
+        organization_id=user.organization_id,
+        ip=ip,
+        details={"kind": kinds[0]},
+    )
+    admins = User.objects.active_admins(user.organization_id).order_by("pk")
+    notify([*admins, user], "factor_reset", {"user": user, "by": by, "by_bank": False})
 
 
 def second_factor_check(*, user, code: str, ip: str | None) -> str | None:
@@ -104,4 +183,5 @@ def second_factor_check(*, user, code: str, ip: str | None) -> str | None:
             return None
         left = RecoveryCode.objects.filter(user=user).count()
         _record_own(Action.RECOVERY_CODE_USED, user, ip, kind=FactorKind.RECOVERY_CODE, left=left)
+        notify([user], "recovery_code_used", {"left": left, "ip": ip})
     return FactorKind.RECOVERY_CODE

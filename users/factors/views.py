@@ -27,6 +27,7 @@ def security(request):
     context = {
         "device": TOTPDevice.objects.filter(user=user, confirmed=True).first(),
         "recovery_codes_left": RecoveryCode.objects.filter(user=user).count(),
+        "factor_required": services.factor_required(user),
     }
     return render(request, "users/security.html", context)
 
@@ -100,6 +101,19 @@ def recovery_codes_new(request):
 @require_POST
 @step_up_required()
 def totp_remove(request):
-    if services.totp_remove(user=request.user, ip=client_ip(request)):
-        messages.success(request, _("Your authenticator app was removed. The login asks only for your password now."))
+    try:
+        removed = services.totp_remove(user=request.user, ip=client_ip(request))
+    except services.FactorNeeded:
+        messages.error(
+            request,
+            _(
+                "Your authenticator app stays: you must have a second factor. To move to another app or "
+                "phone, set up the new one instead (it replaces this one)."
+            ),
+        )
+    else:
+        if removed:
+            messages.success(
+                request, _("Your authenticator app was removed. The login asks only for your password now.")
+            )
     return redirect("users:security")
