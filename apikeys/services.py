@@ -250,8 +250,7 @@ def apikeys_revoke_exposed(
     The revocation has no actor: `revoked_by` stays empty with the reason `EXPOSED_REASON` (the one
     case the database allows); the reporter's address (`ip`), `source` (`ExposureSource`) and the
     place where a scanner found each token (`urls`: token → address) are in the audit log. The
-    e-mails are queued in this transaction and left to the caller to send (after its answer) or to
-    `send_outbox`.
+    e-mails are queued in this transaction for the outbox's runner (`send_outbox`).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -360,7 +359,6 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
                 "at": at,
                 "source": ExposureSource(source).label,
             },
-            send_on_commit=False,
         )
 
 

@@ -293,6 +293,9 @@ elif DEBUG:
 else:
     EMAIL_HOST, EMAIL_PORT = "localhost", 25
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# How long a runner of the outbox holds a message it claimed: far longer than one send may take
+# (each SMTP step waits at most EMAIL_TIMEOUT); a runner that died gives the message back after it.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=600)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="e-finance API access <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address of the site as links in e-mails show it (no request to read it from).

@@ -131,8 +131,8 @@ class User(AbstractUser):
 
 class OutboxMessage(models.Model):
     """An e-mail waiting to be sent, or sent: the outbox that `users.mail` fills in the transaction
-    of what it reports, and that `send_outbox` (cron, every minute) and the end of that transaction
-    drain. A failed send stays here and is retried; nothing is lost.
+    of what it reports, and that only its runner (`send_outbox`, `--loop` as a service) drains, never a
+    request. A failed send stays here and is retried; nothing is lost.
 
     `dedupe_key`, when set, is unique: a notice that must go out once (a reminder of one key and
     threshold to one recipient) is enqueued at most once, however often or concurrently it is tried.

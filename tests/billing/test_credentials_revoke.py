@@ -13,6 +13,7 @@ from apikeys.models import Api, ApiKey, Status
 from audit.models import Action, AuditEvent
 from billing.models import ReportCounter
 from tests.conftest import flip_last, statements_run
+from users.mail import send_pending
 
 URL = "/api/credentials/revoke"
 
@@ -55,7 +56,7 @@ def test_the_answer_is_the_same_whatever_was_sent(make_key, bob):
     for _case, credential in cases.items():
         response = _post(Client(), {"credentials": [credential, "x"]})
         answers.add((response.status_code, response.content, response["Content-Type"]))
-    assert answers == {(202, b'{"received": 2}', "application/json")}
+    assert answers == {(202, b'{"received": 2}', "application/json; charset=utf-8")}
 
 
 def test_the_count_is_of_what_was_received_duplicates_and_junk_included(make_key, bob):
@@ -166,9 +167,13 @@ def test_get_is_405_problem():
     assert (response.status_code, response["Content-Type"]) == (405, "application/problem+json")
 
 
-def test_the_e_mails_go_out_with_the_answer_never_a_token(make_key, bob, alice):
+def test_the_e_mails_go_out_through_the_outbox_never_a_token(make_key, bob, alice):
     key, token = make_key(user=bob)
+    send_pending()  # the creation notices
+    mail.outbox.clear()
     _post(Client(), {"credentials": [token]})
+    assert mail.outbox == []  # the request only stored them
+    assert send_pending() == (2, 0)
     assert {message.to[0] for message in mail.outbox} == {alice.email, bob.email}
     for message in mail.outbox:
         assert key.key_id in message.body
