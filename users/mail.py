@@ -26,7 +26,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from efinance.lib.logging import log_event
@@ -61,8 +62,8 @@ def notify(
         seen.add(user.pk)
         with translation.override(user.mail_language):
             values = {**context, "recipient": user, "site_url": settings.SITE_URL}
-            subject = " ".join(render_to_string(f"emails/{kind}.subject.txt", values).split())
-            body = render_to_string(f"emails/{kind}.txt", values)
+            subject = " ".join(_render_text(f"emails/{kind}.subject.txt", values).split())
+            body = _render_text(f"emails/{kind}.txt", values)
             html = render_to_string(f"emails/{kind}.html", values)
         message = OutboxMessage(
             to=user.email,
@@ -82,6 +83,13 @@ def notify(
             continue  # queued once already (by an earlier or a concurrent run)
         queued.append(message)
     return queued
+
+
+def _render_text(name: str, values: dict) -> str:
+    """A subject or text part: plain text, so nothing is HTML-escaped (`&` and `<` stay as typed; only
+    the HTML part escapes). Neutralising what a text could hide (a bidirectional override) is the
+    values' business, not escaping's."""
+    return get_template(name).template.render(Context(values, autoescape=False))
 
 
 def _free(now: datetime.datetime) -> Q:
