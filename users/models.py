@@ -123,6 +123,11 @@ class User(AbstractUser):
         """In Python what `active_admin_q` is in SQL, for a user of an organization."""
         return self.is_active and self.is_org_admin and self.organization_id is not None
 
+    def is_admin_of(self, organization_id: int) -> bool:
+        """An active Admin user of `organization_id` (one who may decide its four-eyes requests, and
+        whose own requests stand while they are)."""
+        return self.is_admin_of_organization and self.organization_id == organization_id
+
     @property
     def mail_language(self) -> str:
         """The language of e-mails to this user: their choice, else the site's default."""

@@ -30,7 +30,11 @@ register = template.Library()
 
 # A key ID is 12 characters of [a-z2-7]: this stand-in reverses to the same URL shape once per page.
 _KEY_ID = "keyidkeyidke"
-REVOKE_REASON_LABELS = {"rejected": "rejected", "approval_lapsed": "not_approved_in_time"}
+REVOKE_REASON_LABELS = {
+    "rejected": "rejected",
+    "approval_lapsed": "not_approved_in_time",
+    "requester_left": "requester_left",
+}
 
 
 def _words(context) -> dict[str, str]:
@@ -56,6 +60,7 @@ class _Page:
         self.cancelled = {
             "rejected": _("Replacement %(new)s rejected: works on until %(end)s"),
             "approval_lapsed": _("Replacement %(new)s not approved in time: works on until %(end)s"),
+            "requester_left": _("Replacement %(new)s lapsed, its requester left: works on until %(end)s"),
             "": _("Replacement %(new)s deleted: works on until %(end)s"),
         }
         self.delete_label = _("Delete the key %(key_id)s")
@@ -166,7 +171,9 @@ def _valid_cells(page: _Page, key: ApiKey, key_id: str) -> list[str]:
     last_used = page.minute(key.last_used_at) if key.last_used_at else words["never"]
     approval = ""
     if key.is_pending_approval:  # rare: its forms (CSRF token included) come from their template
-        approval = render_to_string("apikeys/_key_approval.html", {"key": key}, request=page.request)
+        approval = render_to_string(
+            "apikeys/_key_approval.html", {"key": key, "requester_left": key.creator_left}, request=page.request
+        )
     if key.ends_at:
         end = page.stops_on % {"end": page.minute(key.ends_at, ", ")}
         replace = f'<span class="badge soon" data-testid="replaced">{escape(end)}</span>'
