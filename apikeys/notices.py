@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys.models import ApiKey, days_left
-from users.mail import notify, send_pending
+from users.mail import BATCH, notify, send_pending
 from users.models import OutboxMessage, User
 
 THRESHOLDS = (30, 7, 1)  # days left at which a reminder is due
@@ -83,7 +83,7 @@ class ReminderRun:
     queued: int = 0  # messages queued by this run (a rerun queues none)
     sent: int = 0  # of those, sent (by this run or, concurrently, by another sender)
     waiting: int = 0  # of those, not sent yet (SMTP failed): the outbox retries them
-    retried: int = 0  # older messages of the outbox sent by this run's final drain
+    retried: int = 0  # older messages of the outbox sent by this run's drain
     seconds: float = 0.0
 
 
@@ -144,13 +144,15 @@ def send_expiry_reminders(today: datetime.date | None = None) -> ReminderRun:
                     "replace_url": replace_url(key),
                 }
                 queued += [message.pk for message in notify(people, "expiry_reminder", context, dedupe_key=base)]
-    # Each commit above sent what it queued; the rest of the outbox (a failure, an earlier run) once more.
-    run.retried = send_pending()[0]
+    # A batch job, not a request: it drains the outbox like its runner (what it queued, and what an
+    # earlier failure left), so that the reminders leave with the run.
+    drained = send_pending(limit=len(queued) + BATCH)[0]
     run.queued = len(queued)
     run.sent = sum(
         OutboxMessage.objects.filter(pk__in=queued[start : start + 500], sent_at__isnull=False).count()
         for start in range(0, len(queued), 500)
     )
+    run.retried = max(drained - run.sent, 0)
     run.waiting = run.queued - run.sent
     run.seconds = time.perf_counter() - started
     return run

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -235,7 +236,7 @@ MAX_KEYS_IN_MAIL = 20  # an e-mail lists this many key IDs, then counts the rest
 class ExposureResult:
     """What a report of exposed tokens did; for the bank's own use, never told to a reporter.
 
-    `matched`: the reported strings that are tokens of ours whose secret matches a key (valid or
+    `matched`: the reported strings that hold a token of ours whose secret matches a key (valid or
     already ended); `revoked`: the key IDs deleted by this report.
     """
 
@@ -265,19 +266,22 @@ def apikeys_revoke_exposed(
     The revocation has no actor: `revoked_by` stays empty with the reason `EXPOSED_REASON` (the one
     case the database allows); the reporter's address (`ip`), `source` (`ExposureSource`) and the
     place where a scanner found each token (`urls`: token → address) are in the audit log. The
-    e-mails are queued in this transaction and left to the caller to send (after its answer) or to
-    `send_outbox`.
+    e-mails are queued in this transaction for the outbox's runner (`send_outbox`).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    parsed = {}
+    # A reporter pastes what they found as they found it (a trailing newline, `Bearer `, quotes,
+    # `API_KEY=`): every token-shaped part of each string counts, as a secret scanner finds it.
+    parsed, reported_as = {}, defaultdict(list)
     for raw in credentials:
-        if raw in parsed:
-            continue
-        try:
-            parsed[raw] = tokens.parse_token(raw)
-        except tokens.MalformedToken:
-            continue
+        for found in dict.fromkeys(tokens.TOKEN_SEARCH_RE.findall(raw)):
+            reported_as[found].append(raw)
+            if found in parsed:
+                continue
+            try:
+                parsed[found] = tokens.parse_token(found)
+            except tokens.MalformedToken:
+                continue
     if not parsed:
         return ExposureResult()
     rows = {
@@ -298,13 +302,14 @@ def apikeys_revoke_exposed(
         )
     }
     matched, to_revoke = set(), {}
-    for raw, token in parsed.items():
+    for found, token in parsed.items():
         row = rows.get(token.key_id)
         if tokens.secret_matches(token.secret, row["secret_hash"] if row else None) and row["api"] == token.api:
-            matched.add(raw)
+            matched.update(reported_as[found])
             status = status_of(row["revoked_at"], row["valid_until"], today, ends_at=row["ends_at"], now=now)
             if status == Status.VALID:
-                to_revoke.setdefault(row["pk"], {**row, "url": (urls or {}).get(raw, "")})
+                url = next((urls[raw] for raw in reported_as[found] if raw in (urls or {})), "")
+                to_revoke.setdefault(row["pk"], {**row, "url": url})
     revoked = []
     if to_revoke:
         updated = (
@@ -375,7 +380,6 @@ def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) 
                 "at": at,
                 "source": ExposureSource(source).label,
             },
-            send_on_commit=False,
         )
 
 

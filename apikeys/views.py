@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apikeys import keypage, report, services, tokens, usage
+from apikeys import keypage, leavers, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
 from apikeys.activity import record_report_downloaded
 from apikeys.attention import attention_of
@@ -44,8 +44,9 @@ KEY_ROW_FIELDS = [
 
 def _name_rows(organization_id: int, valid_page, ended_page) -> list[tuple[int, str]]:
     """Give each key of both pages what its row shows of other rows: `user_name`, `creator_name`,
-    `revoker_name` and `revoked_by_support` (a staff user of no organization), `predecessor_key_id`,
-    `successor_key_id` (the successor not deleted, None when there is none) with `successor_waits`
+    `creator_left` (no longer an active Admin user here), `revoker_name` and `revoked_by_support` (a
+    staff user of no organization), `predecessor_key_id`, `successor_key_id` (the successor not
+    deleted, None when there is none) with `successor_waits`
     (for approval) and `successor_overlap`, and `cancelled_successor` ((key ID, revoke reason, when)
     of the latest successor rejected, lapsed or deleted, when there is no other); answer the
     organization's users by name, the choices of the search form's user select.
@@ -59,11 +60,13 @@ def _name_rows(organization_id: int, valid_page, ended_page) -> list[tuple[int, 
     people = (
         User.objects.filter(Q(organization_id=organization_id) | Q(pk__in=user_ids))
         .order_by("username")
-        .values_list("pk", "username", "is_staff", "organization")
+        .values_list("pk", "username", "is_staff", "organization", "is_active", "is_org_admin")
     )
-    users, members = {}, []
-    for pk, username, is_staff, user_organization_id in people:
+    users, members, admins = {}, [], set()
+    for pk, username, is_staff, user_organization_id, is_active, is_org_admin in people:
         users[pk] = (username, is_staff and user_organization_id is None)
+        if is_active and is_org_admin and user_organization_id == organization_id:
+            admins.add(pk)
         if user_organization_id == organization_id:
             members.append((pk, username))
     # Successors of the valid keys (one may wait for approval, or have been rejected, lapsed or deleted,
@@ -91,6 +94,7 @@ def _name_rows(organization_id: int, valid_page, ended_page) -> list[tuple[int, 
             cancelled[replaces_id] = (key_id, reason, revoked_at)
     for key in keys:
         key.user_name, key.creator_name = users[key.user_id][0], users[key.created_by_id][0]
+        key.creator_left = key.created_by_id not in admins  # shown on a row that waits for approval
         key.revoker_name, key.revoked_by_support = users.get(key.revoked_by_id, (None, False))
         key.predecessor_key_id = key_ids.get(key.replaces_id)
         key.successor_key_id, key.successor_waits, key.successor_overlap = successors.get(key.pk, (None, False, None))
@@ -140,6 +144,7 @@ def _key_table_labels() -> dict[str, str]:
         "suspended": _("Suspended"),
         "rejected": _("rejected"),
         "not_approved_in_time": _("not approved in time"),
+        "requester_left": _("not approved: the requester left"),
         "bank_support": _("bank support"),
         "reported_exposed": _("reported as exposed"),
     }
@@ -284,6 +289,8 @@ def key_list(request):
         "form": form,
         "filtered": bool(filters),
         "open_changes": open_changes,
+        # Valid keys whose creator has left (and saw their tokens): the band, until each is replaced.
+        "tokens_seen": list(leavers.tokens_seen_by_leavers(organization.pk)),
         "labels": _key_table_labels(),
         "suspended": organization.keys_suspended_at is not None,
         "today": today,

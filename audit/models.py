@@ -63,6 +63,7 @@ class Action(models.TextChoices):
     KEY_APPROVED = "key_approved", _("Key approved")
     KEY_REJECTED = "key_rejected", _("Key rejected")
     APPROVAL_LAPSED = "approval_lapsed", _("Key deleted: not approved in time")
+    REQUEST_LAPSED = "request_lapsed", _("Request lapsed: the requester left")
     KEY_NETWORKS = "key_networks", _("Allowed networks of a key changed")
     KEYS_SUSPENDED = "keys_suspended", _("All keys suspended")
     KEYS_RESUMED = "keys_resumed", _("All keys resumed")

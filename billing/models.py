@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apikeys.models import Api
 from billing import sql
+from efinance.lib.net import limit_address
 
 
 class Currency(models.TextChoices):
@@ -124,12 +125,13 @@ class DeliveryCounter(models.Model):
 
 class ReportCounterManager(models.Manager):
     def hit(self, address: str, now: datetime.datetime | None = None) -> int:
-        """Count one request of `address` to the public revocation endpoint in the current minute and
-        answer the minute's count so far (one upsert, `billing.sql.REPORT_HIT`, shared by every app
-        server). The first request of a minute from anyone drops the rows of earlier minutes."""
+        """Count one request of `address` (by `limit_address`: an IPv6 client by its /64) to the public
+        revocation endpoint in the current minute and answer the minute's count so far (one upsert,
+        `billing.sql.REPORT_HIT`, shared by every app server). The first request of a minute from anyone
+        drops the rows of earlier minutes."""
         now = now or timezone.now()
         at = connection.ops.adapt_datetimefield_value(now.replace(second=0, microsecond=0))
-        count = sql.REPORT_HIT.fetchone([address, at])["count"]
+        count = sql.REPORT_HIT.fetchone([limit_address(address), at])["count"]
         if count == 1:
             sql.REPORT_PRUNE.execute([at])
         return count
@@ -156,7 +158,8 @@ class ReportCounter(models.Model):
 
 class AuthFailureCounterManager(models.Manager):
     def hit(self, ip: str | None, now: datetime.datetime | None = None) -> int:
-        """Count one failed API authentication from `ip` in the current minute; answer the minute's count.
+        """Count one failed API authentication from `ip` (by `limit_address`: an IPv6 client by its
+        /64) in the current minute; answer the minute's count.
 
         One INSERT … ON CONFLICT DO UPDATE … RETURNING (`billing.sql.AUTH_FAILURE_HIT`), so that every app
         server counts in the same row. The first failure of an address in a minute also drops the rows
@@ -166,7 +169,7 @@ class AuthFailureCounterManager(models.Manager):
         now = now or timezone.now()
         minute = now.replace(second=0, microsecond=0)
         at = connection.ops.adapt_datetimefield_value(minute)
-        count = sql.AUTH_FAILURE_HIT.fetchone([ip or "", at])["count"]
+        count = sql.AUTH_FAILURE_HIT.fetchone([limit_address(ip), at])["count"]
         if count == 1:
             before = connection.ops.adapt_datetimefield_value(minute - datetime.timedelta(minutes=1))
             sql.AUTH_FAILURE_PRUNE.execute([before])

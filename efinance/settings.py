@@ -175,7 +175,7 @@ _lockout_minutes = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "users.views.lockout"
-AXES_CLIENT_IP_CALLABLE = "efinance.lib.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "efinance.lib.net.client_limit_address"  # an IPv6 client by its /64
 AXES_USERNAME_CALLABLE = "users.backends.client_username"
 # Masked in axes' log lines and in the form data it keeps with each attempt (the password always is).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code", "step_up_password"]
@@ -292,6 +292,9 @@ elif DEBUG:
 else:
     EMAIL_HOST, EMAIL_PORT = "localhost", 25
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# How long a runner of the outbox holds a message it claimed: far longer than one send may take
+# (each SMTP step waits at most EMAIL_TIMEOUT); a runner that died gives the message back after it.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=600)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="e-finance API access <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address of the site as links in e-mails show it (no request to read it from).

@@ -8,9 +8,11 @@ writes the docs' own, under docs/screenshots/.
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from users.models import User
@@ -59,9 +61,21 @@ def log_in(page: Page, live_server, username: str, screenshot: str | None = None
 
 
 def go_back(page: Page) -> None:
-    """Back in the history; a page restored from the back/forward cache fires no load event."""
+    """Back in the history; a page restored from the back/forward cache fires no load event. Polled
+    with `evaluate`, not `wait_for_function`: Playwright's predicate runs through eval in the page,
+    which the page's CSP (no 'unsafe-eval') refuses."""
     page.go_back(wait_until="commit")
-    page.wait_for_function("document.readyState === 'complete'")
+    deadline = time.monotonic() + 10
+    while not _loaded(page):
+        assert time.monotonic() < deadline, "the page did not finish loading"
+        page.wait_for_timeout(50)
+
+
+def _loaded(page: Page) -> bool:
+    try:
+        return page.evaluate("document.readyState") == "complete"
+    except PlaywrightError:  # the document was being replaced: ask the next one
+        return False
 
 
 def create_key(page: Page, username: str, note: str) -> str:

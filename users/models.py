@@ -123,6 +123,11 @@ class User(AbstractUser):
         """In Python what `active_admin_q` is in SQL, for a user of an organization."""
         return self.is_active and self.is_org_admin and self.organization_id is not None
 
+    def is_admin_of(self, organization_id: int) -> bool:
+        """An active Admin user of `organization_id` (one who may decide its four-eyes requests, and
+        whose own requests stand while they are)."""
+        return self.is_admin_of_organization and self.organization_id == organization_id
+
     @property
     def mail_language(self) -> str:
         """The language of e-mails to this user: their choice, else the site's default."""
@@ -131,8 +136,8 @@ class User(AbstractUser):
 
 class OutboxMessage(models.Model):
     """An e-mail waiting to be sent, or sent: the outbox that `users.mail` fills in the transaction
-    of what it reports, and that `send_outbox` (cron, every minute) and the end of that transaction
-    drain. A failed send stays here and is retried; nothing is lost.
+    of what it reports, and that only its runner (`send_outbox`, `--loop` as a service) drains, never a
+    request. A failed send stays here and is retried; nothing is lost.
 
     `dedupe_key`, when set, is unique: a notice that must go out once (a reminder of one key and
     threshold to one recipient) is enqueued at most once, however often or concurrently it is tried.

@@ -48,3 +48,4 @@ class Decision(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     SUPERSEDED = "superseded", _("Replaced by a later request")
+    LAPSED = "lapsed", _("Lapsed: the requester left")

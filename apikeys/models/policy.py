@@ -136,6 +136,11 @@ class PolicyChange(models.Model):
         return self.requested_at + APPROVAL_WINDOW
 
     @property
+    def requester_left(self) -> bool:
+        """The requester is no longer an active Admin user of the organization: nobody may approve it."""
+        return not self.requested_by.is_admin_of(self.organization_id)
+
+    @property
     def max_validity_days(self):
         return self.values.get("max_validity_days")
 

@@ -3,7 +3,8 @@
 - Four-eyes: a production key made while `SecurityPolicy.four_eyes` is on waits for a second Admin
   user (`apikey_approve`, `apikey_reject`); the Admin user who made it can never decide it. Not approved
   within `APPROVAL_WINDOW`, the API keeps refusing it and `apikeys_delete_lapsed` (command
-  ``delete_unapproved_keys``, daily) deletes it.
+  ``delete_unapproved_keys``, daily) deletes it. A request whose requester has left (no longer an
+  active Admin user of the organization) lapses at once and is never approved (`apikeys.leavers`).
 - A change that weakens the policy while four-eyes is on (four-eyes off, a longer maximum, wider
   networks, Admin users' second factor no longer required), and widening one key's networks, wait as
   a `PolicyChange` for a second Admin user (`policy_change_decide`); a change that does not weaken
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import networks
+from apikeys.leavers import stands_behind_q
 from apikeys.models import APPROVAL_WINDOW, ApiKey, Decision, PolicyChange, SecurityPolicy, end_of_validity
 from audit.log import record
 from audit.models import Action
@@ -37,6 +39,7 @@ MESSAGES = {
     ),
     "own_request": _("You requested this yourself: another Admin user must decide it."),
     "decided": _("This request has already been decided or has lapsed."),
+    "requester_left": _("The Admin user who requested this has left: the request cannot be approved."),
     "not_pending": _("This key does not wait for approval."),
     "two_admins": _(
         "Four-eyes needs at least two active Admin users in your organization: ask the bank to add a second "
@@ -156,8 +159,11 @@ def apikey_approve(*, key: ApiKey, by, ip: str | None = None, now: datetime.date
     that key's own end of validity)."""
     now = now or timezone.now()
     _check_decider(key=key, by=by, now=now)
+    if not key.created_by.is_admin_of(key.organization_id):
+        raise NotAllowed("requester_left")
     updated = (
         ApiKey.objects.valid()
+        .filter(stands_behind_q("created_by"))
         .filter(pk=key.pk, approved_at__isnull=True, approval_requested_at__gt=now - APPROVAL_WINDOW)
         .exclude(created_by=by)
         .update(approved_at=now, approved_by=by)
@@ -338,10 +344,14 @@ def policy_change_decide(
     now = now or timezone.now()
     if by.pk == change.requested_by_id:
         raise NotAllowed("own_request")
+    if approve and change.decided_at is None and change.requester_left:
+        raise NotAllowed("requester_left")
     decision = Decision.APPROVED if approve else Decision.REJECTED
+    open_changes = PolicyChange.objects.open(now)
+    if approve:
+        open_changes = open_changes.filter(stands_behind_q("requested_by"))
     updated = (
-        PolicyChange.objects.open(now)
-        .filter(pk=change.pk)
+        open_changes.filter(pk=change.pk)
         .exclude(requested_by=by)
         .update(decided_at=now, decided_by=by, decision=decision)
     )

@@ -40,7 +40,11 @@ register = template.Library()
 # A key ID is 12 characters of [a-z2-7]: this stand-in reverses to the same URL shape once per page.
 _KEY_ID = "keyidkeyidke"
 # The words of a key deleted without a person's decision, by its revoke reason.
-REVOKE_REASON_LABELS = {"rejected": "rejected", "approval_lapsed": "not_approved_in_time"}
+REVOKE_REASON_LABELS = {
+    "rejected": "rejected",
+    "approval_lapsed": "not_approved_in_time",
+    "requester_left": "requester_left",
+}
 
 
 class Page:
@@ -65,6 +69,7 @@ class Page:
         self.cancelled = {
             "rejected": _("Replacement %(new)s rejected: works on until %(end)s"),
             "approval_lapsed": _("Replacement %(new)s not approved in time: works on until %(end)s"),
+            "requester_left": _("Replacement %(new)s lapsed, its requester left: works on until %(end)s"),
             "": _("Replacement %(new)s deleted: works on until %(end)s"),
         }
         self.delete_label = _("Delete the key %(key_id)s")
@@ -282,7 +287,8 @@ class _Markup:
         words = self.words
         approval = ""
         if row.pending_approval:  # rare: its forms (CSRF token included) come from their template
-            approval = render_to_string("apikeys/_key_approval.html", {"key": row.key}, request=self.page.request)
+            context = {"key": row.key, "requester_left": row.key.creator_left}
+            approval = render_to_string("apikeys/_key_approval.html", context, request=self.page.request)
         if row.stops_on:
             replace = f'<span class="badge soon" data-testid="replaced">{escape(row.stops_on)}</span>'
         elif row.replacement_waits:

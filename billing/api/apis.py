@@ -148,6 +148,7 @@ def _credentials_api() -> NinjaAPI:
         docs=Swagger(settings={"persistAuthorization": False}),
         docs_url="credentials/docs",
         openapi_url="credentials/openapi.json",
+        parser=StrictJsonParser(),
     )
     install_handlers(ninja_api)
     ninja_api.add_router("", credentials.router)

@@ -3,8 +3,8 @@
 Unauthenticated by design (the finder has no account), so the answer tells the reporter nothing: the
 same status and body, the number of strings received, whether they were valid tokens, deleted,
 unknown or junk, after the same work for each (`apikeys_revoke_exposed`). Limited per client address
-(`CREDENTIALS_REVOKE_PER_MINUTE`, counted in the database); e-mails about the revoked keys go out
-after the answer, so that no SMTP round trip shows in its time.
+(`CREDENTIALS_REVOKE_PER_MINUTE`, counted in the database); e-mails about the revoked keys wait in
+the outbox for its runner, so that no SMTP round trip shows in the answer's time.
 """
 
 from functools import wraps
@@ -14,14 +14,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import ConfigDict, Field, StrictStr
 
 from apikeys.services import MAX_REPORTED_TOKENS, apikeys_revoke_exposed
 from audit.models import ExposureSource
 from billing.api.problems import INPUT_ERRORS, Problem, problem_response
-from billing.api.responses import mail_after_response
 from billing.models import ReportCounter
 from efinance.lib.net import client_ip
 
@@ -90,4 +89,4 @@ def revoke(request, report: RevokeRequest):
     from one address (429 with `Retry-After` beyond).
     """
     apikeys_revoke_exposed(credentials=report.credentials, source=ExposureSource.REPORT, ip=client_ip(request))
-    return mail_after_response({"received": len(report.credentials)}, status=202)
+    return Status(202, {"received": len(report.credentials)})

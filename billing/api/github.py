@@ -20,7 +20,6 @@ from apikeys.services import apikeys_revoke_exposed
 from audit.models import ExposureSource
 from billing import secret_scanning
 from billing.api.problems import INPUT_ERRORS, Problem, ProblemError
-from billing.api.responses import mail_after_response
 from efinance.lib.logging import log_event
 from efinance.lib.net import client_ip
 
@@ -90,4 +89,4 @@ def github_alert(request, matches: Annotated[list[GitHubMatch], Body()]):
         }
         for match in matches
     ]
-    return mail_after_response(feedback)
+    return feedback

@@ -1,5 +1,9 @@
 """The client's address, the one place that reads it: the login protection (django-axes), the audit
-log, the API's last-used record and its limits all ask `client_ip`."""
+log, the API's last-used record and its limits all ask `client_ip`.
+
+Every limit counts a client by `limit_address`: an IPv6 client by its /64, since one subscriber or
+one server is given a whole /64 (2^64 addresses to try from); an IPv4 address as it is. The audit log
+and the last-used record keep the exact address."""
 
 import ipaddress
 
@@ -26,3 +30,26 @@ def client_ip(request: HttpRequest | None) -> str | None:
         except ValueError:
             continue
     return None
+
+
+# The prefix an IPv6 client is counted by in every limit: a /64 is what one subscriber or server gets.
+IPV6_LIMIT_PREFIX = 64
+
+
+def limit_address(ip: str | None) -> str:
+    """The address a limit counts `ip` as: an IPv4 address as it is (also one written as IPv4-mapped
+    IPv6, ``::ffff:192.0.2.1``), an IPv6 address as the first address of its /64; "" when unknown."""
+    if not ip:
+        return ""
+    address = ipaddress.ip_address(ip)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_LIMIT_PREFIX}", strict=False).network_address)
+    return str(address)
+
+
+def client_limit_address(request: HttpRequest | None) -> str | None:
+    """`client_ip` as the limits count it (`limit_address`); None when unknown. django-axes' client
+    address (`AXES_CLIENT_IP_CALLABLE`), so that the login's lockout counts an IPv6 client by its /64."""
+    return limit_address(client_ip(request)) or None

@@ -3,78 +3,40 @@ to an SMTP server on the loopback (aiosmtpd). Twice at once and once more: every
 exactly once, to the right people, in their languages. SMTP down for a run: sent on the next."""
 
 import datetime
-import os
-import socket
 import subprocess
-import sys
 from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from apikeys.models import Api
 from tests.cast import make_user
+from tests.smtp import Inbox, finish, free_port, start
+from users.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = timezone.localdate()
 DAY = (TODAY + datetime.timedelta(days=70)).isoformat()
 
 
-class _Inbox(Message):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
-
+class _Inbox(Inbox):
     def received(self) -> list[tuple[str, str]]:
         return sorted((m["To"], str(make_header(decode_header(m["Subject"])))) for m in self.messages)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def inbox():
     handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.port = controller.port
     yield handler
     controller.stop()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _start(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "EMAIL_URL": f"smtp://127.0.0.1:{port}"}
-    return subprocess.Popen(  # noqa: S603 (our own manage.py, fixed arguments)
-        [sys.executable, "manage.py", "send_expiry_reminders", "--today", DAY],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _finish(process: subprocess.Popen) -> str:
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
-    return out
+    return start("send_expiry_reminders", "--today", DAY, smtp_port=port)
 
 
 @pytest.fixture
@@ -89,6 +51,7 @@ def due(make_key, alice, bob, demo_ag, charlie):
         make_key(user=alice, valid_until=end)[0],
         make_key(user=charlie, created_by=charlie, valid_until=end)[0],
     ]
+    OutboxMessage.objects.all().delete()  # the creation notices: these tests read the reminders
     return keys, dora
 
 
@@ -107,9 +70,9 @@ def _expected(keys, alice, bob, charlie, dora) -> list[tuple[str, str]]:
 def test_two_runs_at_once_and_a_third_deliver_each_reminder_once(inbox, due, alice, bob, charlie):
     keys, dora = due
     first, second = _start(inbox.port), _start(inbox.port)  # two app servers' cron at the same minute
-    outputs = [_finish(first), _finish(second)]
+    outputs = [finish(first), finish(second)]
     assert sum(int(out.split(" messages queued")[0].rsplit(" ", 1)[1]) for out in outputs) == 6
-    assert "0 messages queued" in _finish(_start(inbox.port))  # a rerun after a crash, say
+    assert "0 messages queued" in finish(_start(inbox.port))  # a rerun after a crash, say
     assert inbox.received() == _expected(keys, alice, bob, charlie, dora)
     bodies = {m["To"]: m.get_payload()[0].get_payload(decode=True).decode() for m in inbox.messages}
     assert f"/administration/api-keys/{keys[0].key_id}/replace/" in bodies[bob.email]
@@ -118,10 +81,10 @@ def test_two_runs_at_once_and_a_third_deliver_each_reminder_once(inbox, due, ali
 
 def test_a_run_while_smtp_is_down_is_delivered_by_the_next(inbox, due, alice, bob, charlie):
     keys, dora = due
-    out = _finish(_start(_free_port()))  # nothing listens there: every send fails
+    out = finish(_start(free_port()))  # nothing listens there: every send fails
     assert "6 messages queued, 0 sent, 6 waiting" in out
     assert inbox.messages == []
-    out = _finish(_start(inbox.port))
+    out = finish(_start(inbox.port))
     assert "0 messages queued" in out
     assert "6 older sent" in out
     assert inbox.received() == _expected(keys, alice, bob, charlie, dora)

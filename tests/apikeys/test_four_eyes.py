@@ -13,23 +13,11 @@ from django.utils import timezone
 from apikeys.models import APPROVAL_WINDOW, ApiKey, Status
 from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
-from tests.apikeys.policy_cast import create_via_form, ping, set_policy
+from tests.apikeys.policy_cast import create_via_form, ping
 from tests.cast import client_for
 from users.mail import send_pending
 
 LIST = "/administration/api-keys/"
-
-
-@pytest.fixture
-def four_eyes(alice, dora):
-    return set_policy(alice.organization, four_eyes=True)
-
-
-@pytest.fixture
-def pending(four_eyes, alice_client, bob):
-    response, token = create_via_form(alice_client, bob, api="production")
-    assert response.status_code == 200
-    return ApiKey.objects.get(note="ERP"), token
 
 
 def approve_url(key):

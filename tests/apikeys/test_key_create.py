@@ -37,7 +37,8 @@ def _post(client, **fields):
 def freeze_today(monkeypatch):
     def freeze(day: datetime.date):
         # A key made that day is created at noon in Zurich (the database checks the validity against the
-        # creation time); the rest of the clock (sessions) stays real.
+        # creation time, and refuses one in the future: the days are past); the rest of the clock
+        # (sessions) stays real.
         noon = datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone())
         monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
         monkeypatch.setattr(services, "timezone", SimpleNamespace(now=lambda: noon, localdate=timezone.localdate))
@@ -94,57 +95,57 @@ def test_the_note_is_at_most_200_characters(alice_client, bob):
 
 
 def test_validity_defaults_to_one_year_from_today(alice_client, freeze_today):
-    freeze_today(datetime.date(2027, 5, 14))
+    freeze_today(datetime.date(2025, 5, 14))
     form = alice_client.get(URL).context["form"]
-    assert form.fields["valid_until"].initial == datetime.date(2028, 5, 14)
+    assert form.fields["valid_until"].initial == datetime.date(2026, 5, 14)
 
 
 def test_validity_defaults_to_the_contracts_maximum_when_shorter(alice_client, demo_ag, freeze_today):
-    freeze_today(datetime.date(2027, 5, 14))
+    freeze_today(datetime.date(2025, 5, 14))
     set_policy(demo_ag, max_validity_days=90)
     html = alice_client.get(URL).content.decode()
-    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2027, 8, 12)
+    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2025, 8, 12)
     # The rule said once, in the contract's own terms: not «two years» when the policy says 90 days.
     assert "at most two years" not in html
     assert html.count("Your contract's security policy allows at most 90 days.") == 1
 
 
 def test_the_validity_field_shows_and_takes_the_swiss_format(alice_client, bob, freeze_today):
-    freeze_today(datetime.date(2027, 5, 14))
+    freeze_today(datetime.date(2025, 5, 14))
     html = alice_client.get(URL).content.decode()
-    assert re.search(r'<input type="text" name="valid_until" value="14\.05\.2028"', html)
-    response = _post(alice_client, user=bob.pk, valid_until="31.12.2027")
+    assert re.search(r'<input type="text" name="valid_until" value="14\.05\.2026"', html)
+    response = _post(alice_client, user=bob.pk, valid_until="31.12.2025")
     assert response.status_code == 200
-    assert ApiKey.objects.get().valid_until == datetime.date(2027, 12, 31)
+    assert ApiKey.objects.get().valid_until == datetime.date(2025, 12, 31)
 
 
 def test_validity_may_end_today_or_on_the_last_day_but_never_later(alice_client, bob, freeze_today):
-    freeze_today(datetime.date(2027, 5, 14))
+    freeze_today(datetime.date(2025, 5, 14))
+    assert _post(alice_client, user=bob.pk, valid_until="2025-05-14").status_code == 200
     assert _post(alice_client, user=bob.pk, valid_until="2027-05-14").status_code == 200
-    assert _post(alice_client, user=bob.pk, valid_until="2029-05-14").status_code == 200
-    response = _post(alice_client, user=bob.pk, valid_until="2029-05-15")
+    response = _post(alice_client, user=bob.pk, valid_until="2027-05-15")
     assert response.status_code == 400
     assert "at most two years" in response.content.decode()
     assert sorted(ApiKey.objects.values_list("valid_until", flat=True)) == [
+        datetime.date(2025, 5, 14),
         datetime.date(2027, 5, 14),
-        datetime.date(2029, 5, 14),
     ]
 
 
 def test_validity_never_ends_in_the_past(alice_client, bob, freeze_today):
-    freeze_today(datetime.date(2027, 5, 14))
-    response = _post(alice_client, user=bob.pk, valid_until="2027-05-13")
+    freeze_today(datetime.date(2025, 5, 14))
+    response = _post(alice_client, user=bob.pk, valid_until="2025-05-13")
     assert response.status_code == 400
     assert "cannot end in the past" in response.content.decode()
     assert key_count() == 0
 
 
 def test_on_29_february_one_and_two_years_later_are_28_february(alice_client, bob, freeze_today):
-    freeze_today(datetime.date(2028, 2, 29))
-    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2029, 2, 28)
-    assert _post(alice_client, user=bob.pk, valid_until="2030-03-01").status_code == 400
-    assert _post(alice_client, user=bob.pk, valid_until="28.02.2030").status_code == 200
-    assert ApiKey.objects.get().valid_until == datetime.date(2030, 2, 28)
+    freeze_today(datetime.date(2024, 2, 29))
+    assert alice_client.get(URL).context["form"].fields["valid_until"].initial == datetime.date(2025, 2, 28)
+    assert _post(alice_client, user=bob.pk, valid_until="2026-03-01").status_code == 400
+    assert _post(alice_client, user=bob.pk, valid_until="28.02.2026").status_code == 200
+    assert ApiKey.objects.get().valid_until == datetime.date(2026, 2, 28)
 
 
 @pytest.mark.parametrize(

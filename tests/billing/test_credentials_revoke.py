@@ -13,6 +13,7 @@ from apikeys.models import Api, ApiKey, Status
 from audit.models import Action, AuditEvent
 from billing.models import ReportCounter
 from tests.conftest import flip_last, statements_run
+from users.mail import send_pending
 
 URL = "/api/credentials/revoke"
 
@@ -55,7 +56,7 @@ def test_the_answer_is_the_same_whatever_was_sent(make_key, bob):
     for _case, credential in cases.items():
         response = _post(Client(), {"credentials": [credential, "x"]})
         answers.add((response.status_code, response.content, response["Content-Type"]))
-    assert answers == {(202, b'{"received": 2}', "application/json")}
+    assert answers == {(202, b'{"received": 2}', "application/json; charset=utf-8")}
 
 
 def test_the_count_is_of_what_was_received_duplicates_and_junk_included(make_key, bob):
@@ -166,9 +167,13 @@ def test_get_is_405_problem():
     assert (response.status_code, response["Content-Type"]) == (405, "application/problem+json")
 
 
-def test_the_e_mails_go_out_with_the_answer_never_a_token(make_key, bob, alice):
+def test_the_e_mails_go_out_through_the_outbox_never_a_token(make_key, bob, alice):
     key, token = make_key(user=bob)
+    send_pending()  # the creation notices
+    mail.outbox.clear()
     _post(Client(), {"credentials": [token]})
+    assert mail.outbox == []  # the request only stored them
+    assert send_pending() == (2, 0)
     assert {message.to[0] for message in mail.outbox} == {alice.email, bob.email}
     for message in mail.outbox:
         assert key.key_id in message.body
@@ -201,3 +206,46 @@ def test_its_openapi_page_and_docs_are_public():
     docs = Client().get("/api/credentials/docs")
     assert docs.status_code == 200
     assert "data:" in docs["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "{token}\n",
+        "  {token}  ",
+        "\t{token}\r\n",
+        "Bearer {token}",
+        "Authorization: Bearer {token}",
+        '"{token}"',
+        "'{token}',",
+        "API_KEY={token}",
+        'export EFINANCE_KEY="{token}"\n',
+        "curl -H 'Authorization: Bearer {token}' https://example.org",
+    ],
+)
+def test_a_token_inside_what_a_reporter_pastes_is_found_and_revoked(make_key, bob, pasted):
+    key, token = make_key(user=bob)
+    response = _post(Client(), {"credentials": [pasted.format(token=token)]})
+    assert (response.status_code, response.json()) == (202, {"received": 1})
+    key.refresh_from_db()
+    assert key.status == Status.DELETED
+
+
+def test_a_pasted_text_with_a_wrong_checksum_or_secret_revokes_nothing(make_key, bob):
+    key, token = make_key(user=bob)
+    other = tokens.build_token(Api.INTEGRATION, key.key_id, tokens.new_secret())
+    response = _post(Client(), {"credentials": [f"Bearer {flip_last(token)}\n", f"KEY={other}"]})
+    assert response.status_code == 202
+    key.refresh_from_db()
+    assert key.status == Status.VALID
+
+
+def test_a_body_with_a_duplicate_key_is_a_problem_and_revokes_nothing(make_key, bob):
+    key, token = make_key(user=bob)
+    body = '{"credentials": ["x"], "credentials": ["%s"]}' % token  # noqa: UP031 (the raw JSON text)
+    response = _post(Client(), body)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:efinance:problem:duplicate-key"
+    key.refresh_from_db()
+    assert key.status == Status.VALID

@@ -89,6 +89,7 @@ def test_a_demo_token_pasted_into_the_revocation_endpoint_stops_working_and_is_e
     key_list = demo_admin.get("/administration/api-keys/").content.decode()
     ended = key_list[key_list.index('data-testid="ended-keys"') :]
     assert re.search(rf'data-key-id="{key_id}".*?reported as exposed', ended, re.S)
+    send_pending()  # the outbox's runner
     recipients = {message.to[0] for message in mail.outbox}
     assert recipients == {"demo-admin@example.ch", "demo-admin2@example.ch", "demo-user@example.ch"}
     for message in mail.outbox:
@@ -120,6 +121,7 @@ def test_a_demo_token_in_a_signed_github_alert_stops_working_and_is_explained(de
     assert _ping(token).json()["reason"] == "deleted"
     row = _activity_row(demo_admin, key_id)
     assert "found by GitHub secret scanning" in row and LEAK in row and "140.82.112.9" in row
+    send_pending()  # the outbox's runner
     assert {message.to[0] for message in mail.outbox} == {
         "demo-admin@example.ch",
         "demo-admin2@example.ch",

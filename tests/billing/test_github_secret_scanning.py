@@ -14,6 +14,7 @@ from apikeys.models import Api, Status
 from audit.models import Action, AuditEvent
 from tests.billing.github_alerts import alert, keys_document, private_key, sign
 from tests.conftest import flip_last
+from users.mail import send_pending
 from users.models import OutboxMessage
 
 URL = "/api/secret-scanning/github"
@@ -64,6 +65,8 @@ def test_a_signed_alert_revokes_the_key_and_answers_the_feedback(github_key, mak
     assert entry.exposure_source_display == "found by GitHub secret scanning"
     refused = Client().get("/api/billing-int/v1/ping", headers={"Authorization": f"Bearer {token}"})
     assert (refused.status_code, refused.json()["reason"]) == (401, "deleted")
+    assert mail.outbox == []  # the request stored the notices; the outbox's runner sends them
+    send_pending()
     assert {message.to[0] for message in mail.outbox} == {alice.email, bob.email}
     assert all(LEAK in message.body and token not in message.body for message in mail.outbox)
 

@@ -71,9 +71,7 @@ def test_a_message_claimed_by_another_sender_is_left_to_it(probe_templates, alic
     from users.mail import _claim
 
     [message] = notify([alice], "probe", {})
-    from django.utils import timezone
-
-    assert _claim(message.pk, timezone.now())  # another app server took it a moment ago
+    assert _claim(message.pk)  # another runner took it a moment ago
     assert send_pending() == (0, 0)
     assert mail.outbox == []
 
@@ -178,3 +176,14 @@ def test_a_refused_message_does_not_fail_the_rest_of_the_batch(probe_templates, 
     assert [message["To"] for message in inbox.messages] == [bob.email]
     assert OutboxMessage.objects.get(to=alice.email).sent_at is None  # kept for the next run
     assert inbox.sessions == 2  # the failure closed the connection; the next message opened another
+
+
+def test_text_parts_and_subjects_show_what_was_typed_only_html_escapes(probe_templates, alice, settings):
+    alice.username = "a&b<c>"
+    alice.save()
+    notify([alice], "probe", {"value": 'Müller & Söhne <AG> "quoted"'})
+    assert send_pending() == (1, 0)
+    [message] = mail.outbox
+    assert message.subject == "Language a&b<c>"
+    assert message.body == 'Close Müller & Söhne <AG> "quoted"'
+    assert message.alternatives[0][0] == "<p>Close Müller &amp; Söhne &lt;AG&gt; &quot;quoted&quot;</p>"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apikeys', '0023_replacement_waits_for_approval'),
+        ('apikeys', '0025_policy_change_lapses_when_requester_leaves'),
         ('users', '0005_user_manager_with_active_admins'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
