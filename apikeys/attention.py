@@ -21,6 +21,7 @@ from django.utils import timezone
 from apikeys.models import APPROVAL_WINDOW, ApiKey
 from apikeys.models.status import expires_soon_q, valid_q
 from apikeys.policy.rules import resume_rule
+from users.models import User
 
 SHOWN = 5  # rows of each list in the block; the count says how many there are
 REPLACEMENT_ENDS_WITHIN = datetime.timedelta(days=7)
@@ -67,11 +68,14 @@ class Attention:
 
 
 def waiting_for(user, now: datetime.datetime):
-    """The keys of `user`'s contract that `user` may approve or reject now (`apikey_approve`'s rule)."""
-    return (
-        ApiKey.objects.of_organization(user.organization_id)
-        .filter(revoked_at__isnull=True, approved_at__isnull=True, approval_requested_at__gt=now - APPROVAL_WINDOW)
-        .exclude(created_by_id=user.pk)
+    """The keys of `user`'s contract that `user` may approve or reject now (`apikey_approve`'s rule):
+    made by another Admin user who is still one here (the request of someone who left cannot be approved)."""
+    requesters = User.objects.active_admins(user.organization_id).exclude(pk=user.pk).values("pk")
+    return ApiKey.objects.of_organization(user.organization_id).filter(
+        revoked_at__isnull=True,
+        approved_at__isnull=True,
+        approval_requested_at__gt=now - APPROVAL_WINDOW,
+        created_by_id__in=requesters,
     )
 
 

@@ -177,3 +177,10 @@ def test_the_cost_does_not_grow_with_what_waits(demo_ag, make_key, bob, alice, d
         older = make_key(user=bob)[0]
         apikey_replace(key=older, valid_until=in_days(100), overlap=datetime.timedelta(days=1), by=alice)
     assert {url: _queries(dora_client, url) for url in (URL, OVERVIEW, ADMINISTRATION)} == few
+
+
+def test_the_request_of_an_admin_user_who_left_waits_for_nobody(pending, alice, dora_client):
+    """Taken out without the support admin (nothing lapsed): no Approve is offered for it."""
+    type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+    assert listed(page(dora_client), "waiting") == []
+    assert "1 key waits for your approval." not in page(dora_client, OVERVIEW)
