@@ -245,6 +245,15 @@ def demo(transactional_db):
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
 
 
+@pytest.fixture
+def minute(monkeypatch):
+    """The app's clock held at 20 s past the current minute, so that every per-minute count of a test
+    falls into one minute."""
+    now = timezone.now().replace(second=20, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now
+
+
 def flip_last(text: str) -> str:
     """`text` with its last character changed, always to another one (a random token may end in any)."""
     return text[:-1] + ("a" if text[-1] != "a" else "b")

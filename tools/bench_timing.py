@@ -3,6 +3,7 @@ against an unknown key ID, over HTTP, on throwaway databases.
 
     .venv/bin/python -m tools.bench_timing                 # 1,000 requests of each kind, 1,000 keys
     .venv/bin/python -m tools.bench_timing --requests 20 --keys 10   # a quick smoke run
+    .venv/bin/python -m tools.bench_timing --path url      # the token in the query string instead
 
 Run from the checkout root. For each database — a temporary SQLite file and, when DATABASE_URL names a
 PostgreSQL server, a temporary database beside it (created and dropped again, as `tools.bench_auth`
@@ -14,7 +15,9 @@ alternating: A B, B A, A B, …) to ``GET /api/billing-int/v1/ping``:
 - A: a well-formed token (checksum right) whose key ID exists, with a wrong secret;
 - B: a well-formed token whose key ID does not exist.
 
-Both must answer the same 401 problem. It prints the median time of each kind (client side: send to
+Both must answer the same 401 problem (with ``--path url`` the token goes in the query string, and
+both must answer the same 400 `token-in-url` problem: the path that checks a token sent where it must
+never be). It prints the median time of each kind (client side: send to
 last byte), their difference in per cent of the smaller, and whether it is below the target of 5 %.
 Exit 1 on a failed measurement; with ``--strict`` also when the difference is at or above the target.
 """
@@ -41,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", type=int, default=1000, help="requests of each kind (default 1000)")
     parser.add_argument("--keys", type=int, default=1000, help="keys in the database (default 1000)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the difference reaches the target")
+    parser.add_argument(
+        "--path", choices=["bearer", "url"], default="bearer", help="where the token goes (default: bearer)"
+    )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     return parser
 
@@ -52,12 +58,13 @@ def main(argv: list[str] | None = None) -> int:
 def _parent(options) -> int:
     out(
         f"bench_timing: {options['requests']:,} requests of each kind in alternating order, {options['keys']:,} "
-        f"keys, gunicorn 1 worker, one keep-alive connection on 127.0.0.1, GET {PING}"
+        f"keys, gunicorn 1 worker, one keep-alive connection on 127.0.0.1, GET {PING}, token in the "
+        f"{'query string' if options['path'] == 'url' else 'Authorization header'}"
     )
     below = []
     for label, urls in harness.each_database("timing", ("timing",)):
         env = harness.child_env(urls["timing"], API_AUTH_FAILURES_PER_MINUTE=str(10**9))
-        args = harness.option_args(options, ("requests", "keys"))
+        args = harness.option_args(options, ("requests", "keys", "path"))
         result = harness.run_child("tools.bench_timing", label, args, env, 180 + options["requests"] / 20, (0, 3))
         out(result.stdout.rstrip())
         below.append(result.returncode == 0)
@@ -79,15 +86,16 @@ def _child(options) -> int:
         tokens.build_token(Api.INTEGRATION, key_ids[n % len(key_ids)], tokens.new_secret()) for n in range(requests)
     ]
     unknown = [tokens.build_token(Api.INTEGRATION, tokens.new_key_id(), tokens.new_secret()) for _ in range(requests)]
+    in_url = options["path"] == "url"
     with harness.serving(workers=1) as base:
         connection = http.client.HTTPConnection("127.0.0.1", urlsplit(base).port, timeout=10)
         for token in wrong_secret[:20] + unknown[:20]:  # warm-up: connections, statements, caches
-            _timed(connection, token)
+            _timed(connection, token, in_url)
         times = {"existing": [], "unknown": []}
         for n in range(requests):
             pair = [("existing", wrong_secret[n]), ("unknown", unknown[n])]
             for kind, token in pair if n % 2 == 0 else reversed(pair):
-                times[kind].append(_timed(connection, token))
+                times[kind].append(_timed(connection, token, in_url))
         connection.close()
     existing, missing = statistics.median(times["existing"]), statistics.median(times["unknown"])
     difference = 100 * abs(existing - missing) / min(existing, missing)
@@ -99,15 +107,20 @@ def _child(options) -> int:
     return 0 if difference < TARGET_PERCENT else 3
 
 
-def _timed(connection: http.client.HTTPConnection, token: str) -> float:
-    """µs from sending the request to the last byte of the answer, which must be the 401 `unknown` problem."""
+def _timed(connection: http.client.HTTPConnection, token: str, in_url: bool = False) -> float:
+    """µs from sending the request to the last byte of the answer, which must be the 401 `unknown` problem
+    (`in_url`: the token in the query string, and the 400 `token-in-url` problem)."""
     start = time.perf_counter_ns()
-    connection.request("GET", PING, headers={"Authorization": f"Bearer {token}"})
+    if in_url:
+        connection.request("GET", f"{PING}?api_key={token}")
+    else:
+        connection.request("GET", PING, headers={"Authorization": f"Bearer {token}"})
     response = connection.getresponse()
     body = response.read()
     elapsed = (time.perf_counter_ns() - start) / 1000
-    if response.status != 401 or b'"reason": "unknown"' not in body:
-        raise ToolError(f"expected the 401 problem of an unknown key, got {response.status}: {body[:200]!r}")
+    expected = (400, b"token-in-url") if in_url else (401, b'"reason": "unknown"')
+    if response.status != expected[0] or expected[1] not in body:
+        raise ToolError(f"expected the {expected[0]} problem, got {response.status}: {body[:200]!r}")
     return elapsed
 
 

@@ -130,12 +130,19 @@ def too_many_failures(retry_after: int) -> ProblemError:
     )
 
 
-def _presented_key_id(token: str) -> str | None:
+def presented_key_id(token: str) -> str | None:
     """The key ID of a well-formed token, whether such a key exists or not."""
     try:
         return tokens.parse_token(token).key_id
     except tokens.MalformedToken:
         return None
+
+
+def failures_beyond_limit(ip: str | None, now) -> bool:
+    """Count one failed check of a token from `ip` — on every path that checks one: the Bearer header,
+    a token in a URL — and answer whether the address is beyond its limit this minute
+    (`API_AUTH_FAILURES_PER_MINUTE`; `AuthFailureCounter`, in the database)."""
+    return AuthFailureCounter.objects.hit(ip, now) > settings.API_AUTH_FAILURES_PER_MINUTE
 
 
 class ApiKeyBearer(HttpBearer):
@@ -161,7 +168,7 @@ class ApiKeyBearer(HttpBearer):
         verification = ApiKey.objects.verify_token(token, api=self.api_of(request), address=lambda: client_ip(request))
         request.key_verification = verification  # the key whose usage counts this request (`billing.api.usage`)
         if not verification.ok:
-            raise self.failed(request, verification.failure, verification.key_id, _presented_key_id(token))
+            raise self.failed(request, verification.failure, verification.key_id, presented_key_id(token))
         if self.scope is not None and not verification.allows(self.scope):
             raise self.failed(request, Failure.INSUFFICIENT_SCOPE, verification.key_id, verification.key_id)
         ApiKey.objects.record_use(verification, lambda: client_ip(request))
@@ -172,10 +179,9 @@ class ApiKeyBearer(HttpBearer):
     ) -> ProblemError:
         """Count the failure and answer the problem to raise: 401, or 429 beyond the address's limit.
 
-        Only failures are counted (`AuthFailureCounter`, per client address and minute, in the
-        database), so a valid key costs nothing more. Within the limit, a presented key ID is counted
-        in the audit log of its key (`record_auth_failure`, which writes only if the key exists: the
-        same statement either way, so a wrong secret and an unknown key ID cost the same work).
+        Only failures are counted (`failures_beyond_limit`: per client address and minute, in the
+        database), so a valid key costs nothing more. Within the limit, a presented key ID is counted in
+        the audit log of its key (`record_auth_failure`).
         """
         ip = client_ip(request)
         now = timezone.now()
@@ -192,9 +198,10 @@ class ApiKeyBearer(HttpBearer):
             ip=ip,
         )
         with transaction.atomic():
-            count = AuthFailureCounter.objects.hit(ip, now)
-            limited = count > settings.API_AUTH_FAILURES_PER_MINUTE
+            limited = failures_beyond_limit(ip, now)
             if presented_key_id is not None and not limited:
+                # Written only if the key exists: the same statement either way, so a wrong secret and
+                # an unknown key ID cost the same work.
                 record_auth_failure(key_id=presented_key_id, reason=reason, ip=ip, at=now)
         if limited:
             return too_many_failures(60 - now.second)

@@ -5,12 +5,14 @@ import logging
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apikeys import tokens
-from apikeys.activity import record_key_in_url
+from apikeys.activity import record_auth_failure, record_key_in_url
 from apikeys.models import ApiKey
 from audit.models import Failure
+from billing.api.auth import failures_beyond_limit, presented_key_id, too_many_failures
 from billing.api.problems import CONTENT_TYPE, problem_response
 from efinance.lib.logging import log_event
 from efinance.lib.net import client_ip
@@ -47,13 +49,19 @@ def token_in_url(request: HttpRequest) -> HttpResponse | None:
     found = [(where, match) for where, text in places.items() for match in tokens.TOKEN_SEARCH_RE.findall(text)]
     if not found:
         return None
-    ip = client_ip(request)
+    ip, now = client_ip(request), timezone.now()
     for where, token in found:
+        # Each token checked here counts like a failed Bearer authentication, before it is checked: the
+        # same limit per client address, and beyond it no check at all.
+        if failures_beyond_limit(ip, now):
+            return too_many_failures(60 - now.second).response()
         verification = ApiKey.objects.verify_token(token)
-        secret_matched = verification.failure not in (Failure.MALFORMED, Failure.UNKNOWN)
         log_event(log, "api.token_in_url", logging.WARNING, where=where, key_id=verification.key_id, ip=ip)
-        if secret_matched:
+        if verification.failure not in (Failure.MALFORMED, Failure.UNKNOWN):  # the secret matched
             record_key_in_url(verification=verification, where=where, ip=ip)
+        elif (key_id := presented_key_id(token)) is not None:
+            # The same statement for an unknown key ID as for a wrong secret, as on the Bearer path.
+            record_auth_failure(key_id=key_id, reason=verification.failure, ip=ip, at=now)
     return problem_response(
         400,
         _(

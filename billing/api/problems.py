@@ -64,6 +64,12 @@ class ProblemError(Exception):
         self.status, self.detail, self.type, self.title = status, detail, type_, title
         self.headers, self.extra = headers or {}, extra
 
+    def response(self) -> HttpResponse:
+        """The problem document, for code outside ninja's handlers (a middleware)."""
+        return problem_response(
+            self.status, self.detail, type_=self.type, title=self.title, headers=self.headers, **self.extra
+        )
+
 
 def problem_response(
     status: int, detail, *, type_: str = "", title=None, headers: dict | None = None, **extra
@@ -99,9 +105,7 @@ def install_handlers(api) -> None:
 
     @api.exception_handler(ProblemError)
     def _problem(request, exc: ProblemError):
-        return problem_response(
-            exc.status, exc.detail, type_=exc.type, title=exc.title, headers=exc.headers, **exc.extra
-        )
+        return exc.response()
 
     @api.exception_handler(ValidationError)
     def _validation(request, exc: ValidationError):

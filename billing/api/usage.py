@@ -1,11 +1,13 @@
 """Each request of the Billing Solutions API counted for its key (`apikeys.models.usage`): one upsert
-per request whose key is known, the refusals also kept in the key's list of its last refusals."""
+per request whose key is known, the refusals also kept in the key's list of its last refusals. A
+wrong secret is not the key's request: it is counted like an unknown key ID, in the audit log only."""
 
 import json
 
 from django.http import HttpRequest, HttpResponse
 
 from apikeys.models import KeyRefusal, KeyUsage, Operation, Outcome, outcome_of
+from audit.models import Failure
 from billing.api.metrics import OPERATIONS as METRIC_OPERATIONS
 from billing.api.problems import TYPE_PREFIX
 from efinance.lib.net import client_ip
@@ -34,6 +36,10 @@ def count_request(request: HttpRequest, response: HttpResponse, operation: str) 
     verification = getattr(request, "key_verification", None)
     if verification is None or verification.pk is None:
         return  # no token, a malformed one or an unknown key ID: nobody's key
+    if verification.failure == Failure.UNKNOWN:
+        # A wrong secret on an existing key ID costs what an unknown key ID costs, so that the answer's
+        # time tells nothing; the audit log's count per key and hour has it (`record_auth_failure`).
+        return
     # A key refused after its verification (its scopes, `billing.api.auth`) is answered 403 as well.
     outcome = outcome_of(response.status_code, verification.ok and response.status_code not in (401, 403))
     if outcome == Outcome.ANSWERED:

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from apikeys.tokens import build_token, parse_token
 from efinance.lib.net import limit_address
@@ -30,14 +29,6 @@ OTHER_PREFIX = "2001:db8:1:3::1"
 )
 def test_an_ipv6_address_is_counted_as_its_64(address, counted_as):
     assert limit_address(address) == counted_as
-
-
-@pytest.fixture
-def minute(monkeypatch):
-    """The clock held at 20 s past the minute, so that every count falls into one minute."""
-    now = timezone.now().replace(second=20, microsecond=0)
-    monkeypatch.setattr(timezone, "now", lambda: now)
-    return now
 
 
 def test_failed_api_authentications_from_one_64_share_one_limit(settings, alice_key, minute):

@@ -18,3 +18,10 @@ def test_it_prints_both_medians_and_their_difference_for_each_database(capsys):
             r"median ([\d.]+) µs, unknown key ID median ([\d.]+) µs: difference ([\d.]+) %", line
         ).groups()
         assert float(existing) > 0 and float(unknown) > 0 and float(difference) >= 0
+
+
+def test_it_measures_the_token_in_a_url_too(capsys):
+    assert main(["--requests", "10", "--keys", "5", "--path", "url"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("token in the query string")
+    assert any(line.startswith("SQLite: wrong secret on an existing key ID") for line in lines)
