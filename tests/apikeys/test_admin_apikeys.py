@@ -9,14 +9,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from apikeys.models import Api, ApiKey, Status
 from apikeys.services import apikey_replace, apikey_revoke
 from audit.models import Action, AuditEvent
+from tests.cast import today
 
 CHANGELIST = "admin:apikeys_apikey_changelist"
-YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
 
 
 def _change_url(key):
@@ -35,7 +34,7 @@ def _revoke(client, *keys, reason=None, **kwargs):
 def keys(make_key, bob, alice):
     """One key in every state: valid (production), expired, deleted by alice."""
     valid = make_key(user=bob, api=Api.PRODUCTION, note="ERP", form_nonce=secrets.token_hex(16))
-    expired = make_key(user=bob, valid_until=YESTERDAY, form_nonce=secrets.token_hex(16))
+    expired = make_key(user=bob, valid_until=(today() - datetime.timedelta(days=1)), form_nonce=secrets.token_hex(16))
     deleted = make_key(user=alice, deleted=True, form_nonce=secrets.token_hex(16))
     return {"valid": valid[0], "expired": expired[0], "deleted": deleted[0]}
 
@@ -65,7 +64,10 @@ def test_it_filters_by_the_derived_status(sam_client, keys, status):
 def test_it_filters_replaced_keys(sam_client, keys, alice):
     replaced = keys["valid"]
     successor, _token = apikey_replace(
-        key=replaced, valid_until=YESTERDAY + datetime.timedelta(days=90), overlap=datetime.timedelta(0), by=alice
+        key=replaced,
+        valid_until=today() + datetime.timedelta(days=89),
+        overlap=datetime.timedelta(0),
+        by=alice,
     )
     everything = [*keys.values(), successor]
     assert _listed(sam_client.get(reverse(CHANGELIST), {"status": "replaced"}), *everything) == {replaced.key_id}

@@ -2,16 +2,13 @@
 
 import datetime
 
-from django.utils import timezone
-
 from apikeys.services import apikey_replace
-
-TODAY = timezone.localdate()
+from tests.cast import today
 
 
 def test_the_key_list_marks_keys_that_end_within_30_days(alice_client, make_key, bob):
-    soon = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=30))[0]
-    later = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=31))[0]
+    soon = make_key(user=bob, valid_until=today() + datetime.timedelta(days=30))[0]
+    later = make_key(user=bob, valid_until=today() + datetime.timedelta(days=31))[0]
     html = alice_client.get("/administration/api-keys/").content.decode()
     rows = {key.key_id: html.split(f'data-key-id="{key.key_id}"')[1].split("</tr>")[0] for key in (soon, later)}
     assert "expires soon" in rows[soon.key_id]
@@ -19,15 +16,15 @@ def test_the_key_list_marks_keys_that_end_within_30_days(alice_client, make_key,
 
 
 def test_expired_and_deleted_keys_carry_no_mark(alice_client, make_key, bob):
-    make_key(user=bob, valid_until=TODAY - datetime.timedelta(days=1))
-    make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=3), deleted=True)
+    make_key(user=bob, valid_until=today() - datetime.timedelta(days=1))
+    make_key(user=bob, valid_until=today() + datetime.timedelta(days=3), deleted=True)
     assert "expires soon" not in alice_client.get("/administration/api-keys/").content.decode()
 
 
 def test_user_management_counts_the_keys_that_expire_soon(alice_client, make_key, bob):
-    make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=5))
-    make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=20))
-    make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=200))
+    make_key(user=bob, valid_until=today() + datetime.timedelta(days=5))
+    make_key(user=bob, valid_until=today() + datetime.timedelta(days=20))
+    make_key(user=bob, valid_until=today() + datetime.timedelta(days=200))
     html = alice_client.get("/administration/users/").content.decode()
     row = html.split('data-username="bob"')[1].split("</tr>")[0]
     assert ">3</a> <span" in row.replace("\n", "")  # the count (a link to the user's keys), then the mark
@@ -36,9 +33,9 @@ def test_user_management_counts_the_keys_that_expire_soon(alice_client, make_key
 
 
 def test_a_key_being_replaced_shows_its_end_instead(alice_client, alice, make_key, bob):
-    key = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=10))[0]
+    key = make_key(user=bob, valid_until=today() + datetime.timedelta(days=10))[0]
     apikey_replace(
-        key=key, valid_until=TODAY + datetime.timedelta(days=100), overlap=datetime.timedelta(days=7), by=alice
+        key=key, valid_until=today() + datetime.timedelta(days=100), overlap=datetime.timedelta(days=7), by=alice
     )
     html = alice_client.get("/administration/api-keys/").content.decode()
     assert "expires soon" not in html.split(f'data-key-id="{key.key_id}"')[1].split("</tr>")[0]

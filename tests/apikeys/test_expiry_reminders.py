@@ -7,20 +7,17 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api
 from apikeys.notices import due_threshold
-from tests.cast import make_user
+from tests.cast import make_user, today
 from users.mail import send_pending
 from users.models import OutboxMessage
 
-TODAY = timezone.localdate()
-
 
 def _day(n: int) -> str:
-    return (TODAY + datetime.timedelta(days=n)).isoformat()
+    return (today() + datetime.timedelta(days=n)).isoformat()
 
 
 def _run(today: str) -> str:
@@ -34,7 +31,7 @@ def key(make_key, bob):
     """Valid for 100 days from today: due 30 days before its end, on day 70."""
     mail.outbox.clear()
     OutboxMessage.objects.all().delete()  # the creation notice is not what these tests are about
-    key = make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=TODAY + datetime.timedelta(days=100))[0]
+    key = make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=today() + datetime.timedelta(days=100))[0]
     OutboxMessage.objects.all().delete()
     return key
 
@@ -48,7 +45,7 @@ def _reminders():
     [(0, None), (69, None), (70, 30), (85, 30), (93, 7), (98, 7), (99, 1), (100, 1), (101, None)],
 )
 def test_the_nearest_threshold_is_due(key, days_after, expected):
-    assert due_threshold(key, TODAY + datetime.timedelta(days=days_after)) == expected
+    assert due_threshold(key, today() + datetime.timedelta(days=days_after)) == expected
 
 
 def test_it_reminds_the_keys_user_and_every_active_admin_in_their_language(key, alice, bob, demo_ag, charlie):
@@ -70,7 +67,7 @@ def test_it_reminds_the_keys_user_and_every_active_admin_in_their_language(key, 
 
 
 def test_it_never_puts_a_token_or_hash_in_a_reminder(make_key, bob):
-    key, token = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=100))
+    key, token = make_key(user=bob, valid_until=today() + datetime.timedelta(days=100))
     _run(_day(99))
     for message in OutboxMessage.objects.all():
         for text in (message.subject, message.body, message.html):
@@ -94,7 +91,7 @@ def test_each_threshold_goes_out_once_and_only_the_nearest_when_several_are_due(
 
 
 def test_a_key_created_with_few_days_left_gets_no_reminder_of_a_threshold_already_reached(make_key, bob):
-    key = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=7))[0]
+    key = make_key(user=bob, valid_until=today() + datetime.timedelta(days=7))[0]
     _run(_day(0))  # 7 days left, as when created: no 7-day reminder (nor 30)
     assert not _reminders()
     _run(_day(6))
@@ -104,9 +101,9 @@ def test_a_key_created_with_few_days_left_gets_no_reminder_of_a_threshold_alread
 
 def test_deleted_and_replaced_keys_get_no_reminder(key, make_key, alice, bob):
     services.apikey_revoke(key=key, by=alice)
-    rolling = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=100))[0]
+    rolling = make_key(user=bob, valid_until=today() + datetime.timedelta(days=100))[0]
     _successor, _token = services.apikey_replace(
-        key=rolling, valid_until=TODAY + datetime.timedelta(days=400), overlap=datetime.timedelta(days=7), by=alice
+        key=rolling, valid_until=today() + datetime.timedelta(days=400), overlap=datetime.timedelta(days=7), by=alice
     )
     _run(_day(70))
     assert not _reminders()

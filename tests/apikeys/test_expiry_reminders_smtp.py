@@ -8,16 +8,18 @@ from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.utils import timezone
 
 from apikeys.models import Api
-from tests.cast import make_user
+from tests.cast import make_user, today
 from tests.smtp import Inbox, finish, free_port, start
 from users.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-TODAY = timezone.localdate()
-DAY = (TODAY + datetime.timedelta(days=70)).isoformat()
+
+
+def reminder_day() -> str:
+    """The day the reminders run: 70 days from today (read when asked, never at import)."""
+    return (today() + datetime.timedelta(days=70)).isoformat()
 
 
 class _Inbox(Inbox):
@@ -36,16 +38,16 @@ def inbox():
 
 
 def _start(port: int) -> subprocess.Popen:
-    return start("send_expiry_reminders", "--today", DAY, smtp_port=port)
+    return start("send_expiry_reminders", "--today", reminder_day(), smtp_port=port)
 
 
 @pytest.fixture
 def due(make_key, alice, bob, demo_ag, charlie):
-    """Two keys of Demo AG due their 30-day reminder on DAY, one of Other AG; the users' languages."""
+    """Two keys of Demo AG due their 30-day reminder on the reminder day, one of Other AG; the users' languages."""
     bob.language = "it"
     bob.save()
     dora = make_user("dora", demo_ag, is_org_admin=True, language="de")
-    end = TODAY + datetime.timedelta(days=100)
+    end = today() + datetime.timedelta(days=100)
     keys = [
         make_key(user=bob, api=Api.PRODUCTION, valid_until=end)[0],
         make_key(user=alice, valid_until=end)[0],

@@ -11,9 +11,8 @@ from django.utils import timezone
 from apikeys.models import Api, ApiKey, Status
 from apikeys.services import AlreadyReplaced, KeyNotValid, apikey_replace
 from audit.models import Action, AuditEvent, Failure
+from tests.cast import today
 from tests.conftest import key_count
-
-TODAY = timezone.localdate()
 
 
 def _url(key) -> str:
@@ -22,7 +21,7 @@ def _url(key) -> str:
 
 @pytest.fixture
 def old(make_key, bob):
-    return make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=TODAY + datetime.timedelta(days=100))
+    return make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=today() + datetime.timedelta(days=100))
 
 
 def _form(client, key, **data) -> dict:
@@ -58,7 +57,7 @@ def test_it_makes_a_new_key_for_the_same_user_api_and_note_and_shows_its_token_o
     [token] = _tokens(response.content.decode())
     new = ApiKey.objects.get(replaces=key)
     assert (new.user, new.api, new.note) == (bob, Api.PRODUCTION, "ERP")
-    assert new.valid_until == TODAY.replace(year=TODAY.year + 1)
+    assert new.valid_until == today().replace(year=today().year + 1)
     assert ApiKey.objects.verify_token(token).key_id == new.key_id
     key.refresh_from_db()
     assert abs(key.ends_at - (timezone.now() + datetime.timedelta(hours=24))) < datetime.timedelta(minutes=1)
@@ -73,19 +72,19 @@ def test_the_old_key_ends_at_the_chosen_time(alice, old, choice, hours):
     key, _token = old
     now = timezone.now()
     apikey_replace(
-        key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=OVERLAPS[choice], by=alice, now=now
+        key=key, valid_until=today() + datetime.timedelta(days=30), overlap=OVERLAPS[choice], by=alice, now=now
     )
     key.refresh_from_db()
     assert key.ends_at == (now + datetime.timedelta(hours=hours)).replace(microsecond=0)
 
 
 def test_the_overlap_never_outlasts_the_old_keys_own_end(alice, make_key, bob):
-    key = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=2))[0]
+    key = make_key(user=bob, valid_until=today() + datetime.timedelta(days=2))[0]
     apikey_replace(
-        key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(days=7), by=alice
+        key=key, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(days=7), by=alice
     )
     key.refresh_from_db()
-    end = timezone.make_aware(datetime.datetime.combine(TODAY + datetime.timedelta(days=3), datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(today() + datetime.timedelta(days=3), datetime.time.min))
     assert key.ends_at == end
 
 
@@ -94,7 +93,7 @@ def test_both_keys_work_during_the_overlap_and_the_old_one_is_refused_after(alic
     now = timezone.now()
     new, new_token = apikey_replace(
         key=key,
-        valid_until=TODAY + datetime.timedelta(days=30),
+        valid_until=today() + datetime.timedelta(days=30),
         overlap=datetime.timedelta(hours=24),
         by=alice,
         now=now,
@@ -112,7 +111,7 @@ def test_both_keys_work_during_the_overlap_and_the_old_one_is_refused_after(alic
 
 def test_the_api_refuses_the_old_key_with_reason_replaced(client, alice, make_key, bob):
     key, token = make_key(user=bob, api=Api.INTEGRATION)
-    apikey_replace(key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(0), by=alice)
+    apikey_replace(key=key, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(0), by=alice)
     response = client.get("/api/billing-int/v1/ping", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401
     assert response.json()["reason"] == "replaced"
@@ -122,7 +121,7 @@ def test_the_lists_show_the_overlap_and_then_the_replaced_key(alice_client, alic
     key, _token = old
     now = timezone.now()
     new, _ = apikey_replace(
-        key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(days=7), by=alice
+        key=key, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(days=7), by=alice
     )
     html = alice_client.get("/administration/api-keys/").content.decode()
     valid = html.split('data-testid="ended-keys"')[0]
@@ -151,22 +150,22 @@ def test_a_replayed_form_makes_no_second_key(alice_client, old):
 def test_a_key_is_replaced_once(alice, old):
     key, _token = old
     apikey_replace(
-        key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(days=1), by=alice
+        key=key, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(days=1), by=alice
     )
     with pytest.raises(AlreadyReplaced):
         apikey_replace(
-            key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(days=1), by=alice
+            key=key, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(days=1), by=alice
         )
     assert ApiKey.objects.filter(replaces=key).count() == 1
 
 
 def test_deleted_and_expired_keys_cannot_be_replaced(alice, alice_client, make_key, bob):
     deleted = make_key(user=bob, deleted=True)[0]
-    expired = make_key(user=bob, valid_until=TODAY - datetime.timedelta(days=1))[0]
+    expired = make_key(user=bob, valid_until=today() - datetime.timedelta(days=1))[0]
     for key in (deleted, expired):
         with pytest.raises(KeyNotValid):
             apikey_replace(
-                key=key, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(0), by=alice
+                key=key, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(0), by=alice
             )
         assert alice_client.get(_url(key)).status_code == 302
 
@@ -175,7 +174,7 @@ def test_the_audit_log_records_who_which_keys_and_the_end(alice_client, alice, o
     key, _token = old
     new, _ = apikey_replace(
         key=key,
-        valid_until=TODAY + datetime.timedelta(days=30),
+        valid_until=today() + datetime.timedelta(days=30),
         overlap=datetime.timedelta(days=7),
         by=alice,
         ip="192.0.2.1",

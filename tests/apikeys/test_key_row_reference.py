@@ -16,9 +16,9 @@ from apikeys.policy import rules as policy
 from apikeys.templatetags.key_rows import KeyRow, Page, key_row
 from tests.apikeys.key_list import URL, key_ids
 from tests.apikeys.policy_cast import set_policy
+from tests.cast import today
 
 REFERENCE = "apikeys/_key_row_reference.html"
-TODAY = timezone.localdate()
 NOTE = ("<script>alert(\"x\")</script> & 'quoted' <b>bold</b> " * 5)[:200]
 
 
@@ -28,10 +28,10 @@ def keys_of_every_state(make_key, alice, bob, dora, sam, demo_ag) -> dict[str, A
     keys = {
         "valid": make_key(user=bob, note="ERP test")[0],
         "production": make_key(user=alice, api=Api.PRODUCTION, note="")[0],
-        "expiring soon": make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=10))[0],
+        "expiring soon": make_key(user=bob, valid_until=today() + datetime.timedelta(days=10))[0],
         "networks": make_key(user=bob, allowed_networks="192.0.2.0/24 2001:db8::/32")[0],
         "long note with HTML": make_key(user=bob, note=NOTE)[0],
-        "expired": make_key(user=bob, valid_until=TODAY - datetime.timedelta(days=3))[0],
+        "expired": make_key(user=bob, valid_until=today() - datetime.timedelta(days=3))[0],
         "deleted by admin": make_key(user=bob, deleted=True)[0],
     }
     ApiKey.objects.filter(pk=keys["valid"].pk).update(last_used_at=timezone.now() - datetime.timedelta(hours=5))
@@ -43,7 +43,7 @@ def keys_of_every_state(make_key, alice, bob, dora, sam, demo_ag) -> dict[str, A
     for name, overlap in (("being replaced", datetime.timedelta(days=7)), ("replaced", datetime.timedelta(0))):
         keys[name] = make_key(user=bob)[0]
         keys[f"replacing the {name}"] = services.apikey_replace(
-            key=keys[name], valid_until=TODAY + datetime.timedelta(days=90), overlap=overlap, by=alice
+            key=keys[name], valid_until=today() + datetime.timedelta(days=90), overlap=overlap, by=alice
         )[0]
     keys["replacement waits"] = make_key(user=bob, api=Api.PRODUCTION)[0]
     keys["replacement rejected"] = make_key(user=bob, api=Api.PRODUCTION)[0]
@@ -51,7 +51,7 @@ def keys_of_every_state(make_key, alice, bob, dora, sam, demo_ag) -> dict[str, A
     for name in ("replacement waits", "replacement rejected"):  # the successors wait for approval
         keys[f"successor of the {name}"] = services.apikey_replace(
             key=keys[name],
-            valid_until=TODAY + datetime.timedelta(days=90),
+            valid_until=today() + datetime.timedelta(days=90),
             overlap=datetime.timedelta(days=1),
             by=alice,
         )[0]

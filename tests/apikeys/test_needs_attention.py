@@ -16,14 +16,14 @@ from apikeys.policy.rules import apikeys_suspend
 from apikeys.services import apikey_replace
 from tests.apikeys.key_list import URL
 from tests.apikeys.policy_cast import set_policy
+from tests.cast import today
 
-TODAY = timezone.localdate()
 OVERVIEW = "/"
 ADMINISTRATION = "/administration/"
 
 
 def in_days(days: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=days)
+    return today() + datetime.timedelta(days=days)
 
 
 def block(html: str) -> str:

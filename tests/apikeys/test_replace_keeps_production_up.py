@@ -8,13 +8,11 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from apikeys.models import APPROVAL_WINDOW, Api, ApiKey, end_of_validity
 from tests.apikeys.policy_cast import ping, set_policy
-from tests.cast import client_for
+from tests.cast import client_for, today
 
-TODAY = timezone.localdate()
 LIST = "/administration/api-keys/"
 SECOND = datetime.timedelta(seconds=1)
 
@@ -22,7 +20,7 @@ SECOND = datetime.timedelta(seconds=1)
 @pytest.fixture
 def old(make_key, bob):
     """A production key that works, made before four-eyes is turned on."""
-    return make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=TODAY + datetime.timedelta(days=100))
+    return make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=today() + datetime.timedelta(days=100))
 
 
 @pytest.fixture

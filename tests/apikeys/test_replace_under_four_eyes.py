@@ -9,16 +9,14 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
 
 from apikeys.models import Api, ApiKey
 from apikeys.services import OverlapNeedsTime, apikey_replace
 from tests.apikeys.policy_cast import set_policy
+from tests.cast import today
 from tests.conftest import key_count
 from users.mail import send_pending
 from users.models import OutboxMessage
-
-TODAY = timezone.localdate()
 
 
 def _url(key) -> str:
@@ -27,7 +25,7 @@ def _url(key) -> str:
 
 @pytest.fixture
 def old(make_key, bob):
-    return make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=TODAY + datetime.timedelta(days=100))[0]
+    return make_key(user=bob, api=Api.PRODUCTION, note="ERP", valid_until=today() + datetime.timedelta(days=100))[0]
 
 
 @pytest.fixture
@@ -74,7 +72,7 @@ def test_posting_immediately_anyway_is_refused_with_a_message(old, four_eyes, al
 def test_the_service_refuses_no_overlap_while_the_new_key_waits(old, four_eyes, alice):
     with pytest.raises(OverlapNeedsTime):
         apikey_replace(
-            key=old, valid_until=TODAY + datetime.timedelta(days=30), overlap=datetime.timedelta(0), by=alice
+            key=old, valid_until=today() + datetime.timedelta(days=30), overlap=datetime.timedelta(0), by=alice
         )
     old.refresh_from_db()
     assert old.ends_at is None and not old.replacements.exists()

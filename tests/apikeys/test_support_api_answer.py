@@ -7,15 +7,14 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from apikeys.models import Api, ApiKey
 from apikeys.policy.rules import apikeys_suspend
 from apikeys.services import apikey_replace
 from tests.apikeys.policy_cast import ping, set_policy
+from tests.cast import today
 
 CHANGELIST = "admin:apikeys_apikey_changelist"
-TODAY = timezone.localdate()
 
 
 def answers(client) -> dict[str, str]:
@@ -33,17 +32,17 @@ def answers(client) -> dict[str, str]:
 
 def test_each_state_is_said_with_its_reason(sam_client, make_key, bob, alice, demo_ag):
     working, working_token = make_key(user=bob, allowed_networks="192.0.2.0/24")
-    expired = make_key(user=bob, valid_until=TODAY - datetime.timedelta(days=3))[0]
+    expired = make_key(user=bob, valid_until=today() - datetime.timedelta(days=3))[0]
     deleted = make_key(user=bob, deleted=True)[0]
     old = make_key(user=bob)[0]
     apikey_replace(
-        key=old, valid_until=TODAY + datetime.timedelta(days=90), overlap=datetime.timedelta(days=7), by=alice
+        key=old, valid_until=today() + datetime.timedelta(days=90), overlap=datetime.timedelta(days=7), by=alice
     )
     set_policy(demo_ag, four_eyes=True)
     pending = make_key(user=bob, api=Api.PRODUCTION, created_by=alice)[0]
     said = answers(sam_client)
     assert said[working.key_id] == "Accepted — only from 192.0.2.0/24"
-    assert said[expired.key_id] == f"Refused now: expired on {(TODAY - datetime.timedelta(days=2)):%d.%m.%Y}"
+    assert said[expired.key_id] == f"Refused now: expired on {(today() - datetime.timedelta(days=2)):%d.%m.%Y}"
     assert said[deleted.key_id].startswith("Refused now: deleted on ") and "(Europe/Zurich)" in said[deleted.key_id]
     assert said[old.key_id].startswith("Accepted until ") and said[old.key_id].endswith("(Europe/Zurich) (replaced)")
     assert said[pending.key_id] == "Refused now: waiting for a second Admin user&#x27;s approval"

@@ -10,8 +10,8 @@ from django.utils.http import http_date
 
 from apikeys.models import Api
 from apikeys.services import apikey_replace
+from tests.cast import today
 
-TODAY = timezone.localdate()
 SELF = {Api.PRODUCTION: "/api/billing/v1/keys/self", Api.INTEGRATION: "/api/billing-int/v1/keys/self"}
 
 
@@ -21,7 +21,7 @@ def _midnight_after(day: datetime.date) -> datetime.datetime:
 
 @pytest.mark.parametrize("api", [Api.PRODUCTION, Api.INTEGRATION])
 def test_it_describes_the_presented_key(client, make_key, bob, api):
-    key, token = make_key(user=bob, api=api, valid_until=TODAY + datetime.timedelta(days=12))
+    key, token = make_key(user=bob, api=api, valid_until=today() + datetime.timedelta(days=12))
     response = client.get(SELF[api], HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
     assert response.json() == {
@@ -38,9 +38,9 @@ def test_it_describes_the_presented_key(client, make_key, bob, api):
 
 
 def test_a_replaced_key_tells_when_its_overlap_ends(client, make_key, alice, bob):
-    key, token = make_key(user=bob, valid_until=TODAY + datetime.timedelta(days=100))
+    key, token = make_key(user=bob, valid_until=today() + datetime.timedelta(days=100))
     apikey_replace(
-        key=key, valid_until=TODAY + datetime.timedelta(days=300), overlap=datetime.timedelta(days=7), by=alice
+        key=key, valid_until=today() + datetime.timedelta(days=300), overlap=datetime.timedelta(days=7), by=alice
     )
     key.refresh_from_db()
     response = client.get(SELF[Api.INTEGRATION], HTTP_AUTHORIZATION=f"Bearer {token}")

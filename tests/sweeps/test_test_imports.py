@@ -4,6 +4,7 @@ another file, and a change to that file would break tests elsewhere), nor a priv
 module of the tests, conftest included (what is shared is public, and named so)."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,17 @@ def test_the_sweep_finds_each_spelling_of_a_wrong_import(source):
 )
 def test_the_sweep_lets_helper_modules_and_public_names_through(source):
     assert wrong_imports(source, "tests.apikeys") == []
+
+
+DATE_AT_IMPORT = re.compile(r"^[A-Z_]+ = .*timezone\.(localdate|now)\(", re.M)
+
+
+def test_no_test_module_takes_the_date_when_it_is_imported():
+    """`TODAY = timezone.localdate()` at a module's top is yesterday for the tests that run after
+    midnight in Zurich: a run that crosses it fails by the clock. `tests.cast.today()` reads it when asked."""
+    found = [
+        f"{path.relative_to(TESTS.parent)}: {match[0]}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for match in DATE_AT_IMPORT.finditer(path.read_text())
+    ]
+    assert found == []
