@@ -15,6 +15,7 @@ from django.views.defaults import page_not_found, permission_denied
 
 from apikeys import tokens
 from apikeys.models import ApiKey
+from users.models import User
 
 
 def admin_required(view):
@@ -49,3 +50,16 @@ def get_key_for_admin(request, key_id: str) -> ApiKey:
         )
     except ApiKey.DoesNotExist:
         raise Http404(_("No such API key.")) from None
+
+
+def get_technical_user_for_admin(request, user_id: int) -> User:
+    """The technical user with this ID in the Admin's organization; 404 for anyone else (a person, or
+    a user of another organization), whether they exist or not."""
+    try:
+        return (
+            User.objects.technical()
+            .select_related("organization")
+            .get(pk=user_id, organization_id=request.user.organization_id)
+        )
+    except User.DoesNotExist:
+        raise Http404(_("No such technical user.")) from None

@@ -241,8 +241,25 @@ class ApiKeyCreateForm(SingleUseKeyForm):
 
     def __init__(self, *args, organization, user, **kwargs):
         super().__init__(*args, organization=organization, user=user, **kwargs)
-        self.fields["user"].queryset = organization.users.filter(is_active=True).order_by("username")
-        self.fields["user"].label_from_instance = lambda u: f"{u.username} — {u.get_full_name()}".rstrip(" —")
+        users = organization.users.filter(is_active=True).order_by("username")
+        self.fields["user"].queryset = users
+
+        def label(u):
+            return f"{u.username} — {u.get_full_name()}".rstrip(" —")
+
+        # People first, the contract's technical users in a group of their own (<optgroup>); the
+        # field still validates against `users`, whatever the widget lists.
+        people, technical = [], []
+        for u in users:
+            (technical if u.is_technical else people).append((u.pk, label(u)))
+        if technical:
+            self.fields["user"].widget.choices = [
+                ("", self.fields["user"].empty_label),
+                (_("People"), people),
+                (_("Technical users"), technical),
+            ]
+        else:
+            self.fields["user"].label_from_instance = label
         self.fields["allowed_networks"].initial = "\n".join(self.policy.network_list)
 
     def clean_allowed_networks(self):

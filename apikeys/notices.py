@@ -1,7 +1,8 @@
 """E-mail notices about keys: the creation notice and the reminders before a key's end of validity.
 
 Both go to the key's user and to every active Admin user of its organization, each in their own
-language (`users.mail.notify`), and name the key by its key ID only — never a token or a hash.
+language (`users.mail.notify`), and name the key by its key ID only — never a token or a hash. A
+technical user has no address: the notices of its keys go to the Admin users only.
 
 Reminders (`send_expiry_reminders`, run daily by cron as ``manage.py send_expiry_reminders``): a key
 is due a reminder when it has at most 30, 7 or 1 day(s) left (days left = last valid day − today).

@@ -92,7 +92,7 @@ def rows(organization_id: int, now: datetime.datetime | None = None) -> Iterator
             "key_id": key.key_id,
             "api": key.api,
             "user": key.user.username,
-            "user_kind": "person",  # technical users of the contract: once they exist
+            "user_kind": "technical" if key.user.is_technical else "person",
             "note": key.note,
             "scopes": "",  # scopes per key: once they exist
             "created_at": _iso(key.created_at),

@@ -2,12 +2,20 @@ from django.urls import path
 
 from apikeys import views
 from apikeys.policy import views as policy_views
+from apikeys.technical import views as technical_views
 
 app_name = "apikeys"
 urlpatterns = [
     path("", views.administration, name="administration"),
     path("users/", views.user_management, name="user_management"),
     path("users/<int:user_id>/reset-factor/", views.factor_reset, name="factor_reset"),
+    path("users/technical/new/", technical_views.technical_user_create, name="technical_user_create"),
+    path("users/technical/<int:user_id>/", technical_views.technical_user_change, name="technical_user_change"),
+    path(
+        "users/technical/<int:user_id>/deactivate/",
+        technical_views.technical_user_deactivate,
+        name="technical_user_deactivate",
+    ),
     path("activity/", views.activity, name="activity"),
     path("credential-report/", views.credential_report, name="credential_report"),
     path("api-keys/", views.key_list, name="list"),

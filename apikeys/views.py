@@ -175,9 +175,12 @@ def user_management(request):
         expiring_keys=Count("api_keys", filter=valid & expires_soon_q(today, prefix="api_keys__")),
         has_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
     )
-    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(users.people(), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The contract's technical users, apart from the people: a few, on every page.
+    technical = users.technical().order_by("-is_active", "first_name", "username")
     valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
-    return render(request, "apikeys/user_management.html", {"page": page, "valid_total": valid_total})
+    context = {"page": page, "technical_users": technical, "valid_total": valid_total}
+    return render(request, "apikeys/user_management.html", context)
 
 
 def _get_user_for_admin(request, user_id: int) -> User:
@@ -329,7 +332,9 @@ def key_create(request):
     message. The form's single-use nonce makes a replayed or double-clicked Create create nothing.
     """
     organization = request.user.organization
-    form = ApiKeyCreateForm(request.POST or None, organization=organization, user=request.user)
+    # «Create a key» of a technical user's row preselects it (any other value selects nobody).
+    initial = {"user": request.GET.get("user", "")}
+    form = ApiKeyCreateForm(request.POST or None, organization=organization, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             key, token = services.apikey_create(

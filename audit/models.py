@@ -68,6 +68,10 @@ class Action(models.TextChoices):
     KEYS_SUSPENDED = "keys_suspended", _("All keys suspended")
     KEYS_RESUMED = "keys_resumed", _("All keys resumed")
     REPORT_DOWNLOADED = "report_downloaded", _("Credential report downloaded")
+    # Technical users of the contract («ERP Abacus»), managed by its Admin users.
+    TECHNICAL_USER_CREATED = "tech_user_created", _("Technical user created")
+    TECHNICAL_USER_CHANGED = "tech_user_changed", _("Technical user renamed or described")
+    TECHNICAL_USER_DEACTIVATED = "tech_user_disabled", _("Technical user deactivated")
     # What the bank's staff changed about a user of the organization (recorded by `users.services`).
     USER_ADDED = "user_added", _("User added by bank support")
     ADMIN_GRANTED = "admin_granted", _("Admin flag granted by bank support")

@@ -30,6 +30,16 @@ def make_user(username: str, organization=None, **extra) -> User:
     )
 
 
+def make_technical_user(name: str, organization, **extra) -> User:
+    """A technical user of `organization` named `name` («ERP Abacus»): no password, no address."""
+    user = User(
+        username=name.lower().replace(" ", "-"), first_name=name, organization=organization, is_technical=True, **extra
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
 def client_for(user: User, **kwargs) -> Client:
     """A test client logged in as `user` (`kwargs` for the Client, e.g. enforce_csrf_checks=True)."""
     client = Client(**kwargs)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import Api, ApiKey
-from tests.cast import client_for, make_user
+from tests.cast import client_for, make_technical_user, make_user
 from users.models import Organization
 from users.services import ensure_support_group
 
@@ -103,6 +103,12 @@ def bob(demo_ag):
 @pytest.fixture
 def charlie(other_ag):
     return make_user("charlie", other_ag, is_org_admin=True)
+
+
+@pytest.fixture
+def abacus(demo_ag):
+    """The technical user «ERP Abacus» of Demo AG: owns keys of the contract, never logs in."""
+    return make_technical_user("ERP Abacus", demo_ag, description="Delivers the invoices of the ERP")
 
 
 @pytest.fixture

@@ -11,6 +11,11 @@ superusers included, and a user added here gets an unusable password and a set-p
 e-mail; the action «Send a set-password link» sends a new one. Only a superuser may set the password
 of a user of no organization (bank staff).
 
+Technical users («ERP Abacus», created by a contract's Admin users) are listed with their
+organization (filter «technical user»), never as staff: their address, Admin flag, organization and
+rights are read-only, they get no link, and nobody here makes a person technical or back (the field
+is fixed at creation; the database refuses the change, trigger `users_technical_user_fixed`).
+
 Every save goes through `users.services.user_save_by_staff`: what changed for the customer (added,
 Admin flag, deactivated, reactivated, moved, other details) and every link sent is announced to
 `apikeys` (`users.signals`), which records it in the organization's «Activity», e-mails its Admin
@@ -78,13 +83,16 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "first_name", "last_name", "organization", "is_org_admin", "is_staff", "is_active"]
-    list_filter = ["is_org_admin", "is_staff", "is_active", "organization"]
+    list_display = [
+        *["username", "first_name", "last_name", "organization", "is_org_admin", "is_technical", "is_staff"],
+        "is_active",
+    ]
+    list_filter = ["is_org_admin", "is_technical", "is_staff", "is_active", "organization"]
     list_select_related = ["organization"]
     search_fields = ["username", "first_name", "last_name", "email", "organization__name"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
-        (_("e-finance"), {"fields": ["organization", "is_org_admin"]}),
+        (_("e-finance"), {"fields": ["organization", "is_org_admin", "is_technical", "description"]}),
         (_("Second factor"), {"fields": ["second_factor"]}),
     ]
     add_form = StaffUserAddForm
@@ -103,6 +111,8 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("Password"))
     def password_state(self, user) -> str:
+        if user.is_technical:
+            return _("None: a technical user owns API keys of the contract and never logs in.")
         if user.has_usable_password():
             return _("Set by the user. Nobody at the bank can see it or set it.")
         return _("Not set yet. Send the user a set-password link (action «Send a set-password link»).")
@@ -140,9 +150,13 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined", "password_state"]
-        readonly.append("second_factor")
-        if not request.user.is_superuser:
+        # The second factor is the user's own; technical is fixed at creation; the description is its Admin users'.
+        readonly += ["second_factor", "is_technical", "description"]
+        if not request.user.is_superuser or (obj is not None and obj.is_technical):
             readonly += [field for field in PRIVILEGE_FIELDS if field not in readonly]
+        if obj is not None and obj.is_technical:
+            # Never a person: no address (no link, no mail), never Admin, and it stays in its contract.
+            readonly += ["email", "is_org_admin", "organization"]
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):

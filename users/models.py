@@ -19,6 +19,13 @@ class UserQuerySet(models.QuerySet):
         admins = self.filter(active_admin_q())
         return admins if organization_id is None else admins.filter(organization_id=organization_id)
 
+    def people(self):
+        return self.filter(is_technical=False)
+
+    def technical(self):
+        """The technical users («ERP Abacus»): identities of a contract that own keys, never log in."""
+        return self.filter(is_technical=True)
+
 
 class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
     pass
@@ -95,6 +102,14 @@ class User(AbstractUser):
     must_enrol_factor = models.BooleanField(
         _("must set up a second factor"), default=False, db_default=False, editable=False
     )
+    # A technical user («ERP Abacus») owns keys on behalf of the contract: no password, no e-mail,
+    # never staff or Admin, never able to log in (`users.backends.UserBackend` looks up people only).
+    # Fixed at creation: nobody turns a person into one or back, nor moves one to another organization
+    # (CHECK `technical_user_is_no_person`, trigger `users_technical_user_fixed`).
+    # Defaults in the database too: a row written by code that predates these fields (an older
+    # release during a deploy, a migration's historical model) is a person without a description.
+    is_technical = models.BooleanField(_("technical user"), default=False, db_default=False, editable=False)
+    description = models.CharField(_("description"), max_length=500, blank=True, default="", db_default="")
 
     objects = UserManager()
 
@@ -106,6 +121,18 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(is_org_admin=False) | Q(organization__isnull=False),
                 name="org_admin_has_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_technical=False)
+                | Q(
+                    organization__isnull=False,
+                    is_staff=False,
+                    is_superuser=False,
+                    is_org_admin=False,
+                    email="",
+                    password__startswith="!",  # noqa: S106 (Django's mark of an unusable password)
+                ),
+                name="technical_user_is_no_person",
             ),
         ]
 

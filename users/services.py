@@ -182,7 +182,8 @@ def set_password_link_held_until(user: User, now: datetime.datetime | None = Non
 
 
 def may_get_set_password_link(user: User) -> bool:
-    return user.is_active and bool(user.email) and set_password_link_held_until(user) is None
+    """An active person with an address; never a technical user, which has no password at all."""
+    return not user.is_technical and user.is_active and bool(user.email) and set_password_link_held_until(user) is None
 
 
 @transaction.atomic

@@ -40,7 +40,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     what follows never show it (the access log's line of that first request is redacted:
     `efinance.lib.logging.RedactLinksFilter`). The link works once (setting the password changes the
     hash the token is made of) and expires after ``PASSWORD_RESET_TIMEOUT``. A deactivated user's
-    link no longer works.
+    link no longer works, and a technical user's never does: it never gets a password.
     """
 
     template_name = "registration/set_password.html"
@@ -48,7 +48,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
-        return user if user is not None and user.is_active else None
+        return user if user is not None and user.is_active and not user.is_technical else None
 
     def get_context_data(self, **kwargs):
         days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))

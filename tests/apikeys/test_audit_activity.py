@@ -157,7 +157,9 @@ def test_the_demo_data_shows_a_create_delete_and_failed_auth_history(db):
     assert "3 failures in this hour" in body
     created = AuditEvent.objects.filter(action=Action.KEY_CREATED).count()
     # The guide's four, the one reported as exposed, the security policy's pending and network keys,
-    # the lifecycle's key that expires soon, the one being replaced and its successor.
-    assert created == 10
+    # the lifecycle's key that expires soon, the one being replaced and its successor, and the two keys
+    # of the technical user «ERP Abacus».
+    assert created == 12
+    assert 'data-action="tech_user_created"' in body
     call_command("seed_demo", stdout=StringIO())  # idempotent: no second history
     assert AuditEvent.objects.filter(action=Action.KEY_CREATED).count() == created

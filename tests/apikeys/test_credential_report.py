@@ -129,3 +129,11 @@ def test_the_form_needs_its_csrf_token(alice):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
     assert client.post(URL, {"format": "csv"}).status_code == 403
+
+
+def test_user_kind_tells_a_technical_users_key_from_a_persons(alice_client, make_key, bob, abacus):
+    persons, _ = make_key(user=bob)
+    technical, _ = make_key(user=abacus)
+    _name, data, _signature = download(alice_client)
+    kinds = {row["key_id"]: row["user_kind"] for row in csv.DictReader(io.StringIO(data.decode("utf-8")))}
+    assert kinds == {persons.key_id: "person", technical.key_id: "technical"}

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from apikeys import urls
+from users.models import User
 
 ROUTES = [pattern.name for pattern in urls.urlpatterns if isinstance(pattern, URLPattern)]
 # Pages about a key waiting for approval: for a working key they send back to the list (302).
@@ -22,7 +23,8 @@ def _url(name: str, key) -> str:
     if "change_id" in converters:
         kwargs["change_id"] = 999_999  # none: the answer (a 404) must not be stored either
     if "user_id" in converters:
-        kwargs["user_id"] = 999_999  # none either
+        # A technical user's pages: the test's `abacus`; a second factor to reset: none either.
+        kwargs["user_id"] = User.objects.technical().get().pk if name.startswith("technical_user") else 999_999
     return reverse(f"apikeys:{name}", kwargs=kwargs)
 
 
@@ -41,7 +43,7 @@ def test_every_administration_url_is_checked():
 
 
 @pytest.mark.parametrize("name", ROUTES)
-def test_the_admin_user_gets_no_store(name, alice_client, alice_key):
+def test_the_admin_user_gets_no_store(name, alice_client, alice_key, abacus):
     key, _token = alice_key
     url = _url(name, key)
     page = alice_client.get(url)
@@ -56,7 +58,7 @@ def test_the_admin_user_gets_no_store(name, alice_client, alice_key):
 
 
 @pytest.mark.parametrize("name", ROUTES)
-def test_the_refused_standard_user_gets_no_store(name, bob_client, alice_key):
+def test_the_refused_standard_user_gets_no_store(name, bob_client, alice_key, abacus):
     key, _token = alice_key
     response = _ask(bob_client, _url(name, key))
     assert response.status_code == 403

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from apikeys.models import ApiKey, SecurityPolicy, Status
+from apikeys.models import Api, ApiKey, SecurityPolicy, Status
 from users.models import Organization, User
 
 
@@ -27,7 +27,7 @@ def _snapshot():
 @pytest.mark.django_db
 def test_it_creates_the_demo_cast():
     _seed()
-    users = {u.username: u for u in User.objects.select_related("organization")}
+    users = {u.username: u for u in User.objects.people().select_related("organization")}
     assert set(users) == {"demo-admin", "demo-admin2", "demo-user", "demo-accounting", "other-admin", "support"}
     assert users["demo-admin"].is_admin_of_organization
     assert users["demo-admin"].organization.name == "Demo AG"
@@ -103,4 +103,18 @@ def test_the_demo_shows_a_key_that_expires_soon_one_being_replaced_and_users_wit
     rolling = keys.get(ends_at__isnull=False)
     assert rolling.is_valid  # in its overlap: still working beside its successor
     assert rolling.replacements.get().is_valid
-    assert all(user.email for user in User.objects.all())
+    assert all(user.email for user in User.objects.people())
+
+
+@pytest.mark.django_db
+def test_demo_ag_has_erp_abacus_with_a_read_only_test_key_and_a_delivering_production_key():
+    out = _seed()
+    abacus = User.objects.get(username="erp-abacus")
+    assert abacus.is_technical and abacus.first_name == "ERP Abacus" and abacus.organization.name == "Demo AG"
+    assert not abacus.has_usable_password() and not abacus.email
+    assert "erp-abacus" in out and authenticate(username="erp-abacus", password="demo-2026-efinance") is None
+    keys = {key.api: key for key in ApiKey.objects.filter(user=abacus)}
+    assert keys[Api.INTEGRATION].scope_list == ["documents:read"]
+    assert keys[Api.PRODUCTION].scope_list == ["documents:write"]
+    assert all(key.status == Status.VALID and not key.is_pending_approval for key in keys.values())
+    assert {key.created_by.username for key in keys.values()} == {"demo-admin"}

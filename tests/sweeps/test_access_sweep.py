@@ -120,7 +120,8 @@ def _fill(route: str, world) -> str:
         "uidb64": urlsafe_base64_encode(str(world["alice"].pk).encode()),
         "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
         "change_id": str(world["policy_change"].pk),  # the security policy
-        "user_id": str(world["bob"].pk),  # a user of Demo AG (User management)
+        # A technical user's pages: Demo AG's technical user; else a user of Demo AG (User management).
+        "user_id": str(world["technical_user" if "users/technical/" in route else "bob"].pk),
     }
     if "<path:object_id>" in route and not route.startswith("support/r/"):
         values["object_id"] = _admin_object_id(route, world)
@@ -132,7 +133,7 @@ def _fill(route: str, world) -> str:
 
 
 @pytest.fixture
-def world(demo_ag, alice, bob, charlie, sam, make_key):
+def world(demo_ag, alice, bob, charlie, sam, abacus, make_key):
     from users.models import User
 
     zelda = User.objects.create_user(username="zelda-demo-accounting", organization=demo_ag)
@@ -164,6 +165,7 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
         "alice",
         "bob",
         zelda.username,
+        abacus.username,
         "Zelda ERP nightly run",
         "Zelda production sync",
         "old Demo AG connector",
@@ -181,6 +183,7 @@ def world(demo_ag, alice, bob, charlie, sam, make_key):
         "bob": bob,
         "demo_key": demo_key,
         "policy_change": policy_change,
+        "technical_user": abacus,
         "documents": documents,
         "tokens": {Api.INTEGRATION: demo_token, Api.PRODUCTION: prod_token},
         "outsider_tokens": {Api.INTEGRATION: outsider_token, Api.PRODUCTION: outsider_prod_token},

@@ -110,6 +110,17 @@ def _open_key_page(page: Page, base: str) -> None:
     expect(page.get_by_test_id("usage-chart")).to_be_visible()
 
 
+def _open_technical_user_form_with_errors(page: Page, base: str) -> None:
+    page.goto(f"{base}/administration/users/technical/new/")
+    page.get_by_test_id("technical-user-submit").click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+
+
+def _technical_user_path(action: str) -> str:
+    abacus = User.objects.get(username="erp-abacus")  # the demo's technical user
+    return f"/administration/users/technical/{abacus.pk}/{action}"
+
+
 def _open_lockout(page: Page, base: str) -> None:
     for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
         page.goto(f"{base}/accounts/login/")
@@ -165,6 +176,13 @@ class Screen:
 SCREENS = [
     Screen("administration", "demo-admin", "/administration/"),
     Screen("user-management", "demo-admin", "/administration/users/"),
+    Screen("technical-user-form-errors", "demo-admin", open=_open_technical_user_form_with_errors),
+    Screen("technical-user-change", "demo-admin", open=lambda page, base: page.goto(base + _technical_user_path(""))),
+    Screen(
+        "technical-user-deactivate",
+        "demo-admin",
+        open=lambda page, base: page.goto(base + _technical_user_path("deactivate/")),
+    ),
     Screen("key-list", "demo-admin", "/administration/api-keys/"),
     # «Needs attention» with the keys demo-admin made waiting for demo-admin2's approval.
     Screen("key-list-needs-approval", "demo-admin2", "/administration/api-keys/"),

@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import activity, services
-from apikeys.models import Api, ApiKey, SecurityPolicy
+from apikeys.models import Api, ApiKey, Scope, SecurityPolicy
+from apikeys.policy.rules import apikey_approve
+from apikeys.technical.services import technical_user_create
 from audit.models import ExposureSource, Failure
 from users.factors.services import totp_enrol_known_key
 from users.models import Organization, User
@@ -67,6 +69,7 @@ class Command(BaseCommand):
             totp_enrol_known_key(user=users[username], key=base64.b32decode(secret))
         self._seed_keys(users)
         self._seed_policy(users)
+        self._seed_technical_user(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Admin user of Demo AG:   demo-admin / {password}")
         self.stdout.write(f"  Second Admin of Demo AG: demo-admin2 / {password} (approves demo-admin's keys)")
@@ -76,6 +79,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Bank support (/support/): support / {password} + code of key {DEMO_TOTP_KEYS['support']}")
         self.stdout.write("  The current code (demo only): .venv/bin/python manage.py demo_totp_code other-admin")
+        self.stdout.write(f"  Technical user of Demo AG: {self.TECHNICAL_USERNAME} (owns keys, never logs in)")
 
     def _seed_keys(self, users):
         admin, today = users["demo-admin"], timezone.localdate()
@@ -179,3 +183,38 @@ class Command(BaseCommand):
                 created_by=admin,
                 allowed_networks=self.DEMO_NETWORK,
             )
+
+    TECHNICAL_USERNAME = "erp-abacus"
+
+    def _seed_technical_user(self, users):
+        """«ERP Abacus», the technical user of Demo AG, so that a newcomer sees keys of the contract:
+        a read-only key for the customer integration, and a production key that delivers (approved by
+        demo-admin2 under the demo's four-eyes)."""
+        admin, today = users["demo-admin"], timezone.localdate()
+        if User.objects.filter(username=self.TECHNICAL_USERNAME).exists():
+            return
+        abacus = technical_user_create(
+            organization=admin.organization,
+            name="ERP Abacus",
+            description="Abacus ERP: reads the invoices of the test system, delivers the real ones.",
+            by=admin,
+            username=self.TECHNICAL_USERNAME,
+        )
+        services.apikey_create(
+            user=abacus,
+            api=Api.INTEGRATION,
+            note="Abacus test system (reads only)",
+            valid_until=today + datetime.timedelta(days=365),
+            created_by=admin,
+            scopes=[Scope.DOCUMENTS_READ],
+        )
+        delivering, _token = services.apikey_create(
+            user=abacus,
+            api=Api.PRODUCTION,
+            note="Abacus invoice delivery",
+            valid_until=today + datetime.timedelta(days=365),
+            created_by=admin,
+            scopes=[Scope.DOCUMENTS_WRITE],
+        )
+        if delivering.is_pending_approval:
+            apikey_approve(key=delivering, by=users["demo-admin2"])
