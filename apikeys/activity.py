@@ -158,3 +158,9 @@ def record_report_downloaded(*, by, organization_id: int, name: str, rows: int, 
         ip=ip,
         details={"file": name, "rows": rows},
     )
+
+
+def record_new_network(*, verification, network: str, ip: str | None, at: datetime.datetime) -> AuditEvent:
+    """«First use from a new network»: the key's first successful request from `network` (an IPv4 /24,
+    an IPv6 /48) in `SEEN_NETWORK_DAYS` days, with the request's address."""
+    return record(action=Action.KEY_NEW_NETWORK, key=verification, ip=ip, details={"network": network}, at=at)

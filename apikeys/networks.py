@@ -3,7 +3,8 @@
 A list is stored as its networks in canonical form (``ipaddress``'s own text, host bits refused),
 separated by single spaces; the empty list (stored as "" or NULL) means «any address». The API asks
 `allows` on every request of a key that has a list, so its answers (and the parsed form of a stored
-text) are cached.
+text) are cached. `seen_network` answers the network (IPv4 /24, IPv6 /48) that «first use from a new
+network» counts an address in (`apikeys.models.seen`).
 """
 
 import ipaddress
@@ -68,15 +69,22 @@ def allows(stored: str | None, address: str | None) -> bool:
     cached: an integration calls from a few addresses, and parsing one costs more than the lookup."""
     if not stored:
         return True
+    ip = _client_address(address)
+    return ip is not None and any(ip in network for network in _stored(stored))
+
+
+def _client_address(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address of a request as the networks see it (an IPv6-mapped IPv4 address as IPv4); None for
+    no or no valid address."""
     if not address:
-        return False
+        return None
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in _stored(stored))
+        return ip.ipv4_mapped
+    return ip
 
 
 def within(inner, outer) -> bool:
@@ -91,3 +99,17 @@ def within(inner, outer) -> bool:
     return all(
         any(network.version == bound.version and network.subnet_of(bound) for bound in outer) for network in inner
     )
+
+
+SEEN_PREFIX = {4: 24, 6: 48}  # «first use from a new network»: the network an address is counted in
+
+
+@lru_cache(maxsize=8192)
+def seen_network(address: str | None) -> str | None:
+    """The network of `address` that «first use from a new network» counts: its IPv4 /24 or IPv6 /48
+    (an IPv6-mapped IPv4 address counts as IPv4), as text; None for no or no valid address. Cached: the
+    API asks it on every request of a key without allowed networks."""
+    ip = _client_address(address)
+    if ip is None:
+        return None
+    return str(ipaddress.ip_network(f"{ip}/{SEEN_PREFIX[ip.version]}", strict=False))

@@ -1,7 +1,8 @@
-"""E-mail notices about keys: the creation notice and the reminders before a key's end of validity.
+"""E-mail notices about keys: the creation notice, the reminders before a key's end of validity, and
+the first use of a key from a new network (to the Admin users only, `notify_new_network`).
 
-Both go to the key's user and to every active Admin user of its organization, each in their own
-language (`users.mail.notify`), and name the key by its key ID only — never a token or a hash. A
+The first two go to the key's user and to every active Admin user of its organization, each in their
+own language (`users.mail.notify`), and name the key by its key ID only — never a token or a hash. A
 technical user has no address: the notices of its keys go to the Admin users only.
 
 Reminders (`send_expiry_reminders`, run daily by cron as ``manage.py send_expiry_reminders``): a key
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys.models import ApiKey, days_left
+from apikeys.models import SEEN_NETWORK_DAYS, ApiKey, days_left
 from users.mail import BATCH, notify, send_pending
 from users.models import OutboxMessage, User
 
@@ -62,6 +63,25 @@ def notify_replaced(*, old: ApiKey, new: ApiKey, by) -> None:
         recipients_for(new),
         "key_replaced",
         {"old": old, "key": new, "by": by, "list_url": settings.SITE_URL + reverse("apikeys:list")},
+    )
+
+
+def notify_new_network(*, verification, network: str, at: datetime.datetime) -> None:
+    """Queue «first use from a new network» to the contract's active Admin users, in the caller's
+    transaction (the outbox's runner sends it). Once per key, network and stretch of use (`at` is when
+    it began)."""
+    notify(
+        admins_of(verification.organization_id),
+        "key_new_network",
+        {
+            "key_id": verification.key_id,
+            "username": verification.username,
+            "network": network,
+            "at": at,
+            "days": SEEN_NETWORK_DAYS,
+            "key_url": settings.SITE_URL + reverse("apikeys:detail", args=[verification.key_id]),
+        },
+        dedupe_key=f"network:{verification.key_id}:{network}:{at.isoformat()}",
     )
 
 

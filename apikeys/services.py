@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -20,10 +20,13 @@ from apikeys.models import (
     EXPOSED_REASON,
     ApiKey,
     SecurityPolicy,
+    SeenNetwork,
     Status,
+    Verification,
     scopes_value,
     status_of,
 )
+from apikeys.models.seen import network_to_check
 from apikeys.policy import rules as policy_rules
 from audit.models import ExposureSource
 from efinance.lib.logging import log_event
@@ -481,3 +484,35 @@ def apikey_replace(
         ip=ip,
     )
     return new, token
+
+
+def apikey_network_check(*, verification: Verification, ip: str | None, now: datetime.datetime) -> bool:
+    """«First use from a new network», asked after each successful API authentication: when the key
+    (without allowed networks) has not been used from the request's network (an IPv4 /24, an IPv6 /48)
+    in `SEEN_NETWORK_DAYS` days, one «Activity» entry and one e-mail to each active Admin user of the
+    contract, in one transaction with the network's row, exactly once however many requests find the
+    network new at once. Answers whether this call reported it.
+
+    Not `@transaction.atomic`: the usual request (the network of the key's last use) opens no
+    transaction and runs no query. A database failing here costs the report, never the request.
+    """
+    network = network_to_check(verification, ip, now)
+    if network is None:
+        return False
+    try:
+        with transaction.atomic():
+            if not SeenNetwork.objects.note(verification, network, now):
+                return False
+            activity.record_new_network(verification=verification, network=network, ip=ip, at=now)
+            notices.notify_new_network(verification=verification, network=network, at=now)
+    except DatabaseError as error:
+        log_event(
+            log,
+            "api.new_network_failed",
+            logging.ERROR,
+            key_id=verification.key_id,
+            network=network,
+            error=type(error).__name__,
+        )
+        return False
+    return True

@@ -8,6 +8,8 @@ A third writes the audit entries of many keys reported as exposed in one `execut
 Models are looked up when a statement is first built, so this module imports none.
 """
 
+from functools import partial
+
 from django.apps import apps
 from django.db import connection
 
@@ -35,6 +37,8 @@ def _verify() -> str:
         "revoked_at": k("revoked_at"),
         "ends_at": k("ends_at"),
         "last_used_at": k("last_used_at"),
+        # «First use from a new network»: the network of the last use is the one not asked about.
+        "last_used_ip": k("last_used_ip"),
         "organization_id": k("organization"),
         "user_id": u("id"),
         "username": u("username"),
@@ -146,3 +150,34 @@ def _usage_add() -> str:
 # Requests of a key added to the row of their hour, operation, outcome and reason (`KeyUsage`):
 # INSERT … ON CONFLICT DO UPDATE, so that the writes of several processes and app servers add up in one row.
 USAGE_ADD = Statement(_usage_add)
+
+
+SEEN_NETWORK_COLUMNS = ["api_key", "network", "since", "last_seen", "run"]
+
+
+def _seen_network_upsert(rows: int) -> str:
+    seen = apps.get_model("apikeys", "SeenNetwork")
+    table = quoted_table(seen)
+    api_key, network, since, last_seen, run = (quoted_column(seen, name) for name in SEEN_NETWORK_COLUMNS)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * rows)
+    stale = f"{table}.{last_seen} < %s"
+    return (
+        f"INSERT INTO {table} ({api_key}, {network}, {since}, {last_seen}, {run}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({api_key}, {network}) DO UPDATE SET "
+        f"{run} = CASE WHEN {stale} THEN excluded.{run} ELSE {table}.{run} END, "
+        f"{since} = CASE WHEN {stale} THEN excluded.{since} ELSE {table}.{since} END, "
+        f"{last_seen} = CASE WHEN excluded.{last_seen} > {table}.{last_seen} "
+        f"THEN excluded.{last_seen} ELSE {table}.{last_seen} END "
+        f"RETURNING {network} AS network, {run} AS run"
+    )
+
+
+# «First use from a new network» (`SeenNetwork`): the network of the request, and with a second row the
+# network of the key's last use (in use until then), upserted in one statement. A row that is new, or
+# whose last use is older than the cut-off (the two `%s` after the rows), takes the caller's `run`; the
+# caller whose `run` comes back for the request's network is the one that reports it. INSERT … ON
+# CONFLICT DO UPDATE is atomic on SQLite and PostgreSQL (a concurrent upsert of the same row waits and
+# then finds it recent), so of requests that see a network new at once exactly one gets its `run` back.
+# Every SET expression reads the row as it was before the statement. Rows go in the networks' order,
+# so that two upserts of the same two rows lock them in the same order.
+SEEN_NETWORK_UPSERT = {rows: Statement(partial(_seen_network_upsert, rows)) for rows in (1, 2)}

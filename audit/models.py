@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     KEY_REVOKED = "key_revoked", _("Key revoked by bank support")
     KEY_EXPOSED = "key_exposed", _("Key deleted: reported as exposed")
     AUTH_FAILED = "auth_failed", _("Failed API authentication")
+    KEY_NEW_NETWORK = "key_new_network", _("Key used from a new network")
     KEY_IN_URL = "key_in_url", _("Key sent in a URL")
     LOGIN = "login", _("Login")
     LOGIN_FAILED = "login_failed", _("Failed login")

@@ -8,6 +8,7 @@ The rules of the guide about a key are stated once: a key is valid for at most t
 from apikeys.models.choices import ALL_SCOPES, Api, Decision, Scope, Status, scope_spellings, scopes_value
 from apikeys.models.keys import EXPOSED_REASON, ApiKey, ApiKeyManager, ApiKeyQuerySet, Verification
 from apikeys.models.policy import APPROVAL_WINDOW, PolicyChange, PolicyChangeQuerySet, SecurityPolicy
+from apikeys.models.seen import SEEN_NETWORK_DAYS, SEEN_NETWORK_KEPT, SeenNetwork
 from apikeys.models.status import ENDED_ORDER, expires_soon_q, status_of, valid_q
 from apikeys.models.usage import KeyRefusal, KeyUsage, Operation, Outcome, outcome_of
 from apikeys.models.validity import (
@@ -29,6 +30,8 @@ __all__ = [
     "EXPIRES_SOON_DAYS",
     "EXPOSED_REASON",
     "MAX_VALIDITY_YEARS",
+    "SEEN_NETWORK_DAYS",
+    "SEEN_NETWORK_KEPT",
     "VALIDITY_MESSAGES",
     "Api",
     "ApiKey",
@@ -44,6 +47,7 @@ __all__ = [
     "PolicyChangeQuerySet",
     "Scope",
     "SecurityPolicy",
+    "SeenNetwork",
     "Status",
     "Verification",
     "add_years",

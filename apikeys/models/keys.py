@@ -44,6 +44,8 @@ class Verification:
     organization_id: int | None = None
     organization_name: str | None = None
     last_used_at: datetime.datetime | None = None
+    last_used_ip: str | None = None
+    any_address: bool = False  # the key has no allowed networks
     scopes: tuple[str, ...] = ()
 
     @property
@@ -183,6 +185,8 @@ class ApiKeyManager(models.Manager.from_queryset(ApiKeyQuerySet)):
             organization_id=row["organization_id"],
             organization_name=row["organization_name"],
             last_used_at=_as_datetime(row["last_used_at"]),
+            last_used_ip=str(row["last_used_ip"]) if row["last_used_ip"] is not None else None,
+            any_address=not row["allowed_networks"],
             scopes=tuple(row["scopes"].split()),
         )
 

@@ -24,6 +24,7 @@ from ninja.security import HttpBearer
 from apikeys import tokens
 from apikeys.activity import record_auth_failure
 from apikeys.models import Api, ApiKey, Scope, Verification
+from apikeys.services import apikey_network_check
 from audit.models import Failure
 from billing.api.problems import ProblemError
 from billing.models import AuthFailureCounter
@@ -171,7 +172,9 @@ class ApiKeyBearer(HttpBearer):
             raise self.failed(request, verification.failure, verification.key_id, presented_key_id(token))
         if self.scope is not None and not verification.allows(self.scope):
             raise self.failed(request, Failure.INSUFFICIENT_SCOPE, verification.key_id, verification.key_id)
-        ApiKey.objects.record_use(verification, lambda: client_ip(request))
+        now, ip = timezone.now(), client_ip(request)
+        ApiKey.objects.record_use(verification, ip, now)
+        apikey_network_check(verification=verification, ip=ip, now=now)
         return verification
 
     def failed(

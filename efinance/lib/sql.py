@@ -108,6 +108,13 @@ class Statement:
             with connection.cursor() as cursor:
                 cursor.executemany(self.text, rows)
 
+    def fetchall(self, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """Every row as {column alias: value}, through Django's cursor (not for the hot path)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.text, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def execute(self, params: Sequence[Any]) -> int:
         """Run it; answer the number of rows it changed."""
         with connection.cursor() as cursor:

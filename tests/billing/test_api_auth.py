@@ -163,7 +163,10 @@ def test_the_success_path_costs_one_query_one_count_and_one_update_a_minute(
     client, alice_key, django_assert_num_queries
 ):
     key, token = alice_key
-    with django_assert_num_queries(3):  # verification, the first use's UPDATE, the usage count's upsert
+    # The key's first use from a network is reported (tests/billing/test_api_new_network.py); a minute on:
+    ping(client, token, REMOTE_ADDR="198.51.100.4")
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - datetime.timedelta(seconds=61))
+    with django_assert_num_queries(3):  # verification, the last use's UPDATE, the usage count's upsert
         assert ping(client, token, REMOTE_ADDR="198.51.100.4").status_code == 200
     for _ in range(3):
         with django_assert_num_queries(2):  # verification and usage count: used less than a minute ago

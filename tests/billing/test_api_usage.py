@@ -140,7 +140,9 @@ def test_pruning_keeps_thirteen_months_and_can_run_twice(alice_key):
     assert list(KeyUsage.objects.values_list("hour", flat=True)) == [usage_kept_since(now)]
     assert out.getvalue().splitlines() == [
         "1 usage row(s) older than 13 months deleted.",
+        "0 network(s) not used for 90 days deleted.",
         "0 usage row(s) older than 13 months deleted.",
+        "0 network(s) not used for 90 days deleted.",
     ]
 
 
