@@ -8,17 +8,14 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db.models import ProtectedError
-from django.utils import timezone
 
 from apikeys.models import Api, ApiKey
 from apikeys.policy.rules import apikey_approve, apikeys_suspend
 from tests.apikeys.policy_cast import CREATE_URL, create_via_form, ping, set_policy
-from tests.cast import make_technical_user, make_user
+from tests.cast import make_technical_user, make_user, today
 from tests.support_admin import change_user
 from users.mail import send_pending
 from users.models import OutboxMessage
-
-TODAY = timezone.localdate()
 
 
 def test_the_form_lists_technical_users_in_a_group_of_their_own(alice_client, alice, bob, abacus, charlie, other_ag):
@@ -57,7 +54,7 @@ def test_an_admin_creates_its_key_and_another_organizations_one_is_refused(alice
 
 
 def test_the_two_years_hold_for_it(alice_client, abacus):
-    too_late = TODAY.replace(year=TODAY.year + 2) + datetime.timedelta(days=2)
+    too_late = today().replace(year=today().year + 2) + datetime.timedelta(days=2)
     response, token = create_via_form(alice_client, abacus, validity="date", valid_until=too_late.isoformat())
     assert response.status_code == 400 and token is None
     assert not ApiKey.objects.filter(user=abacus).exists()
@@ -101,10 +98,10 @@ def test_its_creation_notice_goes_to_every_admin_user(admins, make_key, abacus, 
 
 
 def test_its_reminders_go_to_every_admin_user(admins, make_key, abacus):
-    key, _token = make_key(user=abacus, valid_until=TODAY + datetime.timedelta(days=100))
+    key, _token = make_key(user=abacus, valid_until=today() + datetime.timedelta(days=100))
     OutboxMessage.objects.all().delete()
     mail.outbox.clear()
-    call_command("send_expiry_reminders", "--today", (TODAY + datetime.timedelta(days=70)).isoformat())
+    call_command("send_expiry_reminders", "--today", (today() + datetime.timedelta(days=70)).isoformat())
     send_pending()
     reminders = [message for message in mail.outbox if key.key_id in message.subject]
     assert {message.to[0] for message in reminders} == admins
