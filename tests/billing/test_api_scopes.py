@@ -9,19 +9,12 @@ from apikeys.models import Api, Scope
 from audit.models import Action, AuditEvent, Failure
 from billing.api.apis import integration, production
 from billing.models import DeliveryCounter, Document
+from tests.billing.documents import document
 from tests.conftest import statements_run
 
 BASE = {Api.PRODUCTION: "/api/billing/v1/", Api.INTEGRATION: "/api/billing-int/v1/"}
 DOCS = BASE[Api.INTEGRATION] + "documents"
-BODY = {
-    "invoice_number": "2026-0042",
-    "issue_date": "2026-11-01",
-    "due_date": "2026-11-30",
-    "currency": "CHF",
-    "amount": "1250.50",
-    "recipient": {"name": "Muster AG", "email": "billing@muster.example"},
-    "free_text": "November services",
-}
+BODY = document()  # a valid document of the API
 
 
 @pytest.fixture

@@ -15,18 +15,11 @@ from apikeys.models.usage import REFUSALS_KEPT, _current_hour, _hour_of, usage_k
 from apikeys.policy.rules import apikeys_suspend
 from apikeys.sql import USAGE_ADD
 from billing.models import Document
+from tests.billing.documents import document
 from tests.conftest import flip_last, run_concurrently, statements_run
 
 BASE = "/api/billing-int/v1/"
-DOCUMENT = {
-    "invoice_number": "2026-0042",
-    "issue_date": "2026-11-01",
-    "due_date": "2026-11-30",
-    "currency": "CHF",
-    "amount": "1250.50",
-    "recipient": {"name": "Muster AG", "email": "billing@muster.example"},
-    "free_text": "",
-}
+DOCUMENT = document()  # a valid document of the API
 
 
 def call(client, token, method="get", path="ping", body=None):
