@@ -11,6 +11,23 @@ from audit.models import Action, AuditEvent
 from users.models import OutboxMessage
 
 
+def api_state(key: ApiKey, suspended: bool, now: datetime.datetime | None = None) -> str:
+    """The key's state as the API treats it now, in the order `verify_token` checks: the end states
+    (``deleted``, ``expired``, ``replaced``), then what refuses a valid key (``user_inactive``, the
+    contract's stop ``suspended``, a missing approval ``pending``), then ``replacing`` (in a
+    replacement's overlap) or ``working``. The key page's pill and support's sentence both say this."""
+    status = key.status_at(now=now or timezone.now())
+    if status in (Status.DELETED, Status.EXPIRED, Status.REPLACED):
+        return status
+    if not key.user.is_active:
+        return "user_inactive"
+    if suspended:
+        return "suspended"
+    if key.is_pending_approval:
+        return "pending"
+    return "replacing" if key.ends_at is not None else "working"
+
+
 @dataclass(frozen=True)
 class Pill:
     name: str  # working, pending, replaced, suspended, expired, deleted (the CSS class `pill-<name>`)
@@ -18,24 +35,21 @@ class Pill:
 
 
 def status_pill(key: ApiKey, suspended: bool, now: datetime.datetime | None = None) -> Pill:
-    """One word for the key's state as the API treats it now: the end states first, then what stops a
-    valid key (the contract's suspension, a missing approval), then a replacement's overlap."""
-    now = now or timezone.now()
-    status = key.status_at(now=now)
-    if status == Status.DELETED:
-        return Pill("deleted", _("deleted"))
-    if status == Status.EXPIRED:
-        return Pill("expired", _("expired"))
-    if status == Status.REPLACED:
-        return Pill("replaced", _("replaced"))
-    if suspended:
-        return Pill("suspended", _("suspended"))
-    if key.is_pending_approval:
-        return Pill("pending", _("waiting for approval"))
-    if key.ends_at is not None:
+    """One word for the key's state as the API treats it now (`api_state`)."""
+    state = api_state(key, suspended, now)
+    if state == "replacing":
         end = timezone.localtime(key.ends_at).strftime("%d.%m.%Y %H:%M")
         return Pill("replaced", _("replaced, stops %(end)s") % {"end": end})
-    return Pill("working", _("working"))
+    labels = {
+        Status.DELETED: ("deleted", _("deleted")),
+        Status.EXPIRED: ("expired", _("expired")),
+        Status.REPLACED: ("replaced", _("replaced")),
+        "user_inactive": ("suspended", _("refused: its user is deactivated")),
+        "suspended": ("suspended", _("suspended")),
+        "pending": ("pending", _("waiting for approval")),
+        "working": ("working", _("working")),
+    }
+    return Pill(*labels[state])
 
 
 def _moment(value: datetime.datetime) -> str:
@@ -45,26 +59,22 @@ def _moment(value: datetime.datetime) -> str:
 
 
 def api_answer(key: ApiKey, suspended: bool, now: datetime.datetime | None = None) -> str:
-    """What the API answers the key's requests now, in one sentence for the bank's support: «Accepted»
-    (with its limits: the end of a replacement's overlap, the allowed networks) or «Refused now: …» and
-    why, in the order `verify_token` checks (the key's own state, its user, the contract's stop, the
-    missing approval). Reads the key, its user and its organization's stop: no query of its own."""
-    now = now or timezone.now()
-    status = key.status_at(now=now)
-    if status == Status.DELETED:
-        return _("Refused now: deleted on %(when)s") % {"when": _moment(key.revoked_at)}
-    if status == Status.EXPIRED:
-        return _("Refused now: expired on %(day)s") % {"day": key.expired_on.strftime("%d.%m.%Y")}
-    if status == Status.REPLACED:
-        return _("Refused now: replaced, stopped on %(when)s") % {"when": _moment(key.ends_at)}
-    if not key.user.is_active:
-        return _("Refused now: its user is deactivated")
-    if suspended:
-        return _("Refused now: every key of the organization is suspended (emergency stop)")
-    if key.is_pending_approval:
-        return _("Refused now: waiting for a second Admin user's approval")
+    """What the API answers the key's requests now (`api_state`), in one sentence for the bank's
+    support: «Accepted» (with its limits: the end of a replacement's overlap, the allowed networks) or
+    «Refused now: …» and why. Reads the key, its user and its organization's stop: no query of its own."""
+    state = api_state(key, suspended, now)
+    refusals = {
+        Status.DELETED: lambda: _("Refused now: deleted on %(when)s") % {"when": _moment(key.revoked_at)},
+        Status.EXPIRED: lambda: _("Refused now: expired on %(day)s") % {"day": key.expired_on.strftime("%d.%m.%Y")},
+        Status.REPLACED: lambda: _("Refused now: replaced, stopped on %(when)s") % {"when": _moment(key.ends_at)},
+        "user_inactive": lambda: _("Refused now: its user is deactivated"),
+        "suspended": lambda: _("Refused now: every key of the organization is suspended (emergency stop)"),
+        "pending": lambda: _("Refused now: waiting for a second Admin user's approval"),
+    }
+    if state in refusals:
+        return refusals[state]()
     answer = _("Accepted")
-    if key.ends_at is not None:
+    if state == "replacing":
         answer = _("Accepted until %(when)s (replaced)") % {"when": _moment(key.ends_at)}
     if key.network_list:
         answer += " — " + _("only from %(networks)s") % {"networks": ", ".join(key.network_list)}

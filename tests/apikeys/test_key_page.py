@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -144,3 +145,13 @@ def test_the_facts_name_the_keys_scopes(alice_client, alice_key):
     html = page(alice_client, key).content.decode()
     facts = re.search(r'data-testid="key-scopes">(.*?)</dd>', html)[1]
     assert facts == "Read documents, Deliver documents"
+
+
+def test_a_valid_key_of_a_deactivated_user_reads_refused_as_support_sees_it(alice_client, alice_key, bob):
+    """The key page's pill and support's «the API answers now» tell one state (`api_state`): a user
+    deactivated outside the support admin leaves the key valid, and the API refuses it."""
+    key, token = alice_key
+    type(bob).objects.filter(pk=bob.pk).update(is_active=False)
+    html = page(alice_client, key).content.decode()
+    assert 'data-testid="status-pill">refused: its user is deactivated<' in html
+    assert Client().get(PING, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
