@@ -13,7 +13,10 @@ spoils a round, not the figure), in milliseconds per run:
 - action with a fresh proof: ``POST /accounts/security/recovery-codes/`` (makes 10 codes) within
   STEP_UP_SECONDS — what the step-up check adds is also timed alone (`proof.is_fresh`, µs);
 - action with a stale proof: the same POST answered by the question, then the POST with the code
-  that carries the form on (two requests, the action included).
+  that carries the form on (two requests, the action included);
+- the check that every page of an Admin user makes (`enrolment_due`: must they set up a factor
+  first?), alone, in µs: with the policy «Admin users must use a second factor» off (one query) and
+  on, for an Admin user with a factor (two queries).
 
 Password hashing is MD5 here (as in the tests), so that the differences are the second factor's,
 not PBKDF2's (hundreds of milliseconds, the same for both logins). Each run uses the next 30-second
@@ -60,7 +63,7 @@ def _child(runs: int) -> None:
     from users.factors import crypto, proof
     from users.factors import models as factor_models
     from users.factors.models import TOTPDevice
-    from users.factors.services import _recovery_codes_replace
+    from users.factors.services import _recovery_codes_replace, enrolment_due
     from users.models import Organization, User
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -140,6 +143,16 @@ def _child(runs: int) -> None:
         _expect(b'data-testid="recovery-codes"' in response.content, "no recovery codes shown")
         return elapsed
 
+    admin = User.objects.create_user("admin", password=PASSWORD, organization=organization, is_org_admin=True)
+    TOTPDevice.objects.filter(pk=TOTPDevice.start(admin).pk).update(confirmed=True)
+
+    def enrolment_check_us(policy_on: bool) -> float:
+        Organization.objects.filter(pk=organization.pk).update(admins_need_factor=policy_on)
+        _expect(not enrolment_due(admin), "an Admin user with a factor sent to enrol")
+        return min(timeit.repeat(lambda: enrolment_due(admin), number=200, repeat=5)) / 200 * 1e6
+
+    policy_off_us, policy_on_us = enrolment_check_us(False), enrolment_check_us(True)
+
     request = RequestFactory().post("/")
     request.session = {proof.PROOF_AT: time.time()}
     check_us = min(timeit.repeat(lambda: proof.is_fresh(request), number=10_000, repeat=5)) / 10_000 * 1e6
@@ -155,6 +168,8 @@ def _child(runs: int) -> None:
     print(f"action with a fresh proof: {fresh_ms:.2f} ms; the step-up check itself: {check_us:.2f} µs")
     print(f"action with a stale proof: {stale_ms:.2f} ms (question + proof + action, 2 requests): ", end="")
     print(f"the step-up adds {stale_ms - fresh_ms:.2f} ms")
+    print(f"an Admin user's page, enrolment check: {policy_off_us:.2f} µs with the policy off, ", end="")
+    print(f"{policy_on_us:.2f} µs with it on")
 
 
 def _expect(condition: bool, what: str) -> None:

@@ -19,3 +19,5 @@ def test_it_prints_the_added_cost_of_the_second_factor_and_of_the_step_up(capsys
     ).groups()
     stale = re.search(r"action with a stale proof: ([\d.]+) ms", out)[1]
     assert float(fresh) > 0 and float(check) > 0 and float(stale) > 0
+    off, on = re.search(r"enrolment check: ([\d.]+) µs with the policy off, ([\d.]+) µs with it on", out).groups()
+    assert float(off) > 0 and float(on) > 0
