@@ -2,8 +2,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as AuthUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -110,6 +111,9 @@ class User(AbstractUser):
     # release during a deploy, a migration's historical model) is a person without a description.
     is_technical = models.BooleanField(_("technical user"), default=False, db_default=False, editable=False)
     description = models.CharField(_("description"), max_length=500, blank=True, default="", db_default="")
+    # Counts up when the user's other sessions must end (`end_sessions`): a factor reset or removed.
+    # A new password ends them without it (the session hash reads the password's hash too).
+    sessions_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = UserManager()
 
@@ -154,6 +158,26 @@ class User(AbstractUser):
         """An active Admin user of `organization_id` (one who may decide its four-eyes requests, and
         whose own requests stand while they are)."""
         return self.is_admin_of_organization and self.organization_id == organization_id
+
+    def get_session_auth_hash(self) -> str:
+        """What a session of this user keeps and Django compares at each request: an HMAC of the
+        password's hash, as Django's, and of `sessions_epoch`, so that either changing ends the sessions."""
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret) -> str:
+        value = f"{self.password}\x00{self.sessions_epoch}"
+        salt = "users.models.User.get_session_auth_hash"
+        return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+    def end_sessions(self) -> None:
+        """End every session of this user at its next request. A request of the user's own that should
+        stay logged in calls `django.contrib.auth.update_session_auth_hash` afterwards."""
+        User.objects.filter(pk=self.pk).update(sessions_epoch=F("sessions_epoch") + 1)
+        self.refresh_from_db(fields=["sessions_epoch"])
 
     @property
     def mail_language(self) -> str:

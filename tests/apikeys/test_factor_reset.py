@@ -71,6 +71,7 @@ def test_after_the_reset_the_user_must_enrol_at_the_next_login(lost, alice_clien
 
 def test_enrolling_again_ends_the_obligation(lost, alice_client, dora, totp_clock):
     alice_client.post(reset_url(dora))
+    dora.refresh_from_db()  # the reset ended her sessions: a login now is one after it
     client = client_for(dora)
     client.get(ENROL)
     device = TOTPDevice.objects.get(user=dora, confirmed=False)

@@ -108,8 +108,9 @@ def recovery_codes_renew(*, user, ip: str | None) -> list[str]:
 
 @transaction.atomic
 def totp_remove(*, user, ip: str | None) -> bool:
-    """Remove the user's authenticator app; without a factor left, the recovery codes go too. The last
-    factor of a user who must have one stays (`FactorNeeded`)."""
+    """Remove the user's authenticator app; without a factor left, the recovery codes go too. The user's
+    sessions end (the caller keeps its own). The last factor of a user who must have one stays
+    (`FactorNeeded`)."""
     # The user's row locked first: two removals at once cannot each see the other's factor left.
     User.objects.select_for_update().filter(pk=user.pk).first()
     devices = TOTPDevice.objects.filter(user=user, confirmed=True)
@@ -120,13 +121,15 @@ def totp_remove(*, user, ip: str | None) -> bool:
     devices.delete()
     if not has_factor(user):
         RecoveryCode.objects.filter(user=user).delete()
+    user.end_sessions()
     _record_own(Action.FACTOR_REMOVED, user, ip, kind=FactorKind.TOTP)
     notify([user], "factor_removed", {"kind": FactorKind.TOTP.label, "ip": ip})
     return True
 
 
 def factors_delete(user) -> list[str]:
-    """Delete every factor of `user` and their recovery codes; they must enrol again. Answers the kinds
+    """Delete every factor of `user` and their recovery codes; they must enrol again, and their sessions
+    end (someone else resets: a session opened with the lost factor must not go on). Answers the kinds
     that were there (nothing: an empty list). Recorded by the caller: an Admin user's reset
     (`factor_reset_by_admin`) or support's (`users.services.factor_reset_by_staff`)."""
     User.objects.select_for_update().filter(pk=user.pk).first()
@@ -137,6 +140,7 @@ def factors_delete(user) -> list[str]:
     RecoveryCode.objects.filter(user=user).delete()
     User.objects.filter(pk=user.pk).update(must_enrol_factor=True)
     user.must_enrol_factor = True
+    user.end_sessions()
     return kinds
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -113,6 +114,7 @@ def totp_remove(request):
         )
     else:
         if removed:
+            update_session_auth_hash(request, request.user)  # the other sessions end, this one stays
             messages.success(
                 request, _("Your authenticator app was removed. The login asks only for your password now.")
             )
