@@ -6,7 +6,9 @@ of the Overview and of Administration.
 - the keys that expire within `EXPIRES_SOON_DAYS` days and are not being replaced;
 - the replaced keys whose overlap ends within `REPLACEMENT_ENDS_WITHIN`: the software must have
   switched to the new key by then;
-- the emergency stop: while it holds, every key is refused, and the band says so first.
+- the emergency stop: while it holds, every key is refused, and the band says so first;
+- the changes of the contract's logins by the bank that wait for an Admin user's confirmation (a band
+  that leads to User management, `apikeys.bank_changes`).
 
 The cost does not grow with the contract: each list is one query that stops after `SHOWN` rows and one
 count, each read from an index that holds only the keys it is about (`apikey_org_status`, and the
@@ -21,7 +23,7 @@ from django.utils import timezone
 from apikeys.models import APPROVAL_WINDOW, ApiKey
 from apikeys.models.status import expires_soon_q, valid_q
 from apikeys.policy.rules import resume_rule
-from users.models import User
+from users.models import BankChange, User
 
 SHOWN = 5  # rows of each list in the block; the count says how many there are
 REPLACEMENT_ENDS_WITHIN = datetime.timedelta(days=7)
@@ -58,13 +60,15 @@ class Attention:
     waiting: Listed
     expiring: Listed
     ending: Listed
+    # Changes of the contract's logins by the bank that wait for this Admin user's confirmation.
+    bank_changes: int = 0
 
     @property
     def keys_need_attention(self) -> bool:
         return bool(self.waiting.count or self.expiring.count or self.ending.count)
 
     def __bool__(self) -> bool:
-        return self.suspended or self.keys_need_attention
+        return self.suspended or self.keys_need_attention or bool(self.bank_changes)
 
 
 def waiting_for(user, now: datetime.datetime):
@@ -100,5 +104,8 @@ def attention_of(user, *, today: datetime.date | None = None, now: datetime.date
     return Attention(
         suspended=suspended,
         may_resume=suspended and resume_rule(organization, user) != "other_admin",
+        bank_changes=BankChange.objects.filter(
+            organization_id=organization.pk, state=BankChange.State.ORGANIZATION
+        ).count(),
         **listed,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apikeys import views
+from apikeys import bank_changes, views
 from apikeys.policy import views as policy_views
 from apikeys.technical import views as technical_views
 
@@ -9,6 +9,16 @@ urlpatterns = [
     path("", views.administration, name="administration"),
     path("users/", views.user_management, name="user_management"),
     path("users/<int:user_id>/reset-factor/", views.factor_reset, name="factor_reset"),
+    path(
+        "users/bank-changes/<int:bank_change_id>/confirm/",
+        bank_changes.bank_change_confirm_view,
+        name="bank_change_confirm",
+    ),
+    path(
+        "users/bank-changes/<int:bank_change_id>/refuse/",
+        bank_changes.bank_change_refuse_view,
+        name="bank_change_refuse",
+    ),
     path("users/technical/new/", technical_views.technical_user_create, name="technical_user_create"),
     path("users/technical/<int:user_id>/", technical_views.technical_user_change, name="technical_user_change"),
     path(

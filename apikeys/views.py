@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apikeys import keypage, leavers, report, services, tokens, usage
+from apikeys import bank_changes, keypage, leavers, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
 from apikeys.activity import record_report_downloaded
 from apikeys.attention import attention_of
@@ -26,7 +26,7 @@ from efinance.lib.net import client_ip
 from users.factors.models import TOTPDevice
 from users.factors.services import ResetRefused, factor_reset_by_admin
 from users.factors.stepup import step_up_required
-from users.models import User
+from users.models import BankChange, User
 
 PAGE_SIZE = 50
 # The columns of a row of the key tables (`{% key_rows %}`), read without a join: the names of a row's
@@ -174,12 +174,18 @@ def user_management(request):
         valid_keys=Count("api_keys", filter=valid),
         expiring_keys=Count("api_keys", filter=valid & expires_soon_q(today, prefix="api_keys__")),
         has_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        waits=Exists(BankChange.objects.filter(user=OuterRef("pk"), state__in=BankChange.OPEN)),
     )
     page = Paginator(users.people(), PAGE_SIZE).get_page(request.GET.get("page"))
     # The contract's technical users, apart from the people: a few, on every page.
     technical = users.technical().order_by("-is_active", "first_name", "username")
     valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
-    context = {"page": page, "technical_users": technical, "valid_total": valid_total}
+    context = {
+        "page": page,
+        "technical_users": technical,
+        "valid_total": valid_total,
+        "bank_changes": list(bank_changes.open_changes(request.user.organization_id)),
+    }
     return render(request, "apikeys/user_management.html", context)
 
 

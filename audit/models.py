@@ -83,6 +83,16 @@ class Action(models.TextChoices):
     USER_MOVED_IN = "user_moved_in", _("User moved here by bank support")
     USER_CHANGED = "user_changed", _("User details changed by bank support")
     PASSWORD_LINK_SENT = "password_link_sent", _("Set-password link sent by bank support")
+    # A user added, the Admin flag granted or a login address changed by the bank waits for a second
+    # staff user and the organization's confirmation (`users.bank_changes`).
+    CHANGE_REQUESTED = "bank_requested", _("Change asked for by bank support")
+    CHANGE_APPROVED = "bank_approved", _("Change approved by a second bank employee")
+    CHANGE_WITHDRAWN = "bank_withdrawn", _("Change refused by bank support")
+    CHANGE_CONFIRMED = "bank_confirmed", _("Change by bank support confirmed")
+    CHANGE_REFUSED = "bank_refused", _("Change by bank support refused")
+    FIRST_ADMIN_LOGIN = "first_admin_login", _("First login of the Admin user onboarded by the bank")
+    ORGANIZATION_ADDED = "org_added", _("Organization created by bank support")
+    ORGANIZATION_CHANGED = "org_changed", _("Organization changed by bank support")
     # The second factor (users.factors).
     FACTOR_ADDED = "factor_added", _("Second factor added")
     FACTOR_REMOVED = "factor_removed", _("Second factor removed")
@@ -108,6 +118,23 @@ BANK_ACTIONS = frozenset(
         Action.USER_CHANGED,
         Action.PASSWORD_LINK_SENT,
         Action.FACTOR_RESET_BY_SUPPORT,
+        Action.CHANGE_REQUESTED,
+        Action.CHANGE_APPROVED,
+        Action.CHANGE_WITHDRAWN,
+        Action.ORGANIZATION_ADDED,
+        Action.ORGANIZATION_CHANGED,
+    }
+)
+
+# Entries about a change of a customer's login that the bank asked for (`users.BankChange`); their
+# details name the change, the user's real name and address.
+BANK_CHANGE_ACTIONS = frozenset(
+    {
+        Action.CHANGE_REQUESTED,
+        Action.CHANGE_APPROVED,
+        Action.CHANGE_WITHDRAWN,
+        Action.CHANGE_CONFIRMED,
+        Action.CHANGE_REFUSED,
     }
 )
 
@@ -256,6 +283,10 @@ class AuditEvent(models.Model):
     @property
     def by_bank(self) -> bool:
         return self.action in BANK_ACTIONS
+
+    @property
+    def is_bank_change(self) -> bool:
+        return self.action in BANK_CHANGE_ACTIONS
 
     @property
     def changed_fields_display(self) -> str:

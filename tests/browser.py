@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
@@ -93,3 +94,14 @@ def close_token_screen(page: Page) -> None:
     was never copied)."""
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("close").click()
+
+
+def no_axe_violations(page: Page) -> None:
+    """The page has no axe-core violation and no horizontal scroll, at the desktop's and the phone's
+    width; it is left at the desktop's."""
+    for width in (DESKTOP, PHONE):
+        page.set_viewport_size({"width": width, "height": 844})
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.set_viewport_size({"width": DESKTOP, "height": 844})

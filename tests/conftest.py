@@ -4,6 +4,7 @@
 - bob: a standard user of Demo AG
 - charlie: the Admin user of Other AG, an outsider to everything of Demo AG
 - sam: the bank's support staff (Django staff, no organization)
+- tina: a second support staff user, who approves what sam asks for (users.BankChange)
 """
 
 import contextlib
@@ -123,6 +124,17 @@ def sam(db):
 
 
 @pytest.fixture
+def tina(db):
+    """A second support staff user (tests.factors.enrol): the second bank employee of a `BankChange`."""
+    from tests.factors import enrol
+
+    user = make_user("tina", None, is_staff=True)
+    user.groups.add(ensure_support_group())
+    enrol(user)
+    return user
+
+
+@pytest.fixture
 def admin_user(admin_user):
     """pytest-django's superuser, with the second factor that /support/ needs."""
     from tests.factors import enrol
@@ -160,6 +172,11 @@ def charlie_client(charlie):
 @pytest.fixture
 def sam_client(sam):
     return client_for(sam)
+
+
+@pytest.fixture
+def tina_client(tina):
+    return client_for(tina)
 
 
 @pytest.fixture

@@ -28,3 +28,16 @@ def change_user(client, user, **changes) -> None:
     response = client.post(reverse("admin:users_user_change", args=[user.pk]), user_form(user, **changes))
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
+
+
+def approve_held(user, *, by, confirm_by=None) -> None:
+    """What the bank held of `user` (`users.BankChange`): approved by the second staff user `by` and, when
+    it then waits for the organization, confirmed by its Admin user `confirm_by`; `user` reloaded."""
+    from users.bank_changes import bank_change_approve, bank_change_confirm
+    from users.models import BankChange
+
+    for change in BankChange.objects.filter(user=user, state=BankChange.State.BANK).order_by("pk"):
+        change = bank_change_approve(change=change, by=by)
+        if change.state == BankChange.State.ORGANIZATION and confirm_by is not None:
+            bank_change_confirm(change=change, by=confirm_by)
+    user.refresh_from_db()

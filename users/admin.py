@@ -7,9 +7,14 @@ can be viewed but not changed, so that no support user can give themselves or an
 
 Nobody at the bank sets, sees or chooses a customer's password: the change form has no password
 field (only whether one is set), the password form (``<id>/password/``) refuses every customer user,
-superusers included, and a user added here gets an unusable password and a set-password link by
-e-mail; the action «Send a set-password link» sends a new one. Only a superuser may set the password
-of a user of no organization (bank staff).
+superusers included, and a user added here gets an unusable password and, once the addition takes
+effect, a set-password link by e-mail; the action «Send a set-password link» sends a new one. Only a
+superuser may set the password of a user of no organization (bank staff).
+
+No single staff user makes a customer's login: a customer user added, the Admin flag granted and a
+login e-mail address set here wait as a `BankChange` (listed under «Changes by the bank», with the
+real name and address beside the user identification) for a second staff user's «Approve» and then,
+where the organization has an active Admin user, for one of them to confirm it (`users.bank_changes`).
 
 Technical users («ERP Abacus», created by a contract's Admin users) are listed with their
 organization (filter «technical user»), never as staff: their address, Admin flag, organization and
@@ -37,14 +42,16 @@ from django.utils.translation import ngettext
 
 from audit.models import FactorKind
 from efinance.lib.net import client_ip
+from users.bank_changes import Refused, bank_change_approve, bank_change_refuse
 from users.factors.models import TOTPDevice
 from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
-from users.models import Organization, User
+from users.models import BankChange, Organization, User
 from users.services import (
     SET_PASSWORD_LINK_HOLD,
     factor_reset_by_staff,
     may_get_set_password_link,
+    organization_save_by_staff,
     send_set_password_link,
     set_password_link_held_until,
     user_save_by_staff,
@@ -79,6 +86,10 @@ class OrganizationAdmin(admin.ModelAdmin):
     @admin.display(description=_("all keys suspended"), boolean=True)
     def keys_suspended_display(self, organization: Organization) -> bool:
         return organization.keys_suspended
+
+    def save_model(self, request, obj, form, change):
+        """Recorded on the organization's «Activity» and e-mailed to its Admin users (its name too)."""
+        organization_save_by_staff(organization=obj, by=request.user, ip=client_ip(request))
 
 
 @admin.register(User)
@@ -207,14 +218,15 @@ class UserAdmin(DjangoUserAdmin):
                 len(result.deleted_keys),
             ) % {"count": len(result.deleted_keys), "keys": ", ".join(result.deleted_keys)}
             self.message_user(request, message, messages.WARNING)
-        if not change:
-            if may_get_set_password_link(obj):
-                send_set_password_link(user=obj, by=request.user, ip=ip)
-                self._link_sent(request, [obj])
-            else:
-                self.message_user(
-                    request, _("The user has no password and gets no link while inactive."), messages.WARNING
-                )
+        for held in result.held:
+            message = _(
+                "«%(change)s» of %(user)s waits for a second staff user of the bank (Changes by the bank) and, where "
+                "the organization has an active Admin user, for their confirmation. Its Admin users were told."
+            ) % {"change": held.get_kind_display(), "user": obj.username}
+            self.message_user(request, message, messages.WARNING)
+        if not change and obj.organization_id is None and may_get_set_password_link(obj):
+            send_set_password_link(user=obj, by=request.user, ip=ip)  # bank staff, added by a superuser
+            self._link_sent(request, [obj])
 
     def _link_sent(self, request, users) -> None:
         days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
@@ -291,3 +303,71 @@ class UserAdmin(DjangoUserAdmin):
                 "users": ", ".join(skipped)
             }
             self.message_user(request, message, messages.WARNING)
+
+
+@admin.register(BankChange)
+class BankChangeAdmin(admin.ModelAdmin):
+    """What one staff user asked for and a second must approve (`users.bank_changes`): a user added, the
+    Admin flag granted, a login e-mail address changed. The real name and address stand beside the user
+    identification, so that a look-alike is seen for what it is. Nothing here is edited: the actions
+    approve (never one's own) or withdraw; the organization's Admin users confirm on their screens."""
+
+    list_display = [
+        *["user", "real_name", "email_display", "kind", "organization", "state"],
+        *["requested_by", "requested_at", "approved_by", "decided_by"],
+    ]
+    list_filter = ["state", "kind"]
+    list_select_related = ["user", "organization", "requested_by", "approved_by", "decided_by"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "email", "organization__name"]
+    actions = ["approve", "withdraw"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(field.name for field in BankChange._meta.fields), "real_name", "email_display"]
+
+    @admin.display(description=_("Name"))
+    def real_name(self, change: BankChange) -> str:
+        return change.user.get_full_name() or "—"
+
+    @admin.display(description=_("E-mail address"))
+    def email_display(self, change: BankChange) -> str:
+        return change.email or change.user.email or "—"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """The list's actions need it; a change itself is only viewed, never edited."""
+        return obj is None and super().has_change_permission(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        """The list; its approval only after a fresh proof of the staff user's own factor."""
+        view = step_up_required(when=lambda request, *args: request.POST.get("action") == "approve")
+        return view(super().changelist_view)(request, extra_context)
+
+    def _decide(self, request, queryset, decide, done_message: str) -> None:
+        done = []
+        with transaction.atomic():
+            for change in queryset.select_related("user").order_by("pk"):
+                try:
+                    decide(change=change, by=request.user, ip=client_ip(request))
+                except Refused as refused:
+                    self.message_user(request, f"{change.user.username}: {refused.message}", messages.ERROR)
+                else:
+                    done.append(change.user.username)
+        if done:
+            self.message_user(request, done_message % {"users": ", ".join(done)}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve (as the second staff user)"), permissions=["change"])
+    def approve(self, request, queryset):
+        message = _(
+            "Approved for %(users)s: each now waits for an Admin user of the organization, or is in effect when the "
+            "organization has none."
+        )
+        self._decide(request, queryset, bank_change_approve, message)
+
+    @admin.action(description=_("Withdraw"), permissions=["change"])
+    def withdraw(self, request, queryset):
+        self._decide(request, queryset, bank_change_refuse, _("Withdrawn for %(users)s: nothing takes effect."))

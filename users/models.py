@@ -98,6 +98,11 @@ class User(AbstractUser):
     # When the bank's staff last changed the e-mail address: a set-password link waits a while after
     # it (`users.services.set_password_link_held_until`).
     email_changed_by_staff_at = models.DateTimeField(_("e-mail address changed by the bank"), null=True, blank=True)
+    # When two of the bank's staff made this user an Admin user of a contract that had no active Admin
+    # user to confirm it (onboarding, `users.bank_changes`): their first login is marked on «Activity».
+    admin_onboarded_at = models.DateTimeField(
+        _("made the first Admin user by the bank"), null=True, blank=True, editable=False
+    )
     # Set when someone else reset the user's second factor (a lost phone): the user must set up a new
     # one at the next login, whatever the policy. Cleared by the enrolment.
     must_enrol_factor = models.BooleanField(
@@ -185,6 +190,88 @@ class User(AbstractUser):
         return self.language or settings.LANGUAGE_CODE
 
 
+class BankChange(models.Model):
+    """A change of a customer's login that one of the bank's staff asked for in the support admin: a user
+    added, the Admin flag granted, or the login e-mail address changed. It takes effect only after a
+    second staff user approves it (never the one who asked: CHECK `bank_change_second_employee`) and,
+    where the organization then has an active Admin user, after one of them confirms it on their User
+    management. Until then the user is as before: an added user is inactive (no login, no set-password
+    link), a user granted the flag is no Admin user, and the address is the old one
+    (`users.bank_changes`). A contract with no active Admin user is onboarded by the two staff users.
+    """
+
+    class Kind(models.TextChoices):
+        USER_ADDED = "user_added", _("User added")
+        ADMIN_GRANTED = "admin_granted", _("Admin flag granted")
+        EMAIL_CHANGED = "email_changed", _("Login e-mail address changed")
+
+    class State(models.TextChoices):
+        BANK = "bank", _("Waits for a second bank employee")
+        ORGANIZATION = "organization", _("Waits for the organization's confirmation")
+        DONE = "done", _("In effect")
+        REFUSED = "refused", _("Refused")
+
+    OPEN = (State.BANK, State.ORGANIZATION)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="bank_changes"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="bank_changes"
+    )
+    kind = models.CharField(_("change"), max_length=20, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.BANK)
+    # Of an added user: whether they were added as an Admin user.
+    is_org_admin = models.BooleanField(_("e-finance Admin user"), default=False)
+    # The address asked for: an added user's, or the new one.
+    email = models.EmailField(_("e-mail address"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("asked on"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    approved_at = models.DateTimeField(_("approved on"), null=True, blank=True)
+    # Who confirmed it for the organization (an Admin user), or refused it (a staff or an Admin user).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("change by the bank")
+        verbose_name_plural = _("changes by the bank")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("requested_by")),
+                name="bank_change_second_employee",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind"], condition=Q(state__in=["bank", "organization"]), name="bank_change_one_open"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "state"], name="bank_change_org_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN
+
+
 class OutboxMessage(models.Model):
     """An e-mail waiting to be sent, or sent: the outbox that `users.mail` fills in the transaction
     of what it reports, and that only its runner (`send_outbox`, `--loop` as a service) drains, never a
@@ -222,4 +309,4 @@ class OutboxMessage(models.Model):
 # The second factors' models live with their concept; imported here so that Django finds them in `users`.
 from users.factors.models import RecoveryCode, TOTPDevice  # noqa: E402
 
-__all__ = ["Organization", "OutboxMessage", "RecoveryCode", "TOTPDevice", "User", "active_admin_q"]
+__all__ = ["BankChange", "Organization", "OutboxMessage", "RecoveryCode", "TOTPDevice", "User", "active_admin_q"]

@@ -24,7 +24,14 @@ def _user_by_username(username: str):
 
 def on_login(sender, request, user, **kwargs):
     count_login("success")
-    record(action=Action.LOGIN, actor=user, organization_id=user.organization_id, ip=client_ip(request))
+    ip = client_ip(request)
+    record(action=Action.LOGIN, actor=user, organization_id=user.organization_id, ip=ip)
+    if user.admin_onboarded_at is not None:
+        # The first Admin user of a contract onboarded by two bank employees (no Admin user could confirm
+        # them, `users.bank_changes`): their first action, the first login, is marked as such once.
+        first = Action.FIRST_ADMIN_LOGIN
+        if not AuditEvent.objects.filter(organization_id=user.organization_id, actor=user, action=first).exists():
+            record(action=first, actor=user, subject=user, organization_id=user.organization_id, ip=ip)
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):

@@ -1,6 +1,6 @@
 import datetime
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -16,7 +16,7 @@ from audit.models import Action
 from efinance.lib.logging import log_event
 from users.factors.services import factors_delete
 from users.mail import notify
-from users.models import User
+from users.models import BankChange, Organization, User
 from users.signals import UserChange, customer_user_changed
 
 log = logging.getLogger("users")
@@ -34,6 +34,9 @@ SUPPORT_PERMISSIONS = [
     ("users", "view_organization"),
     ("users", "add_organization"),
     ("users", "change_organization"),
+    # Changes of a customer's login asked for by another staff user: approve or withdraw them.
+    ("users", "view_bankchange"),
+    ("users", "change_bankchange"),
     # Login lockouts (django-axes): see them, and unlock a login by deleting its access attempt.
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),
@@ -59,10 +62,12 @@ DETAIL_FIELDS = ("username", "first_name", "last_name", "email")
 
 @dataclass
 class StaffChange:
-    """What `user_save_by_staff` / `send_set_password_link` recorded, and the keys the receivers deleted."""
+    """What `user_save_by_staff` / `send_set_password_link` recorded, and the keys the receivers deleted;
+    `held`: what waits for a second staff user and the organization (`BankChange`s)."""
 
     changes: list[UserChange]
     deleted_keys: list[str]
+    held: list[BankChange] = field(default_factory=list)
 
 
 def _changes(previous: dict | None, user: User) -> list[UserChange]:
@@ -103,7 +108,62 @@ def _changes(previous: dict | None, user: User) -> list[UserChange]:
     return changes
 
 
-def _announce(*, user: User, by, changes: list[UserChange], ip: str | None) -> StaffChange:
+def bank_change_details(change: BankChange, **extra) -> dict:
+    """What an entry about a `BankChange` keeps: the change, and who it is about as the staff user saw
+    them (user identification, real name, address), so that «Activity» shows a look-alike for what it is."""
+    user = change.user
+    return {
+        "change": change.pk,
+        "kind": change.kind,
+        "name": user.get_full_name(),
+        "email": change.email or user.email,
+        "is_org_admin": change.is_org_admin,
+        **extra,
+    }
+
+
+def _hold(previous: dict | None, user: User) -> list[BankChange]:
+    """Take off `user` what a single staff user may not do alone (a new customer user, the Admin flag, a
+    login address) and answer it as unsaved `BankChange`s: the row keeps the user as they were (an
+    added user inactive and no Admin user) until a second staff user and the organization agree
+    (`users.bank_changes`). A user added by the bank that is not in effect stays so whatever is posted."""
+    if user.organization_id is None or user.is_technical:
+        return []
+    if previous is None:
+        held = [BankChange(kind=BankChange.Kind.USER_ADDED, is_org_admin=user.is_org_admin, email=user.email)]
+        user.is_active = user.is_org_admin = False
+        return held
+    added = BankChange.objects.filter(user=user, kind=BankChange.Kind.USER_ADDED)
+    if added.exclude(state=BankChange.State.DONE).exists():
+        user.is_active = user.is_org_admin = False
+        user.email = previous["email"]
+        return []
+    held = []
+    if user.is_org_admin and not previous["is_org_admin"]:
+        held.append(BankChange(kind=BankChange.Kind.ADMIN_GRANTED))
+        user.is_org_admin = False
+    if user.email != previous["email"]:
+        held.append(BankChange(kind=BankChange.Kind.EMAIL_CHANGED, email=user.email))
+        user.email = previous["email"]
+    return held
+
+
+def _request(*, user: User, by, held: list[BankChange]) -> list[UserChange]:
+    """Store the held changes; an open one of the same kind is withdrawn (the newer asks again)."""
+    changes = []
+    for change in held:
+        change.user, change.organization_id, change.requested_by = user, user.organization_id, by
+        stale = BankChange.objects.select_for_update().filter(user=user, kind=change.kind, state__in=BankChange.OPEN)
+        for old in stale:
+            old.state, old.decided_by, old.decided_at = BankChange.State.REFUSED, by, timezone.now()
+            old.save(update_fields=["state", "decided_by", "decided_at"])
+            changes.append(UserChange(Action.CHANGE_WITHDRAWN, old.organization_id, bank_change_details(old)))
+        change.save()
+        changes.append(UserChange(Action.CHANGE_REQUESTED, change.organization_id, bank_change_details(change)))
+    return changes
+
+
+def announce(*, user: User, by, changes: list[UserChange], ip: str | None) -> StaffChange:
     deleted: list[str] = []
     if changes:
         # In the organization's audit log (a move in both organizations' logs), the staff user as the
@@ -141,17 +201,22 @@ def user_save_by_staff(*, user: User, by, ip: str | None = None) -> StaffChange:
 
     The stored row is read (and locked) first, the differences that matter to the customer become
     `UserChange`s, recorded in the organization's audit log (both organizations' for a move), and
-    `customer_user_changed` is sent in this transaction: its receiver in `apikeys` e-mails the
-    organization's Admin users, and deletes the user's valid keys for good when they were
+    `customer_user_changed` is sent in this transaction. What one staff user may not do alone (a new
+    customer user, the Admin flag, a login address) is held instead (`_hold`): stored as a `BankChange`
+    and recorded as asked for, it waits for `users.bank_changes`. The signal's receiver in `apikeys`
+    e-mails the organization's Admin users, and deletes the user's valid keys for good when they were
     deactivated or moved out. Whatever fails, nothing of it stays.
     """
     previous = None
     if not user._state.adding:
         previous = User.objects.select_for_update().filter(pk=user.pk).values(*TRACKED_FIELDS).first()
-        if previous is not None and previous["email"] != user.email:
-            user.email_changed_by_staff_at = timezone.now()
+    held = _hold(previous, user)
     user.save()
-    return _announce(user=user, by=by, changes=_changes(previous, user), ip=ip)
+    changes = [] if previous is None and held else _changes(previous, user)
+    changes += _request(user=user, by=by, held=held)
+    result = announce(user=user, by=by, changes=changes, ip=ip)
+    result.held = held
+    return result
 
 
 def set_password_path(user: User) -> str:
@@ -198,7 +263,7 @@ def send_set_password_link(*, user: User, by, ip: str | None = None) -> StaffCha
     days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
     notify([user], "set_password_link", {"link": settings.SITE_URL + set_password_path(user), "days": days})
     changes = [UserChange(Action.PASSWORD_LINK_SENT, user.organization_id)] if user.organization_id else []
-    return _announce(user=user, by=by, changes=changes, ip=ip)
+    return announce(user=user, by=by, changes=changes, ip=ip)
 
 
 @transaction.atomic
@@ -214,4 +279,32 @@ def factor_reset_by_staff(*, user: User, by, ip: str | None = None) -> StaffChan
         return None
     notify([user], "factor_reset", {"user": user, "by": by, "by_bank": True})
     change = UserChange(Action.FACTOR_RESET_BY_SUPPORT, user.organization_id, {"kind": kinds[0]})
-    return _announce(user=user, by=by, changes=[change], ip=ip)
+    return announce(user=user, by=by, changes=[change], ip=ip)
+
+
+# --- Changes of an organization by the bank's staff ------------------------------------------------
+
+
+@transaction.atomic
+def organization_save_by_staff(*, organization: Organization, by, ip: str | None = None) -> None:
+    """Save `organization` as the bank's staff added or changed it in the support admin: recorded on its
+    «Activity» (its previous name too, when renamed) and e-mailed to its active Admin users at once."""
+    fields = [f.attname for f in Organization._meta.concrete_fields if f.editable and not f.primary_key]
+    previous = None
+    if not organization._state.adding:
+        previous = Organization.objects.select_for_update().filter(pk=organization.pk).values(*fields).first()
+    organization.save()
+    if previous is None:
+        action, details = Action.ORGANIZATION_ADDED, {"name": organization.name}
+    else:
+        changed = [name for name in fields if previous[name] != getattr(organization, name)]
+        if not changed:
+            return
+        action, details = Action.ORGANIZATION_CHANGED, {"fields": changed, "name": organization.name}
+        if "name" in changed:
+            details["previous_name"] = previous["name"]
+    entry = record(action=action, actor=by, organization_id=organization.pk, ip=ip, details=details)
+    activity = settings.SITE_URL + reverse("apikeys:activity")
+    context = {"organization": organization, "actor": by, "entry": entry, "activity_url": activity}
+    notify(organization.active_admins().order_by("pk"), "organization_changed", context)
+    log_event(log, "organization.changed_by_staff", organization=organization.pk, by=by.username, ip=ip)

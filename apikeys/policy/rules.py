@@ -38,6 +38,7 @@ MESSAGES = {
         "Your contract's security policy allows only addresses in %(networks)s: choose networks within them."
     ),
     "own_request": _("You requested this yourself: another Admin user must decide it."),
+    "not_admin": _("Only an active Admin user of the organization can decide this request."),
     "decided": _("This request has already been decided or has lapsed."),
     "requester_left": _("The Admin user who requested this has left: the request cannot be approved."),
     "not_pending": _("This key does not wait for approval."),
@@ -127,6 +128,8 @@ def apikey_request_approval(*, key: ApiKey, by) -> None:
 
 
 def _check_decider(*, key: ApiKey, by, now) -> None:
+    if not by.is_admin_of(key.organization_id):
+        raise NotAllowed("not_admin")  # never a user held by the bank (`users.bank_changes`), nor an outsider
     if not key.is_pending_approval or key.revoked_at is not None or not key.is_valid:
         raise NotAllowed("not_pending")
     if by.pk == key.created_by_id:
@@ -342,6 +345,8 @@ def policy_change_decide(
     """A second Admin user approves (then it applies) or rejects a waiting change, saying why
     (`reason`); the Admin user who asked gets an e-mail either way."""
     now = now or timezone.now()
+    if not by.is_admin_of(change.organization_id):
+        raise NotAllowed("not_admin")  # never a user held by the bank (`users.bank_changes`), nor an outsider
     if by.pk == change.requested_by_id:
         raise NotAllowed("own_request")
     if approve and change.decided_at is None and change.requester_left:

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from users.forms import look_alike_errors
 from users.models import User
 
 
@@ -47,4 +48,9 @@ class TechnicalUserForm(forms.Form):
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
             raise ValidationError(self.error_messages["duplicate_name"], code="duplicate_name")
+        # Nor a name that mixes scripts or can be mistaken for another user's of the contract.
+        exclude = self.instance.pk if self.instance is not None else None
+        errors = look_alike_errors(organization_id=self.organization.pk, name=name, exclude_pk=exclude)
+        if "name" in errors:
+            raise errors["name"]
         return name

@@ -4,31 +4,21 @@ identification»), and the key works; the new screens have no axe-core violation
 pixels."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from apikeys.models import ApiKey
-from tests.browser import DESKTOP, KEYS_URL, PHONE, close_token_screen, log_in, shot
+from tests.browser import KEYS_URL, close_token_screen, log_in, no_axe_violations, shot
 from users.models import User
 
 pytestmark = pytest.mark.browser
 SELF = "/api/billing-int/v1/keys/self"
 
 
-def _no_axe_violations(page: Page) -> None:
-    for width in (DESKTOP, PHONE):
-        page.set_viewport_size({"width": width, "height": 844})
-        results = Axe().run(page)
-        assert results.violations_count == 0, results.generate_report()
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
-    page.set_viewport_size({"width": DESKTOP, "height": 844})
-
-
 def test_the_admin_creates_a_technical_user_and_a_key_for_it(page: Page, live_server, demo):
     log_in(page, live_server, "demo-admin")
     page.goto(f"{live_server.url}/administration/users/")
     page.get_by_test_id("create-technical-user").click()
-    _no_axe_violations(page)
+    no_axe_violations(page)
     page.locator("#id_name").fill("ERP Sage")
     page.locator("#id_description").fill("Delivers the invoices of the Sage ERP")
     shot(page, "technical-user-create")
@@ -39,7 +29,7 @@ def test_the_admin_creates_a_technical_user_and_a_key_for_it(page: Page, live_se
     row = page.locator(f"#user-{sage.pk}")
     expect(row).to_contain_text(sage.username)
     expect(row).to_contain_text("Delivers the invoices of the Sage ERP")
-    _no_axe_violations(page)
+    no_axe_violations(page)
     shot(page, "technical-users")
 
     row.get_by_test_id("create-key-for").click()

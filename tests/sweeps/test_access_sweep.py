@@ -120,6 +120,7 @@ def _fill(route: str, world) -> str:
         "uidb64": urlsafe_base64_encode(str(world["alice"].pk).encode()),
         "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
         "change_id": str(world["policy_change"].pk),  # the security policy
+        "bank_change_id": str(world["bank_change"].pk),  # a change of a login asked for by the bank
         # A technical user's pages: Demo AG's technical user; else a user of Demo AG (User management).
         "user_id": str(world["technical_user" if "users/technical/" in route else "bob"].pk),
     }
@@ -134,7 +135,9 @@ def _fill(route: str, world) -> str:
 
 @pytest.fixture
 def world(demo_ag, alice, bob, charlie, sam, abacus, make_key):
-    from users.models import User
+    from users.bank_changes import bank_change_approve
+    from users.models import BankChange, User
+    from users.services import user_save_by_staff
 
     zelda = User.objects.create_user(username="zelda-demo-accounting", organization=demo_ag)
     demo_key, demo_token = make_key(user=bob, api=Api.INTEGRATION, note="Zelda ERP nightly run")
@@ -178,11 +181,19 @@ def world(demo_ag, alice, bob, charlie, sam, abacus, make_key):
     policy_change = PolicyChange.objects.create(
         organization=demo_ag, requested_by=alice, values={"four_eyes": False, "max_validity_days": None}
     )
+    # A user of Demo AG that support asked to add and a second staff user approved: it waits for alice.
+    held = User(username="yara-demo-new", organization=demo_ag, email="yara@demo.example")
+    held.set_unusable_password()
+    user_save_by_staff(user=held, by=sam)
+    bank_change = bank_change_approve(
+        change=BankChange.objects.get(user=held), by=User.objects.create_user("tom-support", is_staff=True)
+    )
     return {
         "alice": alice,
         "bob": bob,
         "demo_key": demo_key,
         "policy_change": policy_change,
+        "bank_change": bank_change,
         "technical_user": abacus,
         "documents": documents,
         "tokens": {Api.INTEGRATION: demo_token, Api.PRODUCTION: prod_token},

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from tests.support_admin import approve_held
 from users.models import Organization, User
 from users.services import SUPPORT_GROUP
 
@@ -17,6 +18,7 @@ SUPPORT_MODELS = {
     "apikeys.policychange",
     "users.user",
     "users.organization",
+    "users.bankchange",  # approve or withdraw what another staff user asked for
     "axes.accessattempt",
     "axes.accesslog",
 }
@@ -41,7 +43,7 @@ def _change(user):
     return reverse("admin:users_user_change", args=[user.pk])
 
 
-def test_support_adds_a_user_to_an_organization_as_its_admin(sam_client, demo_ag):
+def test_support_adds_a_user_to_an_organization_as_its_admin(sam_client, tina, demo_ag):
     response = sam_client.post(
         reverse("admin:users_user_add"),
         {
@@ -59,17 +61,23 @@ def test_support_adds_a_user_to_an_organization_as_its_admin(sam_client, demo_ag
     )
     assert response.status_code == 302
     dora = User.objects.get(username="dora")
+    # Held until a second staff user approves (Demo AG has no Admin user to confirm it: onboarding).
+    assert (dora.organization, dora.is_active, dora.is_org_admin) == (demo_ag, False, False)
+    approve_held(dora, by=tina)
     assert (dora.organization, dora.is_org_admin, dora.is_staff, dora.is_superuser) == (demo_ag, True, False, False)
+    assert dora.is_active
     assert not dora.has_usable_password()
     assert not dora.check_password("a-long-and-unusual-passphrase")
 
 
-def test_support_sets_and_clears_the_admin_flag(sam_client, alice, bob):
+def test_support_sets_and_clears_the_admin_flag(sam_client, tina, alice, bob):
     assert sam_client.post(_change(bob), _user_form(bob, is_org_admin="on")).status_code == 302
-    assert sam_client.post(_change(alice), _user_form(alice, is_org_admin=None)).status_code == 302
     bob.refresh_from_db()
+    assert not bob.is_org_admin  # asked for only
+    approve_held(bob, by=tina, confirm_by=alice)
+    assert sam_client.post(_change(alice), _user_form(alice, is_org_admin=None)).status_code == 302
     alice.refresh_from_db()
-    assert (bob.is_org_admin, alice.is_org_admin) == (True, False)
+    assert (bob.is_org_admin, alice.is_org_admin) == (True, False)  # a withdrawal takes effect at once
 
 
 def test_an_admin_without_an_organization_is_a_form_error(sam_client, bob):

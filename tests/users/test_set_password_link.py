@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from tests.support_admin import approve_held
 from users.mail import FORGOTTEN, send_pending
 from users.models import OutboxMessage, User
 
@@ -22,7 +23,9 @@ def _password_url(user):
     return reverse("admin:auth_user_password_change", args=[user.pk])
 
 
-def _add_dora(client, organization, **extra):
+def _add_dora(client, organization, approver, **extra):
+    """Support adds Dora, and a second staff user (`approver`) approves it: it takes effect (Demo AG has
+    no active Admin user in these tests) and her set-password link goes out."""
     data = {
         "username": "dora",
         "first_name": "Dora",
@@ -31,7 +34,11 @@ def _add_dora(client, organization, **extra):
         "organization": organization.pk if organization else "",
         **extra,
     }
-    return client.post(reverse("admin:users_user_add"), data)
+    response = client.post(reverse("admin:users_user_add"), data)
+    dora = User.objects.filter(username="dora").first()
+    if dora is not None:
+        approve_held(dora, by=approver)
+    return response
 
 
 def _link_of(user) -> str:
@@ -54,8 +61,8 @@ def _set_password(link, password=NEW_PASSWORD, client=None):
     return client.post(first["Location"], {"new_password1": password, "new_password2": password})
 
 
-def test_a_user_added_by_support_has_no_usable_password_until_the_link_is_used(sam_client, demo_ag):
-    response = _add_dora(sam_client, demo_ag, password1="support-knows-it-1", password2="support-knows-it-1")
+def test_a_user_added_by_support_has_no_usable_password_until_the_link_is_used(sam_client, demo_ag, tina):
+    response = _add_dora(sam_client, demo_ag, tina, password1="support-knows-it-1", password2="support-knows-it-1")
     assert response.status_code == 302
     dora = User.objects.get(username="dora")
     assert not dora.has_usable_password()
@@ -65,8 +72,8 @@ def test_a_user_added_by_support_has_no_usable_password_until_the_link_is_used(s
     assert _log_in("dora", NEW_PASSWORD)
 
 
-def test_the_link_works_once(sam_client, demo_ag):
-    _add_dora(sam_client, demo_ag)
+def test_the_link_works_once(sam_client, demo_ag, tina):
+    _add_dora(sam_client, demo_ag, tina)
     link = _link_of(User.objects.get(username="dora"))
     assert _set_password(link).status_code == 302
     again = _set_password(link, password="a-second-try-by-someone-else")
@@ -76,9 +83,9 @@ def test_the_link_works_once(sam_client, demo_ag):
     assert _log_in("dora", NEW_PASSWORD)
 
 
-def test_the_link_is_spent_when_the_password_is_set_from_another_browser(sam_client, demo_ag):
+def test_the_link_is_spent_when_the_password_is_set_from_another_browser(sam_client, demo_ag, tina):
     """Two browsers open the link: the second one's form is refused once the first has set the password."""
-    _add_dora(sam_client, demo_ag)
+    _add_dora(sam_client, demo_ag, tina)
     link = _link_of(User.objects.get(username="dora"))
     first, second = Client(), Client()
     form_of_second = second.get(link)["Location"]
@@ -91,9 +98,9 @@ def test_the_link_is_spent_when_the_password_is_set_from_another_browser(sam_cli
 @pytest.mark.parametrize(
     ("age", "works"), [(datetime.timedelta(days=3, minutes=-1), True), (datetime.timedelta(days=3, seconds=1), False)]
 )
-def test_the_link_expires_after_three_days(sam_client, demo_ag, monkeypatch, age, works, settings):
+def test_the_link_expires_after_three_days(sam_client, demo_ag, monkeypatch, age, works, settings, tina):
     assert settings.PASSWORD_RESET_TIMEOUT == 3 * 24 * 3600
-    _add_dora(sam_client, demo_ag)
+    _add_dora(sam_client, demo_ag, tina)
     link = _link_of(User.objects.get(username="dora"))
     later = datetime.datetime.now() + age
     monkeypatch.setattr(default_token_generator, "_now", lambda: later)
@@ -102,8 +109,8 @@ def test_the_link_expires_after_three_days(sam_client, demo_ag, monkeypatch, age
     assert _log_in("dora", NEW_PASSWORD) is works
 
 
-def test_a_tampered_or_foreign_link_is_refused(sam_client, demo_ag, bob):
-    _add_dora(sam_client, demo_ag)
+def test_a_tampered_or_foreign_link_is_refused(sam_client, demo_ag, bob, tina):
+    _add_dora(sam_client, demo_ag, tina)
     link = _link_of(User.objects.get(username="dora"))
     uid, token = link.strip("/").split("/")[-2:]
     for forged in (
@@ -117,16 +124,16 @@ def test_a_tampered_or_foreign_link_is_refused(sam_client, demo_ag, bob):
         assert 'data-testid="link-invalid"' in response.content.decode()
 
 
-def test_the_link_of_a_deactivated_user_no_longer_works(sam_client, demo_ag):
-    _add_dora(sam_client, demo_ag)
+def test_the_link_of_a_deactivated_user_no_longer_works(sam_client, demo_ag, tina):
+    _add_dora(sam_client, demo_ag, tina)
     dora = User.objects.get(username="dora")
     link = _link_of(dora)
     User.objects.filter(pk=dora.pk).update(is_active=False)
     assert 'data-testid="link-invalid"' in Client().get(link).content.decode()
 
 
-def test_the_password_form_checks_csrf(sam_client, demo_ag):
-    _add_dora(sam_client, demo_ag)
+def test_the_password_form_checks_csrf(sam_client, demo_ag, tina):
+    _add_dora(sam_client, demo_ag, tina)
     link = _link_of(User.objects.get(username="dora"))
     client = Client(enforce_csrf_checks=True)
     form = client.get(link)["Location"]
@@ -136,8 +143,8 @@ def test_the_password_form_checks_csrf(sam_client, demo_ag):
 
 
 @pytest.mark.parametrize("language", ["de", "fr", "it"])
-def test_the_set_password_page_is_translated(sam_client, demo_ag, language):
-    _add_dora(sam_client, demo_ag)
+def test_the_set_password_page_is_translated(sam_client, demo_ag, language, tina):
+    _add_dora(sam_client, demo_ag, tina)
     link = _link_of(User.objects.get(username="dora"))
     client = Client(headers={"accept-language": language})
     page = client.get(client.get(link)["Location"]).content.decode()
@@ -168,11 +175,11 @@ def test_the_action_sends_no_link_to_staff_inactive_or_addressless_users(sam_cli
     assert [m for m in mail.outbox if m.subject.startswith("Set your")] == []
 
 
-def test_the_link_is_in_the_e_mail_only(sam_client, demo_ag, caplog):
+def test_the_link_is_in_the_e_mail_only(sam_client, demo_ag, caplog, tina):
     """Not in any log record (the development server's and gunicorn's access lines:
     tests/users/test_set_password_logs.py), not on a page of the support admin, not in the outbox once sent."""
     caplog.set_level(logging.DEBUG)
-    response = _add_dora(sam_client, demo_ag)
+    response = _add_dora(sam_client, demo_ag, tina)
     follow = sam_client.get(response["Location"])
     dora = User.objects.get(username="dora")
     link = _link_of(dora)

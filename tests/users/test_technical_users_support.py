@@ -50,7 +50,8 @@ def test_what_support_posts_never_makes_a_person_technical(sam_client, bob):
     change_user(sam_client, bob, is_technical="on")
     assert not bob.is_technical
     response = sam_client.post(
-        reverse("admin:users_user_add"), {**user_form(bob), "username": "dora", "is_technical": "on"}
+        reverse("admin:users_user_add"),
+        {**user_form(bob), "username": "dora", "first_name": "Dora", "is_technical": "on"},
     )
     assert response.status_code == 302
     assert not User.objects.get(username="dora").is_technical
