@@ -22,6 +22,8 @@ def _url(name: str, key) -> str:
     kwargs = {"key_id": key.key_id} if "key_id" in converters else {}
     if "change_id" in converters:
         kwargs["change_id"] = 999_999  # none: the answer (a 404) must not be stored either
+    if "bank_change_id" in converters:
+        kwargs["bank_change_id"] = 999_999  # a change of a login asked for by the bank: none either
     if "user_id" in converters:
         # A technical user's pages: the test's `abacus`; a second factor to reset: none either.
         kwargs["user_id"] = User.objects.technical().get().pk if name.startswith("technical_user") else 999_999
