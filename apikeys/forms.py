@@ -22,6 +22,8 @@ from apikeys.policy.rules import FOUR_EYES_ADMINS, key_networks, other_admins
 from apikeys.services import OVERLAPS, replacement_waits_for_approval
 from audit.models import Action
 from efinance.lib import widgets
+from efinance.lib.when import day as format_day
+from efinance.lib.when import moment
 
 NONCE_SALT = "apikeys.create-form"
 NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
@@ -95,7 +97,7 @@ class ValidityRadioSelect(forms.RadioSelect):
         option = super().create_option(name, value, *args, **kwargs)
         day = preset_valid_until(value, self.today)
         if day is not None:
-            option["attrs"]["data-valid-until"] = day.strftime("%d.%m.%Y")
+            option["attrs"]["data-valid-until"] = format_day(day)
         return option
 
 
@@ -313,8 +315,7 @@ class ApiKeyReplaceForm(SingleUseKeyForm):
             return
         # Each choice with the moment it means; never later than the old key's own end.
         self.fields["old_key_ends"].choices = [
-            (value, f"{label} ({timezone.localtime(min(now + OVERLAPS[value], end)):%d.%m.%Y %H:%M})")
-            for value, label in OLD_KEY_ENDS
+            (value, f"{label} ({moment(min(now + OVERLAPS[value], end))})") for value, label in OLD_KEY_ENDS
         ]
 
     @property

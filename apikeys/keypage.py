@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from apikeys.models import ApiKey, Status
 from audit.models import Action, AuditEvent
+from efinance.lib.when import day, moment
 from users.models import OutboxMessage
 
 
@@ -38,8 +39,7 @@ def status_pill(key: ApiKey, suspended: bool, now: datetime.datetime | None = No
     """One word for the key's state as the API treats it now (`api_state`)."""
     state = api_state(key, suspended, now)
     if state == "replacing":
-        end = timezone.localtime(key.ends_at).strftime("%d.%m.%Y %H:%M")
-        return Pill("replaced", _("replaced, stops %(end)s") % {"end": end})
+        return Pill("replaced", _("replaced, stops %(end)s") % {"end": moment(key.ends_at)})
     labels = {
         Status.DELETED: ("deleted", _("deleted")),
         Status.EXPIRED: ("expired", _("expired")),
@@ -52,21 +52,15 @@ def status_pill(key: ApiKey, suspended: bool, now: datetime.datetime | None = No
     return Pill(*labels[state])
 
 
-def _moment(value: datetime.datetime) -> str:
-    """A moment as support reads it: d.m.Y H:i with the zone named (the customers' zone)."""
-    local = timezone.localtime(value)
-    return f"{local:%d.%m.%Y %H:%M} ({timezone.get_current_timezone_name()})"
-
-
 def api_answer(key: ApiKey, suspended: bool, now: datetime.datetime | None = None) -> str:
     """What the API answers the key's requests now (`api_state`), in one sentence for the bank's
     support: «Accepted» (with its limits: the end of a replacement's overlap, the allowed networks) or
     «Refused now: …» and why. Reads the key, its user and its organization's stop: no query of its own."""
     state = api_state(key, suspended, now)
     refusals = {
-        Status.DELETED: lambda: _("Refused now: deleted on %(when)s") % {"when": _moment(key.revoked_at)},
-        Status.EXPIRED: lambda: _("Refused now: expired on %(day)s") % {"day": key.expired_on.strftime("%d.%m.%Y")},
-        Status.REPLACED: lambda: _("Refused now: replaced, stopped on %(when)s") % {"when": _moment(key.ends_at)},
+        Status.DELETED: lambda: _("Refused now: deleted on %(when)s") % {"when": moment(key.revoked_at)},
+        Status.EXPIRED: lambda: _("Refused now: expired on %(day)s") % {"day": day(key.expired_on)},
+        Status.REPLACED: lambda: _("Refused now: replaced, stopped on %(when)s") % {"when": moment(key.ends_at)},
         "user_inactive": lambda: _("Refused now: its user is deactivated"),
         "suspended": lambda: _("Refused now: every key of the organization is suspended (emergency stop)"),
         "pending": lambda: _("Refused now: waiting for a second Admin user's approval"),
@@ -75,7 +69,7 @@ def api_answer(key: ApiKey, suspended: bool, now: datetime.datetime | None = Non
         return refusals[state]()
     answer = _("Accepted")
     if state == "replacing":
-        answer = _("Accepted until %(when)s (replaced)") % {"when": _moment(key.ends_at)}
+        answer = _("Accepted until %(when)s (replaced)") % {"when": moment(key.ends_at)}
     if key.network_list:
         answer += " — " + _("only from %(networks)s") % {"networks": ", ".join(key.network_list)}
     return answer

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from apikeys.models import KeyUsage, Operation, Outcome
 from audit.models import Failure
+from efinance.lib.when import day as format_day
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -139,7 +140,7 @@ def chart_svg(usage: Usage, title: str) -> SafeString:
     for index, day in enumerate(usage.days):
         x = index * (BAR_WIDTH + BAR_GAP)
         y = CHART_HEIGHT
-        tooltip = escape(f"{day.date:%d.%m.%Y}: {day.total}")
+        tooltip = escape(f"{format_day(day.date)}: {day.total}")
         parts.append(f'<g data-day="{day.date.isoformat()}" data-total="{day.total}"><title>{tooltip}</title>')
         parts.append(f'<rect class="usage-day" x="{x}" y="0" width="{BAR_WIDTH}" height="{CHART_HEIGHT}"/>')
         for outcome, _label in usage.outcomes:

@@ -120,6 +120,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% load when %}: every date and time a page or an e-mail shows (efinance.lib.when).
+            "libraries": {"when": "efinance.lib.when"},
         },
     },
 ]
@@ -222,6 +224,8 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Zurich"
+# Dates and times in the customers' own form (19.12.2026 17:41) in every language: efinance.lib.formats.
+FORMAT_MODULE_PATH = ["efinance.lib.formats"]
 USE_I18N = True
 USE_TZ = True
 

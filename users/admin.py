@@ -35,13 +35,12 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.models import FactorKind
 from efinance.lib.net import client_ip
+from efinance.lib.when import moment
 from users.bank_changes import Refused, bank_change_approve, bank_change_refuse
 from users.factors.models import TOTPDevice
 from users.factors.stepup import step_up_required
@@ -135,10 +134,10 @@ class UserAdmin(DjangoUserAdmin):
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None:
             return _("None: must set up a new one at the next login") if user.must_enrol_factor else _("None")
-        last = date_format(timezone.localtime(device.last_used_at), "d.m.Y H:i") if device.last_used_at else "—"
+        last = moment(device.last_used_at) if device.last_used_at else "—"
         return _("%(kind)s since %(since)s, last used %(last)s") % {
             "kind": FactorKind.TOTP.label,
-            "since": date_format(timezone.localtime(device.created_at), "d.m.Y H:i"),
+            "since": moment(device.created_at),
             "last": last,
         }
 
@@ -265,7 +264,7 @@ class UserAdmin(DjangoUserAdmin):
                 "ago, and the user has a password. Their organization's Admin users were told of the change."
             ) % {
                 "user": user.username,
-                "date": date_format(timezone.localtime(held_until), "DATETIME_FORMAT"),
+                "date": moment(held_until),
                 "days": SET_PASSWORD_LINK_HOLD.days,
             }
             self.message_user(request, message, messages.WARNING)

@@ -31,6 +31,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from efinance.lib.logging import log_event
+from efinance.lib.when import zone_note
 from users.models import OutboxMessage, User
 
 log = logging.getLogger("users.mail")
@@ -63,7 +64,8 @@ def notify(
         with translation.override(user.mail_language):
             values = {**context, "recipient": user, "site_url": settings.SITE_URL}
             subject = " ".join(_render_text(f"emails/{kind}.subject.txt", values).split())
-            body = _render_text(f"emails/{kind}.txt", values)
+            # Every time in a notice is Swiss time (efinance.lib.when); the text names the zone once, at the end.
+            body = f"{_render_text(f'emails/{kind}.txt', values).rstrip()}\n\n{zone_note()}\n"
             html = render_to_string(f"emails/{kind}.html", values)
         message = OutboxMessage(
             to=user.email,

@@ -19,6 +19,7 @@ from apikeys.models.validity import (
     add_years,
     check_valid_until,
     days_left,
+    days_left_until,
     end_of_validity,
     latest_valid_until,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "add_years",
     "check_valid_until",
     "days_left",
+    "days_left_until",
     "end_of_validity",
     "expires_soon_q",
     "latest_valid_until",

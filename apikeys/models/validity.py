@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from efinance.lib.when import day as format_day
+
 MAX_VALIDITY_YEARS = 2
 
 
@@ -52,7 +54,7 @@ def check_valid_until(
     if valid_until < created_on:
         raise ValidationError(VALIDITY_MESSAGES["past"], code="past")
     if valid_until > latest:
-        params = {"latest": latest.strftime("%d.%m.%Y")}
+        params = {"latest": format_day(latest)}
         if latest < add_years(created_on, MAX_VALIDITY_YEARS):
             raise ValidationError(
                 VALIDITY_MESSAGES["over_policy"], code="over_policy", params={**params, "days": maximum_days}
@@ -95,6 +97,15 @@ class LatestValidUntilInDatabase(models.Func):
 def days_left(valid_until: datetime.date, today: datetime.date | None = None) -> int:
     """Days of validity left: the last valid day − today (0 on the last day itself)."""
     return (valid_until - (today or timezone.localdate())).days
+
+
+def days_left_until(stops_at: datetime.datetime, now: datetime.datetime | None = None) -> int:
+    """Days a key works on after today, told from the moment it stops working (`stops_at`): the last day
+    on which it works, in Europe/Zurich (the day before `stops_at` when that is midnight) − today there.
+    0 on its last day. For a key that is not replaced, `days_left(valid_until)` says the same."""
+    zone = timezone.get_default_timezone()
+    last_day = timezone.localtime(stops_at - datetime.timedelta(microseconds=1), zone).date()
+    return (last_day - timezone.localtime(now or timezone.now(), zone).date()).days
 
 
 EXPIRES_SOON_DAYS = 30  # a valid key that ends within this many days carries «expires soon»

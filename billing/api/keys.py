@@ -5,7 +5,7 @@ import json
 from django.http import HttpResponse
 from ninja import Router
 
-from apikeys.models import days_left
+from apikeys.models import days_left_until
 from billing.api.problems import AUTH_ERRORS
 from billing.api.schemas import KeySelf, Ping
 
@@ -35,7 +35,7 @@ def ping(request, response: HttpResponse):
 @router.get("keys/self", response={200: KeySelf, **AUTH_ERRORS}, summary="The presented key itself")
 def key_self(request):
     """The presented key: its ID, API, user, organization, last valid day, the end of its replacement if
-    it has been replaced, when it stops working and the days left, so that software can warn in time; and
+    it has been replaced, when it stops working and the days left until then, so that software can warn in time; and
     its scopes."""
     auth = request.auth
     return {
@@ -46,6 +46,6 @@ def key_self(request):
         "valid_until": auth.valid_until,
         "replaced_until": auth.ends_at,
         "stops_at": auth.stops_at,
-        "days_left": days_left(auth.valid_until),
+        "days_left": days_left_until(auth.stops_at),
         "scopes": list(auth.scopes),
     }

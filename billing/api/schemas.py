@@ -197,7 +197,10 @@ class KeySelf(Schema):
         description="When the key stops working at the latest: the end of its replacement, else midnight "
         "after its last valid day (ISO 8601, UTC)."
     )
-    days_left: int = Field(description="Days of validity left: the last valid day − today (0 on the last day).")
+    days_left: int = Field(
+        description="Days the key works on after today, in Europe/Zurich: the last day before `stops_at` − "
+        "today (0 on its last day; for a replaced key, counted to the end of its replacement)."
+    )
     scopes: list[Literal["documents:read", "documents:write"]] = Field(
         description="What the key may do, fixed when it was created: `documents:read` (list and read documents), "
         "`documents:write` (deliver documents)."

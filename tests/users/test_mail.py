@@ -36,7 +36,8 @@ def test_each_recipient_gets_the_message_in_their_language(probe_templates, alic
     by_recipient = {message.to[0]: message for message in mail.outbox}
     assert by_recipient[alice.email].subject == "Language alice"
     assert by_recipient[bob.email].subject == "Lingua bob"
-    assert by_recipient[bob.email].body == "Chiudere 42"
+    # the text part ends with the zone of its times, named once (efinance.lib.when), in the reader's language
+    assert by_recipient[bob.email].body == "Chiudere 42\n\nTutti gli orari in ora svizzera (Europe/Zurich).\n"
     assert by_recipient[bob.email].alternatives[0][0] == "<p>Chiudere 42</p>"
 
 
@@ -121,7 +122,7 @@ def test_it_delivers_through_a_real_smtp_server_on_the_loopback(probe_templates,
         for part in received.walk()
         if not part.is_multipart()
     }
-    assert parts["text/plain"] == "Close ok"
+    assert parts["text/plain"].startswith("Close ok\r\n\r\nAll times are Swiss time (Europe/Zurich).")
     assert parts["text/html"] == "<p>Close ok</p>"
 
 
@@ -185,5 +186,5 @@ def test_text_parts_and_subjects_show_what_was_typed_only_html_escapes(probe_tem
     assert send_pending() == (1, 0)
     [message] = mail.outbox
     assert message.subject == "Language a&b<c>"
-    assert message.body == 'Close Müller & Söhne <AG> "quoted"'
+    assert message.body.startswith('Close Müller & Söhne <AG> "quoted"\n\n')
     assert message.alternatives[0][0] == "<p>Close Müller &amp; Söhne &lt;AG&gt; &quot;quoted&quot;</p>"

@@ -1,0 +1,2 @@
+# Swiss usage in this language too: efinance.lib.formats says why.
+from efinance.lib.formats.swiss import *  # noqa: F403
