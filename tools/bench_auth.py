@@ -186,7 +186,7 @@ def _child(options) -> None:
     tokens = harness.make_keys(options["keys"])
     with _PeerMeasure(options) as peer:
         (median, p90), (peer_median, peer_p90) = alternating_rounds(
-            [_verify_round(tokens), peer.round], options["verifications"]
+            [harness.verify_round(tokens), peer.round], options["verifications"]
         )
     round_trip = _round_trip_us(options["verifications"])
     peer = {"verify_us": peer_median, "verify_p90_us": peer_p90, "key": peer.key}
@@ -337,59 +337,10 @@ def _page_timings(count: int, runs: int) -> dict:
 
 
 def _pages(client, runs: int, count: int, figures: dict) -> None:
-    """The key list's and User management's statements, counted in a request of their own, and their
-    median ms in rounds that take turns (`tools.rounds`: a burst of other work spoils a round, not the
-    figure), `runs` requests a round."""
-    paths = {"list": KEY_LIST, "users": USER_MANAGEMENT}
-    for page, path in paths.items():
-        client.get(path)  # warm-up: templates, statement cache
-        with harness.counted_statements() as statements:
-            _get(client, path)
-        figures[f"{page}_{count}_queries"] = len(statements)
-
-    def round_of(path):
-        def timings(number: int) -> list[float]:
-            measured = []
-            for _run in range(number):
-                start = time.perf_counter_ns()
-                _get(client, path)
-                measured.append((time.perf_counter_ns() - start) / 1e3)
-            return measured
-
-        return timings
-
-    results = alternating_rounds([round_of(path) for path in paths.values()], runs * PAGE_ROUNDS, PAGE_ROUNDS)
-    for page, (median_us, _p90) in zip(paths, results, strict=True):
-        figures[f"{page}_{count}_ms"] = round(median_us / 1e3, 2)
-
-
-def _get(client, path: str) -> None:
-    response = client.get(path)
-    if response.status_code != 200:
-        raise ToolError(f"GET {path} answered {response.status_code}")
-
-
-def _verify_round(tokens: list[str]):
-    """A function that times `count` verifications of valid tokens (µs each), cycling through a sample."""
-    from apikeys.models import Api, ApiKey
-
-    sample = tokens[:: max(1, len(tokens) // 100)]
-    verify = ApiKey.objects.verify_token
-    for token in sample:  # warm-up: connection, statement cache
-        verify(token, api=Api.INTEGRATION)
-
-    def round_of(count: int) -> list[float]:
-        timings = []
-        for number in range(count):
-            token = sample[number % len(sample)]
-            start = time.perf_counter_ns()
-            verification = verify(token, api=Api.INTEGRATION)
-            timings.append((time.perf_counter_ns() - start) / 1000)
-            if not verification.ok:
-                raise ToolError(f"a valid token was refused: {verification.failure}")
-        return timings
-
-    return round_of
+    """The key list's and User management's median ms and statements (`harness.page_figures`)."""
+    measured = harness.page_figures({"list": (client, KEY_LIST), "users": (client, USER_MANAGEMENT)}, runs, PAGE_ROUNDS)
+    for page, (median_ms, queries) in measured.items():
+        figures[f"{page}_{count}_ms"], figures[f"{page}_{count}_queries"] = median_ms, queries
 
 
 def _round_trip_us(runs: int) -> float:

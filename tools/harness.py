@@ -15,6 +15,7 @@ Nothing here is imported by the product: pyproject's package list leaves `tools`
 import argparse
 import base64
 import http.client
+import itertools
 import json
 import os
 import re
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -247,7 +248,6 @@ def make_keys(count: int) -> list[str]:
 def make_page_organization(count: int):
     """An organization with `count` keys of 10 users (every tenth key deleted), on a table as
     autovacuum leaves it; answers its Admin user."""
-    from django.db import connection
     from django.utils import timezone
 
     from apikeys import tokens
@@ -282,14 +282,62 @@ def make_page_organization(count: int):
             )
         )
     ApiKey.objects.bulk_create(keys, batch_size=500)
-    # The table as autovacuum leaves it once it has seen the rows: without the planner's statistics
-    # PostgreSQL plans a table that has just grown by 10,000 rows as if it were empty (a sort of every
-    # ended key, 7 ms, instead of the index's order, 0.25 ms), and without the visibility map its
-    # index-only count reads the table too. SQLite only keeps statistics.
-    with connection.cursor() as cursor:
-        table = connection.ops.quote_name(ApiKey._meta.db_table)
-        cursor.execute(f"VACUUM (ANALYZE) {table}" if connection.vendor == "postgresql" else "ANALYZE")
+    analyze(ApiKey)
     return admin
+
+
+def bulk_insert(model, columns: Sequence[str], rows: Iterable[Sequence], batch: int = 5000) -> None:
+    """`rows` of `model` written in bulk, a million in seconds where `bulk_create` takes minutes: COPY
+    on PostgreSQL, `executemany` in one transaction on SQLite. `columns` name the fields given (their
+    attnames: ``user_id``), `rows` their Python values, in that order; every other column gets its
+    field's default (the database's own where the field has one, the ID its sequence). The rows pass
+    the database's constraints and triggers as any INSERT does."""
+    from django.db import connection, transaction
+    from django.db.models import NOT_PROVIDED
+
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    given = [fields[name] for name in columns]
+    rest = [
+        field
+        for field in fields.values()
+        if field.attname not in columns and not field.primary_key and field.db_default is NOT_PROVIDED
+    ]
+    defaults = [field.get_db_prep_save(field.get_default(), connection) for field in rest]
+    names = ", ".join(connection.ops.quote_name(field.column) for field in given + rest)
+    table = connection.ops.quote_name(model._meta.db_table)
+
+    def prepared() -> Iterator[list]:
+        for row in rows:
+            yield [
+                field.get_db_prep_save(value, connection) for field, value in zip(given, row, strict=True)
+            ] + defaults
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in prepared():
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * (len(given) + len(rest)))
+            statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608 (the model's names)
+            pending = prepared()
+            while chunk := list(itertools.islice(pending, batch)):
+                cursor.executemany(statement, chunk)
+
+
+def analyze(*models) -> None:
+    """The tables of `models` as autovacuum leaves them once it has seen their rows: without the
+    planner's statistics PostgreSQL plans a table that has just grown by thousands of rows as if it
+    were empty (a sort of every ended key, 7 ms, instead of the index's order, 0.25 ms), and without
+    the visibility map its index-only scans read the table too. SQLite only keeps statistics."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute("ANALYZE")
+            return
+        for model in models:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def plain_static_files():
@@ -317,6 +365,69 @@ def counted_statements() -> Iterator[list[str]]:
 
     with connection.execute_wrapper(wrapper):
         yield statements
+
+
+def page_figures(pages: dict, runs: int, rounds: int = 5) -> dict[str, tuple[float, int]]:
+    """{name: (median ms, SQL statements)} of each of `pages` ({name: (test Client, path)}), requested in
+    process: the statements counted in a request of their own after a warm-up (templates, statement
+    cache), the median in `rounds` rounds that take turns (`tools.rounds`: a burst of other work spoils
+    a round, not the figure), `runs` requests a round; the best round's median counts."""
+    from tools.rounds import alternating_rounds
+
+    queries = {}
+    for name, (client, path) in pages.items():
+        get_page(client, path)
+        with counted_statements() as statements:
+            get_page(client, path)
+        queries[name] = len(statements)
+
+    def round_of(client, path):
+        def timings(number: int) -> list[float]:
+            measured = []
+            for _run in range(number):
+                start = time.perf_counter_ns()
+                get_page(client, path)
+                measured.append((time.perf_counter_ns() - start) / 1e3)
+            return measured
+
+        return timings
+
+    results = alternating_rounds([round_of(*page) for page in pages.values()], runs * rounds, rounds)
+    return {name: (round(median / 1e3, 2), queries[name]) for name, (median, _p90) in zip(pages, results, strict=True)}
+
+
+def get_page(client, path: str) -> None:
+    """GET `path` with the test `client`, read to its end; ToolError unless it answers 200."""
+    response = client.get(path)
+    if response.status_code != 200:
+        raise ToolError(f"GET {path} answered {response.status_code}")
+    if response.streaming:
+        for _chunk in response.streaming_content:
+            pass
+
+
+def verify_round(tokens: Sequence[str]) -> Callable[[int], list[float]]:
+    """A function that times `count` verifications of valid integration tokens (µs each), cycling
+    through a sample of `tokens` (warmed up first: connection, statement cache)."""
+    from apikeys.models import Api, ApiKey
+
+    sample = tokens[:: max(1, len(tokens) // 100)]
+    verify = ApiKey.objects.verify_token
+    for token in sample:
+        verify(token, api=Api.INTEGRATION)
+
+    def round_of(count: int) -> list[float]:
+        timings = []
+        for number in range(count):
+            token = sample[number % len(sample)]
+            start = time.perf_counter_ns()
+            verification = verify(token, api=Api.INTEGRATION)
+            timings.append((time.perf_counter_ns() - start) / 1000)
+            if not verification.ok:
+                raise ToolError(f"a valid token was refused: {verification.failure}")
+        return timings
+
+    return round_of
 
 
 # -- the project under gunicorn ---------------------------------------------------------------------
