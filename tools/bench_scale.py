@@ -8,8 +8,8 @@
 Run from the checkout root; it exits 1 with a message on stderr when a measurement fails. For each
 database — a temporary SQLite file and, when DATABASE_URL names a PostgreSQL server, a temporary
 database beside it (dropped afterwards) — a child process (``--child``) migrates, builds the data sets
-in bulk (`harness.bulk_insert`: COPY on PostgreSQL, `executemany` on SQLite; the tables then analysed
-as autovacuum would) and measures, in process with Django's test Client (DEBUG off, an Admin user
+in bulk (`harness.bulk_insert`: COPY on PostgreSQL, `executemany` on SQLite; PostgreSQL's tables then
+analysed as autovacuum would) and measures, in process with Django's test Client (DEBUG off, an Admin user
 logged in; medians of the best of 5 rounds that take turns, `harness.page_figures`; SQL statements
 counted in a request of their own):
 
@@ -88,6 +88,7 @@ SHORT = {
 }
 REMINDER_BATCH_NOTE = "not one more per key or message"
 FILTERS = ("all", "user", "key", "action")
+STEPS = ("verify", "reminders", "activity", "lists", "usage", "report")
 DEPTHS = ("first", "deep")
 
 
@@ -98,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         parser.add_argument(
             f"--{name.replace('_', '-')}", type=int, default=None, help=f"default {value:,} ({SHORT[name]:,} short)"
         )
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="STEPS",
+        help=f"some of the measurements only, comma-separated: {', '.join(STEPS)}",
+    )
     parser.add_argument("--json", default="", metavar="FILE", help="also write the figures to FILE")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     return parser
@@ -116,6 +123,7 @@ def _sizes(options) -> dict:
 def _parent(options) -> None:
     from aiosmtpd.controller import Controller
 
+    _steps(options["only"])
     sizes = _sizes(options)
     out(
         f"bench_scale{' --short' if options['short'] else ''}: log {sizes['log_small']:,} and {sizes['log']:,} "
@@ -140,6 +148,7 @@ def _parent(options) -> None:
         try:
             env = harness.child_env(urls["scale"], EMAIL_URL=f"smtp://127.0.0.1:{controller.port}")
             args = [arg for name, value in sizes.items() for arg in (f"--{name.replace('_', '-')}", str(value))]
+            args += ["--only", options["only"]] if options["only"] else []
             result = harness.run_child("tools.bench_scale", label, args, env, timeout=4 * 3600)
         finally:
             controller.stop()
@@ -147,7 +156,7 @@ def _parent(options) -> None:
         for line in lines:
             out(line)
         found["reminder_received"] = received["messages"]
-        sent = found["reminder_sent"] + found["reminder_one_sent"]
+        sent = found.get("reminder_sent", 0) + found.get("reminder_one_sent", 0)
         if found["reminder_received"] != sent:
             raise ToolError(f"{label}: {sent} reminders sent, {received['messages']} received")
         figures[label.lower()] = found
@@ -291,10 +300,28 @@ def _table(figures: dict, sizes: dict) -> list[str]:
     vendors = list(figures)
     lines = []
     for figure, target, cell, met in _rows(sizes):
+        if any(not _measured(cell, figures[vendor]) for vendor in vendors):
+            continue  # not measured in this run (--only)
         missed = [labels[vendor] for vendor in vendors if not met(figures[vendor])]
         verdict = "yes" if not missed else "no (" + ", ".join(missed) + ")"
         lines.append([figure, target, *(cell(figures[vendor]) for vendor in vendors), verdict])
     return harness.markdown_table(["figure", "target", *(labels[v] for v in vendors), "met?"], lines)
+
+
+def _measured(cell, figures: dict) -> bool:
+    try:
+        cell(figures)
+    except KeyError:
+        return False
+    return True
+
+
+def _steps(only: str) -> set[str]:
+    """The measurements that `--only` names (all of them without it); ToolError for an unknown one."""
+    chosen = {name.strip() for name in only.split(",") if name.strip()} or set(STEPS)
+    if chosen - set(STEPS):
+        raise ToolError(f"--only: no such measurement: {', '.join(sorted(chosen - set(STEPS)))}")
+    return chosen
 
 
 # -- the child: its DATABASE_URL is the throwaway database -------------------------------------------------
@@ -303,11 +330,14 @@ def _table(figures: dict, sizes: dict) -> list[str]:
 def _child(options) -> None:
     label = options["child"]
     sizes = {name: options[name] for name in FULL}
+    only = _steps(options["only"])
     harness.migrate()
     figures = {}
     # verify_token first, on a table of its keys alone; then the reminders, before the data sets whose
     # keys could be due one.
     for step in (_verify, _reminders, _activity, _lists, _usage, _report):
+        if step.__name__.strip("_") not in only:
+            continue
         started = time.monotonic()
         figures.update(step(sizes))
         out(f"{label}: {step.__name__.strip('_')} measured ({time.monotonic() - started:,.0f} s with its data)")
