@@ -7,17 +7,18 @@
   `User.is_admin_of`).
 - The tokens they saw stay a risk: every valid key they created (its token was shown to them once,
   at its creation or replacement) is shown to the other Admin users, by e-mail at once
-  (`notify_tokens_seen`) and in the band over the key list (`tokens_seen_by_leavers`), with «Replace»
-  one click away, until it is replaced or deleted.
+  (`notify_tokens_seen`) and in the band over the key list (`tokens_seen_by_leavers`: the first
+  `BAND_SHOWN`, «and N more»), with «Replace» one click away, until it is replaced or deleted.
 """
 
 import datetime
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.urls import reverse
 from django.utils import timezone
 
+from apikeys import sql
 from apikeys.models import ApiKey, Decision, PolicyChange
 from audit.log import record
 from audit.models import Action
@@ -26,6 +27,8 @@ from users.models import User
 
 # The revoke reason of a key whose approval lapsed because its requester left.
 REASON_REQUESTER_LEFT = "requester_left"
+# Keys named in the band over the key list; «and N more» says how many others there are.
+BAND_SHOWN = 10
 
 
 def stands_behind_q(field: str) -> Q:
@@ -33,11 +36,6 @@ def stands_behind_q(field: str) -> Q:
     organization: in SQL what `User.is_admin_of` is in Python."""
     same_organization = {f"{field}__organization_id": F("organization_id")}
     return Q(**{f"{field}__is_active": True, f"{field}__is_org_admin": True}, **same_organization)
-
-
-def has_left_q(field: str) -> Q:
-    """Rows whose user in `field` is no longer an active user of the row's organization."""
-    return ~Q(**{f"{field}__is_active": True, f"{field}__organization_id": F("organization_id")})
 
 
 def requests_lapse(*, user: User, organization_id: int, now: datetime.datetime | None = None) -> dict:
@@ -102,11 +100,27 @@ def tokens_seen_by(user: User, organization_id: int):
     return _not_being_replaced(keys).select_related("user").order_by("key_id")
 
 
-def tokens_seen_by_leavers(organization_id: int):
-    """The valid keys of `organization_id` created by someone who has left it since, not replaced yet:
-    the band over the key list."""
-    keys = ApiKey.objects.valid().filter(has_left_q("created_by"), organization_id=organization_id)
-    return _not_being_replaced(keys).select_related("user", "created_by").order_by("created_by__username", "key_id")
+def leavers_of(organization_id: int) -> list[int]:
+    """The users who created a key of `organization_id` and have left it since (deactivated, or moved to
+    another organization): found from the contract's creators (`sql.CREATORS`, the index
+    `apikey_org_creator`), never from every one of its keys."""
+    creators = [row["created_by"] for row in sql.CREATORS.fetchall([organization_id, organization_id])]
+    if not creators:
+        return []
+    left = User.objects.filter(pk__in=creators).exclude(is_active=True, organization_id=organization_id)
+    return list(left.values_list("pk", flat=True))
+
+
+def tokens_seen_by_leavers(organization_id: int, shown: int = BAND_SHOWN) -> tuple[list[ApiKey], int]:
+    """The band over the key list: the first `shown` valid keys of `organization_id` created by someone
+    who has left it since, not replaced yet (by creator, then key ID), and how many there are in all.
+    Three queries at any size of the contract, each read from an index: the creators, those who left,
+    and their keys (`apikey_org_creator`), counted in the same query."""
+    leavers = leavers_of(organization_id)
+    keys = ApiKey.objects.valid().filter(organization_id=organization_id, created_by_id__in=leavers)
+    keys = _not_being_replaced(keys).select_related("user", "created_by").order_by("created_by__username", "key_id")
+    rows = list(keys.annotate(band_count=Window(Count("pk")))[:shown]) if leavers else []
+    return rows, rows[0].band_count if rows else 0
 
 
 def notify_tokens_seen(*, user: User, organization, lapsed: dict, left: bool = True) -> list[ApiKey]:

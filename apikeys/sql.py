@@ -4,7 +4,10 @@ Two statements where the benchmark (`tools/bench_auth.py`) shows the ORM's query
 more than the query itself: the verification of a token on every API request, and the count of
 failed authentications per key and hour (an upsert, so that concurrent first failures make one row).
 A third writes the audit entries of many keys reported as exposed in one `executemany`, where
-`bulk_create` would split 1,000 rows into 13 statements on SQLite (999 parameters each).
+`bulk_create` would split 1,000 rows into 13 statements on SQLite (999 parameters each). The creators
+of a contract's keys (`CREATORS`, for the band of the tokens that leavers saw) are a recursive skip
+scan, which the ORM cannot say (`tools/bench_scale.py`: at 100,000 keys the scan of every valid key
+cost more than the rest of the key list's queries).
 Models are looked up when a statement is first built, so this module imports none.
 """
 
@@ -181,3 +184,24 @@ def _seen_network_upsert(rows: int) -> str:
 # Every SET expression reads the row as it was before the statement. Rows go in the networks' order,
 # so that two upserts of the same two rows lock them in the same order.
 SEEN_NETWORK_UPSERT = {rows: Statement(partial(_seen_network_upsert, rows)) for rows in (1, 2)}
+
+
+def _creators() -> str:
+    """The users who created a key of an organization, each once: a skip scan of the index
+    `apikey_org_creator`, one step a creator (neither database skips through an index by itself), so
+    that its cost follows the contract's creators (its Admin users), not its keys."""
+    key = apps.get_model("apikeys", "ApiKey")
+    table, organization, creator = (
+        quoted_table(key),
+        quoted_column(key, "organization"),
+        quoted_column(key, "created_by"),
+    )
+    return (
+        f"WITH RECURSIVE creators(id) AS (SELECT MIN({creator}) FROM {table} WHERE {organization} = %s "  # noqa: S608
+        f"UNION ALL SELECT (SELECT MIN({creator}) FROM {table} WHERE {organization} = %s AND {creator} > creators.id) "
+        "FROM creators WHERE creators.id IS NOT NULL) "
+        "SELECT id AS created_by FROM creators WHERE id IS NOT NULL"
+    )
+
+
+CREATORS = Statement(_creators)

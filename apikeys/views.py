@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apikeys import bank_changes, keypage, leavers, report, services, tokens, usage
 from apikeys.access import admin_required, get_key_for_admin
 from apikeys.activity import record_report_downloaded
-from apikeys.attention import attention_of
+from apikeys.attention import Listed, attention_of
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
 from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
 from audit.models import AuditEvent
@@ -299,7 +299,7 @@ def key_list(request):
         "filtered": bool(filters),
         "open_changes": open_changes,
         # Valid keys whose creator has left (and saw their tokens): the band, until each is replaced.
-        "tokens_seen": list(leavers.tokens_seen_by_leavers(organization.pk)),
+        "tokens_seen": Listed(*leavers.tokens_seen_by_leavers(organization.pk)),
         "labels": _key_table_labels(),
         "suspended": organization.keys_suspended_at is not None,
         "today": today,

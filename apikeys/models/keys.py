@@ -325,6 +325,10 @@ class ApiKey(LoadedWithoutInit, models.Model):
                 name="apikey_org_replaced",
                 condition=Q(ends_at__isnull=False, revoked_at__isnull=True),
             ),
+            # The creators of a contract's keys, one step each (`apikeys.sql.CREATORS`): the band of the
+            # tokens that leavers saw starts from the creators who left, then reads their valid keys here
+            # (the status columns too, so that SQLite prefers it to apikey_org_status without statistics).
+            models.Index(fields=["organization", "created_by", "revoked_at", "valid_until"], name="apikey_org_creator"),
             # «Expired and deleted keys» in ENDED_ORDER: `0009_key_list_order_indexes` (NULLS LAST is in the
             # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
         ]

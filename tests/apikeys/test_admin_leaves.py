@@ -3,17 +3,21 @@ their requests that wait for a second Admin user lapse at once, nobody approves 
 the other Admin users are shown — by e-mail and in the band over the key list — every valid key whose
 token that person saw, with «Replace» one click away."""
 
+import datetime
 import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from apikeys.leavers import REASON_REQUESTER_LEFT
+from apikeys import tokens
+from apikeys.leavers import BAND_SHOWN, REASON_REQUESTER_LEFT, leavers_of, tokens_seen_by_leavers
 from apikeys.models import ApiKey, Decision, SecurityPolicy
 from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping
-from tests.cast import client_for
+from tests.cast import client_for, today
 from tests.support_admin import change_user
 from users.mail import send_pending
 from users.models import User
@@ -165,3 +169,41 @@ def test_the_leaver_and_another_organization_see_nothing_of_it(seen, sam_client,
 
 def test_an_admin_who_stays_shows_no_band(seen, dora_client):
     assert _band(dora_client) == ""
+
+
+def _keys_made_by(creator, user, count: int) -> None:
+    ApiKey.objects.bulk_create(
+        ApiKey(
+            key_id=tokens.new_key_id(),
+            secret_hash=tokens.hash_secret(tokens.new_secret()),
+            api="integration",
+            organization_id=creator.organization_id,
+            user=user,
+            created_by=creator,
+            valid_until=today() + datetime.timedelta(days=100),
+        )
+        for _number in range(count)
+    )
+
+
+def test_the_band_names_the_first_keys_and_counts_the_others(alice, bob, dora, dora_client):
+    _keys_made_by(alice, bob, BAND_SHOWN + 3)
+    _keys_made_by(dora, bob, 4)  # dora stays: not in the band
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    band = _band(dora_client)
+    assert len(re.findall(r'data-key-id="([a-z2-7]{12})"', band)) == BAND_SHOWN
+    assert "and 3 more keys" in band
+    assert tokens_seen_by_leavers(alice.organization_id, shown=2)[1] == BAND_SHOWN + 3
+
+
+def test_the_band_reads_the_same_queries_at_any_number_of_keys(alice, bob, dora):
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    _keys_made_by(alice, bob, 1)
+    with CaptureQueriesContext(connection) as few:
+        assert tokens_seen_by_leavers(alice.organization_id)[1] == 1
+    _keys_made_by(alice, bob, 30)
+    _keys_made_by(dora, bob, 30)
+    with CaptureQueriesContext(connection) as many:
+        assert tokens_seen_by_leavers(alice.organization_id)[1] == 31
+    assert len(few) == len(many) == 3
+    assert leavers_of(alice.organization_id) == [alice.pk]
