@@ -4,11 +4,13 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys import services
+from apikeys import services, usage
 from apikeys.models import Api, ApiKey, KeyUsage
 from apikeys.policy.rules import apikeys_suspend
 from tests.conftest import flip_last
@@ -155,3 +157,35 @@ def test_a_valid_key_of_a_deactivated_user_reads_refused_as_support_sees_it(alic
     html = page(alice_client, key).content.decode()
     assert 'data-testid="status-pill">refused: its user is deactivated<' in html
     assert Client().get(PING, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_the_days_are_zurichs_and_a_later_days_counter_is_not_shown(alice_key):
+    key, _token = alice_key
+    now = datetime.datetime(2026, 1, 20, 12, tzinfo=datetime.UTC)  # winter: Zurich is UTC+1
+    for hour, count in ((22, 1), (23, 2)):  # 23:00 and 00:00 in Zurich
+        KeyUsage.objects.create(
+            api_key_id=key.pk, hour=now.replace(day=18, hour=hour), operation="ping", outcome="ok", count=count
+        )
+    KeyUsage.objects.create(api_key_id=key.pk, hour=now.replace(day=25), operation="read", outcome="refused", count=5)
+    figures = usage.usage_of(key.pk, 7, now)
+    days = {day.date.day: day.total for day in figures.days if day.total}
+    assert days == {18: 1, 19: 2}
+    assert figures.by_operation == {"ping": {"ok": 3}} and figures.totals == {"ok": 3}
+
+
+def test_a_year_of_counters_reads_the_queries_of_a_new_key(alice_client, alice_key, make_key, bob):
+    key, _token = alice_key
+    new, _token = make_key(bob)
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    KeyUsage.objects.bulk_create(
+        KeyUsage(api_key_id=key.pk, hour=hour - datetime.timedelta(hours=back), operation=op, outcome=outcome)
+        for back in range(0, 24 * 100, 5)
+        for op in ("ping", "read")
+        for outcome in ("ok", "limit")
+    )
+    counted = []
+    for each in (new, key):
+        with CaptureQueriesContext(connection) as queries:
+            assert page(alice_client, each, days=90).status_code == 200
+        counted.append(len(queries))
+    assert counted[0] == counted[1]
