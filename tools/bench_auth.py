@@ -21,10 +21,12 @@ migrates, creates `--keys` keys, and measures:
    (``/administration/api-keys/``) and of User management for an organization with 10 keys and one
    with `--list-keys` (10,000);
 3. under gunicorn (`--workers` each, ``--no-control-socket``, DEBUG off, CONN_MAX_AGE=60) on the
-   loopback interface, the requests per second of four servers in alternating rounds of the same
+   loopback interface, the requests per second of five servers in alternating rounds of the same
    run (the best round of each counts): the project's authenticated ``GET /api/billing-int/v1/ping``
    (each request counted for the key's usage), the same ping with counting off
-   (``API_USAGE_COUNTING=0``: what counting costs), the same ping on DRF + djangorestframework-api-key
+   (``API_USAGE_COUNTING=0``: what counting costs), the same ping with the operators' metrics on
+   (``METRICS_ENABLED``, every worker counting in the files of ``PROMETHEUS_MULTIPROC_DIR``; what
+   `/metrics` then counted is read back), the same ping on DRF + djangorestframework-api-key
    (`tools.peer`, ``HasAPIKey``), and a trivial view under Django's default middleware (`tools.bare`).
    The load generator is ``wrk`` when it is installed, otherwise a pool of Python threads (whose own
    cost then dominates: not comparable).
@@ -35,13 +37,17 @@ IDs) when the child is done, and the temporary databases are removed.
 """
 
 import argparse
+import http.client
 import json
 import os
+import re
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from urllib.parse import urlsplit
 
 from tools import ROOT, ToolError, harness
 from tools.harness import out
@@ -53,6 +59,7 @@ BARE = "/bare"
 KEY_LIST = "/administration/api-keys/"
 USER_MANAGEMENT = "/administration/users/"
 JSON_LINE = "bench_auth.figures "
+METRICS_TOKEN = secrets.token_urlsafe(40)  # the scraper's, for the server with the metrics on
 PAGE_ROUNDS = 5
 # The speed targets (ratios in one run); reported, never enforced by this command.
 TARGETS = {"ping_over_peer": 1.5, "ping_over_bare": 0.7, "verify_over_peer": {"sqlite": 0.2, "postgresql": 0.3}}
@@ -152,6 +159,11 @@ def _table(figures: dict, options) -> list[str]:
             row(
                 "ping counted / not counted",
                 lambda f, _v: _ratio(f["ping_rps"], f["ping_uncounted_rps"]),
+            ),
+            row("the same ping, `/metrics` on (multiprocess counting)", lambda f, _v: f"{f['ping_metrics_rps']:,.0f}"),
+            row(
+                "ping with metrics / without (target ≥ 0.95×)",
+                lambda f, _v: _ratio(f["ping_metrics_rps"], f["ping_rps"]),
             ),
             row(
                 "the same ping on DRF + djangorestframework-api-key (`HasAPIKey`)",
@@ -263,6 +275,19 @@ class _PeerMeasure:
         self.errors.close()
 
 
+def _metrics_pings(base: str) -> float:
+    """The pings that `/metrics` of the server at `base` counted (every worker's, multiprocess)."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    response = connection.getresponse()
+    text = response.read().decode()
+    if response.status != 200:
+        raise ToolError(f"/metrics answered {response.status}")
+    counted = re.findall(r'^efinance_api_requests_total\{[^}]*operation="ping"[^}]*\} ([\d.e+]+)$', text, re.M)
+    return sum(float(value) for value in counted)
+
+
 def _peer_url() -> str:
     url = os.environ.get("PEER_DATABASE_URL", "")
     if not url:
@@ -272,11 +297,20 @@ def _peer_url() -> str:
 
 def _http(label: str, token: str, peer_key: str, options) -> dict:
     """Requests/s of the servers in alternating rounds; the best round of each."""
+    metrics_files = tempfile.TemporaryDirectory(prefix="efinance-metrics-")
+    metrics_dir = metrics_files.name
     servers = {
         "ping": (harness.PROJECT_APP, {}, PING, {"Authorization": f"Bearer {token}"}),
         "ping_uncounted": (
             harness.PROJECT_APP,
             {"API_USAGE_COUNTING": "0"},
+            PING,
+            {"Authorization": f"Bearer {token}"},
+        ),
+        # The operators' metrics on, every worker counting in the files of a directory of its own.
+        "ping_metrics": (
+            harness.PROJECT_APP,
+            {"METRICS_ENABLED": "1", "METRICS_TOKEN": METRICS_TOKEN, "PROMETHEUS_MULTIPROC_DIR": metrics_dir},
             PING,
             {"Authorization": f"Bearer {token}"},
         ),
@@ -308,9 +342,15 @@ def _http(label: str, token: str, peer_key: str, options) -> dict:
                     bases[name], path, headers, options["seconds"], options["connections"]
                 )
                 best[name] = max(best[name], rate)
+        counted = _metrics_pings(bases["ping_metrics"])
+    metrics_files.cleanup()
+    if not counted:
+        raise ToolError("/metrics counted no ping of the server that had them on")
     ping, peer, bare, uncounted = best["ping"], best["peer_ping"], best["bare"], best["ping_uncounted"]
+    with_metrics = best["ping_metrics"]
     out(
-        f"{label}: HTTP authenticated ping {ping:,.0f} req/s (counting off: {uncounted:,.0f}), "
+        f"{label}: HTTP authenticated ping {ping:,.0f} req/s (counting off: {uncounted:,.0f}; "
+        f"metrics on: {with_metrics:,.0f}, {counted:,.0f} pings counted), "
         f"peer's ping {peer:,.0f} req/s, "
         f"trivial view {bare:,.0f} req/s: ping / peer {_ratio(ping, peer)} (target ≥ {TARGETS['ping_over_peer']}×), "
         f"ping / trivial {_ratio(ping, bare)} (target ≥ {TARGETS['ping_over_bare']}× on SQLite)"
@@ -318,6 +358,7 @@ def _http(label: str, token: str, peer_key: str, options) -> dict:
     return {
         "ping_rps": round(ping, 1),
         "ping_uncounted_rps": round(uncounted, 1),
+        "ping_metrics_rps": round(with_metrics, 1),
         "peer_ping_rps": round(peer, 1),
         "bare_rps": round(bare, 1),
     }

@@ -6,7 +6,8 @@ import re
 from tools.bench_auth import main
 from tools.harness import postgres_url
 
-FIGURES = ["verify_us", "peer_verify_us", "ping_rps", "ping_uncounted_rps", "peer_ping_rps", "bare_rps"]
+FIGURES = ["verify_us", "peer_verify_us", "ping_rps", "ping_uncounted_rps", "ping_metrics_rps", "peer_ping_rps"]
+FIGURES += ["bare_rps"]
 FIGURES += ["list_10000_ms", "list_10000_queries", "list_10_queries", "round_trip_us"]
 
 
@@ -29,7 +30,8 @@ def test_it_prints_every_figure_of_each_database_and_writes_them_as_json(capsys,
         assert float(re.search(r"round trip \(SELECT 1\) ([\d.]+) µs", verify)[1]) > 0
         [http] = [line for line in lines if line.startswith(f"{label}: HTTP authenticated ping")]
         rates = re.search(
-            r"ping ([\d,]+) req/s \(counting off: ([\d,]+)\), peer's ping ([\d,]+) req/s, trivial view ([\d,]+) req/s",
+            r"ping ([\d,]+) req/s \(counting off: ([\d,]+); metrics on: ([\d,]+), ([\d,]+) pings counted\), "
+            r"peer's ping ([\d,]+) req/s, trivial view ([\d,]+) req/s",
             http,
         )
         assert all(int(rate.replace(",", "")) > 0 for rate in rates.groups())
@@ -46,6 +48,7 @@ def test_it_prints_every_figure_of_each_database_and_writes_them_as_json(capsys,
         "`SELECT 1`",
         "authenticated `ping`",
         "`HasAPIKey`",
+        "`/metrics` on",
         "default middleware",
     ]:
         assert [line for line in table if row in line], row
