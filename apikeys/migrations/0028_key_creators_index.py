@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='apikey',
-            index=models.Index(fields=['organization', 'created_by', 'revoked_at', 'valid_until'], name='apikey_org_creator'),
+            index=models.Index(fields=['organization', 'created_by', 'revoked_at', 'valid_until', 'ends_at'], name='apikey_org_creator'),
         ),
     ]

@@ -328,7 +328,12 @@ class ApiKey(LoadedWithoutInit, models.Model):
             # The creators of a contract's keys, one step each (`apikeys.sql.CREATORS`): the band of the
             # tokens that leavers saw starts from the creators who left, then reads their valid keys here
             # (the status columns too, so that SQLite prefers it to apikey_org_status without statistics).
-            models.Index(fields=["organization", "created_by", "revoked_at", "valid_until"], name="apikey_org_creator"),
+            models.Index(
+                fields=["organization", "created_by", "revoked_at", "valid_until", "ends_at"], name="apikey_org_creator"
+            ),
+            # User management counts each user's valid keys (and those that expire soon) from this index
+            # alone, never from the table.
+            models.Index(fields=["user", "revoked_at", "valid_until", "ends_at"], name="apikey_user_status"),
             # «Expired and deleted keys» in ENDED_ORDER: `0009_key_list_order_indexes` (NULLS LAST is in the
             # index on PostgreSQL only; SQLite's DESC puts NULLs last already and refuses the clause there).
         ]
