@@ -19,9 +19,7 @@ import datetime
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from apikeys.models import SEEN_NETWORK_DAYS, ApiKey, days_left
@@ -44,16 +42,12 @@ def recipients_for(key: ApiKey, admins: list[User] | None = None) -> list[User]:
     return people + [admin for admin in admins if admin.pk != key.user_id]
 
 
-def replace_url(key: ApiKey) -> str:
-    return settings.SITE_URL + reverse("apikeys:replace", args=[key.key_id])
-
-
 def notify_created(key: ApiKey) -> None:
     """Queue the creation notice in the caller's transaction (that of the key's creation)."""
     notify(
         recipients_for(key),
         "key_created",
-        {"key": key, "created_by": key.created_by, "list_url": settings.SITE_URL + reverse("apikeys:list")},
+        {"key": key, "created_by": key.created_by},
     )
 
 
@@ -62,7 +56,7 @@ def notify_replaced(*, old: ApiKey, new: ApiKey, by) -> None:
     notify(
         recipients_for(new),
         "key_replaced",
-        {"old": old, "key": new, "by": by, "list_url": settings.SITE_URL + reverse("apikeys:list")},
+        {"old": old, "key": new, "by": by},
     )
 
 
@@ -70,17 +64,13 @@ def notify_new_network(*, verification, network: str, at: datetime.datetime) -> 
     """Queue «first use from a new network» to the contract's active Admin users, in the caller's
     transaction (the outbox's runner sends it). Once per key, network and stretch of use (`at` is when
     it began)."""
+    # The key's facts for the notice: one more query, on this rare path only (a key's first request
+    # from a network), never on the usual request.
+    key = ApiKey.objects.select_related("user", "created_by").get(pk=verification.pk)
     notify(
         admins_of(verification.organization_id),
         "key_new_network",
-        {
-            "key_id": verification.key_id,
-            "username": verification.username,
-            "network": network,
-            "at": at,
-            "days": SEEN_NETWORK_DAYS,
-            "key_url": settings.SITE_URL + reverse("apikeys:detail", args=[verification.key_id]),
-        },
+        {"key": key, "key_id": key.key_id, "network": network, "at": at, "days": SEEN_NETWORK_DAYS},
         dedupe_key=f"network:{verification.key_id}:{network}:{at.isoformat()}",
     )
 
@@ -162,7 +152,6 @@ def send_expiry_reminders(today: datetime.date | None = None) -> ReminderRun:
                     "key": key,
                     "threshold": threshold,
                     "days_left": days_left(key.valid_until, today),
-                    "replace_url": replace_url(key),
                 }
                 queued += [message.pk for message in notify(people, "expiry_reminder", context, dedupe_key=base)]
     # A batch job, not a request: it drains the outbox like its runner (what it queued, and what an

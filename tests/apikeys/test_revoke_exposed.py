@@ -75,7 +75,8 @@ def test_the_keys_user_and_the_active_admins_get_one_e_mail_each(make_key, alice
         assert "reported to the public revocation endpoint" in message.body
     assert "«Replace»" in by_recipient[alice.email].body
     assert "/administration/api-keys/" in by_recipient[alice.email].body
-    assert "Ask your e-finance Admin user" in by_recipient[bob.email].body
+    assert "Ask Alice Tester for a new key" in by_recipient[bob.email].body  # the contract's Admin user, by name
+    assert "/administration/" not in by_recipient[bob.email].body
 
 
 def test_the_e_mail_is_in_the_recipients_language(make_key, alice, bob):
