@@ -15,6 +15,9 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
@@ -80,6 +83,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         "revoked_at",
         "revoked_by_display",
         "last_used_at",
+        "activity_display",
     ]
     list_display_links = ["key_id"]
     list_filter = ["api", StatusFilter]
@@ -100,6 +104,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
                     "user",
                     "organization",
                     "note",
+                    "activity_display",
                 ]
             },
         ),
@@ -112,6 +117,12 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]
     actions = ["revoke_selected"]
+
+    @admin.display(description=_("activity"))
+    def activity_display(self, key: ApiKey) -> str:
+        """A link to the key's entries in the audit log: what the customer's «Activity» shows of it."""
+        url = reverse("admin:audit_auditevent_changelist") + "?" + urlencode({"key_id": key.key_id})
+        return format_html('<a href="{}" data-testid="key-activity">{}</a>', url, _("Activity"))
 
     @admin.display(description=_("user"), ordering="user__username")
     def user_display(self, key: ApiKey) -> str:

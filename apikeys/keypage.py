@@ -71,7 +71,9 @@ def api_answer(key: ApiKey, suspended: bool, now: datetime.datetime | None = Non
     if state == "replacing":
         answer = _("Accepted until %(when)s (replaced)") % {"when": moment(key.ends_at)}
     if key.network_list:
-        answer += " — " + _("only from %(networks)s") % {"networks": ", ".join(key.network_list)}
+        answer += " — " + _("only from %(networks)s; refused from any other address") % {
+            "networks": ", ".join(key.network_list)
+        }
     return answer
 
 

@@ -39,13 +39,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.models import FactorKind
+from efinance.lib.admin import ReadOnlyAdmin
 from efinance.lib.net import client_ip
 from efinance.lib.when import moment
 from users.bank_changes import Refused, bank_change_approve, bank_change_refuse
 from users.factors.models import TOTPDevice
 from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
-from users.models import BankChange, Organization, User
+from users.models import BankChange, Organization, OutboxMessage, User
 from users.services import (
     SET_PASSWORD_LINK_HOLD,
     factor_reset_by_staff,
@@ -370,3 +371,59 @@ class BankChangeAdmin(admin.ModelAdmin):
     @admin.action(description=_("Withdraw"), permissions=["change"])
     def withdraw(self, request, queryset):
         self._decide(request, queryset, bank_change_refuse, _("Withdrawn for %(users)s: nothing takes effect."))
+
+
+class DeliveryFilter(admin.SimpleListFilter):
+    """Where a message stands: waiting for the outbox's runner, sent, or failed at least once and not sent."""
+
+    title = _("delivery")
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("waiting")), ("sent", _("sent")), ("failed", _("failed, not sent yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "failed":
+            return queryset.filter(sent_at__isnull=True).exclude(last_error="")
+        return queryset
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """The e-mail outbox (`users.mail`), read-only, for «did the customer get the notice?»: to whom, which
+    notice, when it was queued and sent, the last error. Never a message's text: the text of a
+    set-password link holds the link until it is sent, and nothing else here needs a body."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "to",
+        "recipient_display",
+        "organization_display",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    list_display_links = ["created_at"]
+    list_filter = [DeliveryFilter, "kind"]
+    list_select_related = ["recipient__organization"]
+    list_per_page = 50
+    show_full_result_count = False  # the outbox only grows: no count of all of it on every page
+    ordering = ["-pk"]
+    search_fields = ["to", "recipient__username", "recipient__organization__name", "subject"]
+    search_help_text = _("Address, user identification, organization or subject (which names the key ID).")
+    fields = ["kind", "to", "recipient", "subject", "created_at", "sent_at", "attempts", "last_error"]
+    readonly_fields = fields
+
+    @admin.display(description=_("recipient"), ordering="recipient__username")
+    def recipient_display(self, message: OutboxMessage) -> str:
+        return message.recipient.username if message.recipient else "—"
+
+    @admin.display(description=_("organization"), ordering="recipient__organization__name")
+    def organization_display(self, message: OutboxMessage) -> str:
+        organization = message.recipient.organization if message.recipient else None
+        return organization.name if organization else "—"

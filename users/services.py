@@ -37,6 +37,7 @@ SUPPORT_PERMISSIONS = [
     # Changes of a customer's login asked for by another staff user: approve or withdraw them.
     ("users", "view_bankchange"),
     ("users", "change_bankchange"),
+    ("users", "view_outboxmessage"),  # the e-mail outbox, read-only and without the messages' text
     # Login lockouts (django-axes): see them, and unlock a login by deleting its access attempt.
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),

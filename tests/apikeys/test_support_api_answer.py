@@ -42,7 +42,7 @@ def test_each_state_is_said_with_its_reason(sam_client, make_key, bob, alice, de
     set_policy(demo_ag, four_eyes=True)
     pending = make_key(user=bob, api=Api.PRODUCTION, created_by=alice)[0]
     said = answers(sam_client)
-    assert said[working.key_id] == "Accepted — only from 192.0.2.0/24"
+    assert said[working.key_id] == "Accepted — only from 192.0.2.0/24; refused from any other address"
     assert said[expired.key_id] == f"Refused now: expired on {(today() - datetime.timedelta(days=2)):%d.%m.%Y}"
     deleted.refresh_from_db()
     old.refresh_from_db()

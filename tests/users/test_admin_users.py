@@ -19,6 +19,7 @@ SUPPORT_MODELS = {
     "users.user",
     "users.organization",
     "users.bankchange",  # approve or withdraw what another staff user asked for
+    "users.outboxmessage",  # read-only, without the messages' text
     "axes.accessattempt",
     "axes.accesslog",
 }
