@@ -10,7 +10,9 @@ of this API for its own problems, so that software can tell them apart:
 - ``urn:efinance:problem:validation`` (422) with ``errors``: one ``{location, field, reason}`` each;
 - ``urn:efinance:problem:idempotency-key-reused`` (422): the same Idempotency-Key with another body;
 - ``urn:efinance:problem:malformed-json`` (400);
-- ``urn:efinance:problem:duplicate-key`` (400): a key twice in one JSON object of the body.
+- ``urn:efinance:problem:duplicate-key`` (400): a key twice in one JSON object of the body;
+- ``urn:efinance:problem:not-utf-8`` (400) with ``reason``: the body is UTF-16, UTF-32, starts with a
+  byte-order mark, or is not UTF-8 at all (RFC 8259: JSON between systems is UTF-8).
 
 A database that is down or a broken connection answers 503 with ``Retry-After``: the same request
 (with the same Idempotency-Key) can be sent again.
@@ -26,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from billing.api.parser import DuplicateKey
+from billing.api.parser import DuplicateKey, NotUtf8
 
 CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:efinance:problem:"
@@ -130,6 +132,14 @@ def install_handlers(api) -> None:
                 % {"key": exc.__cause__.key[:100]},
                 type_="duplicate-key",
                 title=_("Duplicate key in JSON"),
+            )
+        if exc.status_code == 400 and isinstance(exc.__cause__, NotUtf8):
+            return problem_response(
+                400,
+                _("The request body must be UTF-8 without a byte-order mark (not UTF-16 or UTF-32)."),
+                type_="not-utf-8",
+                title=_("JSON not in UTF-8"),
+                reason=exc.__cause__.reason,
             )
         if exc.status_code == 400:
             return problem_response(
