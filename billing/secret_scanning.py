@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import os
+import ssl
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -92,14 +93,32 @@ def check_signature(body: bytes, key_identifier: str | None, signature: str | No
     return None
 
 
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of the download: the system's certificate authorities, host names checked."""
+    return ssl.create_default_context()
+
+
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to another https:// URL: a redirect to http:// would hand the keys that
+    decide which alerts revoke keys to anyone on the path."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not newurl.lower().startswith("https://"):
+            raise KeysDocumentError(f"redirected to a URL that is not https://: {newurl}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def fetch_keys_document(url: str = GITHUB_KEYS_URL, timeout: float = 10) -> bytes:
-    """GET the keys document (at most MAX_KEYS_FILE_BYTES); raises OSError or KeysDocumentError."""
-    if not url.startswith(("https://", "http://")):
-        raise KeysDocumentError(f"not an HTTP(S) URL: {url}")
+    """GET the keys document (at most MAX_KEYS_FILE_BYTES) over HTTPS only, redirects included (the
+    keys decide which alerts revoke keys: a document read in clear text could be anyone's); raises
+    OSError or KeysDocumentError."""
+    if not url.lower().startswith("https://"):
+        raise KeysDocumentError(f"not an https:// URL: {url}")
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context()), _HttpsOnlyRedirects())
     request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
         url, headers={"Accept": "application/json", "User-Agent": "efinance-api-access"}
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with opener.open(request, timeout=timeout) as response:
         data = response.read(MAX_KEYS_FILE_BYTES + 1)
     if len(data) > MAX_KEYS_FILE_BYTES:
         raise KeysDocumentError(f"larger than {MAX_KEYS_FILE_BYTES} bytes")

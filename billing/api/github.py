@@ -6,9 +6,15 @@ verified alert revokes each matching valid key exactly as a report to `POST /api
 does, with the match's `url` as where it was found, and answers GitHub's feedback: `true_positive`
 for a token of ours whose secret matches a key (valid, or already ended), `false_positive` otherwise.
 Anything not signed by a key in the keys file is a 401 problem and changes nothing.
+
+A NUL or a lone surrogate in a field of a match cannot be stored (PostgreSQL's text refuses NUL, UTF-8
+has no surrogates): such a field is not read (a URL is then recorded as unknown), every token of the
+alert is still revoked, a leak being a leak, and the answer is a 422 problem naming each such field,
+never a 500 that would lose the whole batch.
 """
 
 import logging
+import re
 from typing import Annotated, Literal
 
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +64,15 @@ class GitHubMatch(Schema):
     source: Annotated[str, Field(description="Where on GitHub: content, commit, issue, …")] = ""
 
 
+# What no text column takes: a NUL, and a UTF-16 surrogate on its own (JSON's "\\ud800" escape).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_fields(match: GitHubMatch) -> list[str]:
+    """The fields of `match` that hold a NUL or a lone surrogate."""
+    return [name for name, value in match.dict().items() if isinstance(value, str) and _UNSTORABLE.search(value)]
+
+
 class GitHubFeedback(Schema):
     token_raw: str
     token_type: str
@@ -72,15 +87,26 @@ class GitHubFeedback(Schema):
 )
 def github_alert(request, matches: Annotated[list[GitHubMatch], Body()]):
     """For GitHub only: an alert of its secret-scanning partner program, signed by GitHub."""
-    urls = {}
-    for match in matches:
-        urls.setdefault(match.token, match.url)
-    result = apikeys_revoke_exposed(
-        credentials=[match.token for match in matches],
-        source=ExposureSource.GITHUB,
-        urls=urls,
-        ip=client_ip(request),
-    )
+    unstorable = {index: fields for index, match in enumerate(matches) if (fields := _unstorable_fields(match))}
+    if unstorable:
+        # The batch first, committed: the problem is an answer, not a rollback.
+        _revoke(request, matches, unread_urls={index for index, fields in unstorable.items() if "url" in fields})
+        errors = [
+            {"location": "body", "field": f"{index}.{name}", "reason": "contains a NUL or a lone surrogate"}
+            for index, fields in unstorable.items()
+            for name in fields
+        ]
+        return ProblemError(
+            422,
+            _(
+                "Some fields have a NUL or a lone surrogate (see `errors`): they were not read. "
+                "Every token of the alert was handled."
+            ),
+            type_="validation",
+            title=_("Validation failed"),
+            errors=errors,
+        ).response()
+    result = _revoke(request, matches)
     feedback = [
         {
             "token_raw": match.token,
@@ -90,3 +116,15 @@ def github_alert(request, matches: Annotated[list[GitHubMatch], Body()]):
         for match in matches
     ]
     return feedback
+
+
+def _revoke(request, matches: list[GitHubMatch], unread_urls: set[int] = frozenset()):
+    urls = {}
+    for index, match in enumerate(matches):
+        urls.setdefault(match.token, "" if index in unread_urls else match.url)
+    return apikeys_revoke_exposed(
+        credentials=[match.token for match in matches],
+        source=ExposureSource.GITHUB,
+        urls=urls,
+        ip=client_ip(request),
+    )

@@ -4,6 +4,7 @@ Alerts are signed with a P-256 key pair made by tests/billing/github_alerts.py, 
 key."""
 
 import base64
+import json
 
 import pytest
 from django.core import mail
@@ -140,3 +141,33 @@ def test_a_signed_alert_of_the_wrong_shape_is_a_422(github_key, body):
 def test_a_signed_but_broken_body_is_a_400(github_key):
     body = b'[{"token": '
     assert _send(body, sign(github_key, body)).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("url", "https://github.com/x\u0000y"), ("source", "\ud800"), ("type", "a\u0000"), ("token", "\udfff\u0000")],
+)
+def test_a_nul_or_lone_surrogate_in_a_field_revokes_the_batch_and_answers_a_problem(
+    github_key, make_key, bob, field, value
+):
+    key, token = make_key(user=bob)
+    other, other_token = make_key(user=bob)
+    bad = {"token": other_token, "type": "efinance_billing_solutions_api_token", "url": LEAK, "source": "content"}
+    bad[field] = value
+    good = {"token": token, "type": "efinance_billing_solutions_api_token", "url": LEAK, "source": "content"}
+    body = json.dumps([bad, good]).encode()  # ASCII escapes, as GitHub sends them: "\u0000", "\ud800"
+    response = _send(body, sign(github_key, body))
+    assert (response.status_code, response["Content-Type"]) == (422, "application/problem+json")
+    assert response.json()["errors"] == [
+        {"location": "body", "field": f"0.{field}", "reason": "contains a NUL or a lone surrogate"}
+    ]
+    key.refresh_from_db()
+    assert key.status == Status.DELETED  # the rest of the batch
+    assert AuditEvent.objects.get(action=Action.KEY_EXPOSED, key_id=key.key_id).exposure_url == LEAK
+    other.refresh_from_db()
+    if field == "token":  # no token of ours: nothing of it revoked
+        assert other.status == Status.VALID
+    else:  # the token of a match with an unreadable field is leaked all the same
+        assert other.status == Status.DELETED
+        entry = AuditEvent.objects.get(action=Action.KEY_EXPOSED, key_id=other.key_id)
+        assert entry.exposure_url == ("" if field == "url" else LEAK)

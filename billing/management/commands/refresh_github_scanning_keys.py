@@ -11,7 +11,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", default=secret_scanning.GITHUB_KEYS_URL, help="where GitHub publishes the keys")
+        parser.add_argument(
+            "--url", default=secret_scanning.GITHUB_KEYS_URL, help="where GitHub publishes the keys (https:// only)"
+        )
         parser.add_argument("--file", default=None, help="the file to write (default: the setting)")
         parser.add_argument("--timeout", type=float, default=10, help="seconds to wait for the download")
 
