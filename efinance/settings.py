@@ -71,13 +71,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the paths of LEAN_PATH_PREFIXES take the LEAN_MIDDLEWARE chain below, none of this one.
+    "efinance.lib.head.HeadAsGetMiddleware",  # HEAD answers as GET without a body, on both chains below
+    # Then: the paths of LEAN_PATH_PREFIXES take the LEAN_MIDDLEWARE chain below, none of this one.
     "efinance.lib.lean.LeanPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "billing.api.middleware.ApiProblemsMiddleware",  # under /api/: problem documents, never an HTML error page
     "efinance.lib.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "users.middleware.IdleSessionMiddleware",  # every request extends the session, but a 404 or the language switch
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -199,9 +201,10 @@ OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none of it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Sessions end after 15 minutes without a request (every request moves the end) and on logout.
+# Sessions end after 15 minutes without a request (every request moves the end, but a 404 and the
+# language switch: users.middleware.IdleSessionMiddleware) and on logout.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # IdleSessionMiddleware marks the session of every other request
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # A set-password link (sent by support: users.services.send_set_password_link) works once and for

@@ -2,6 +2,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponseBase
 
 SESSION_ENDED_PARAM = "session"
 
@@ -23,3 +24,32 @@ class SessionAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
             query = [*parse_qsl(parts.query), (SESSION_ENDED_PARAM, "ended")]
             response["Location"] = urlunsplit(parts._replace(query=urlencode(query)))
         return response
+
+
+class IdleSessionMiddleware:
+    """A request moves the end of its session (`SESSION_COOKIE_AGE` from now), except a 404 and the
+    language switch: neither is a sign that someone is at the screen, and a script left in an
+    open tab (or an attacker's page) must not keep a session alive that way.
+
+    Right after `SessionMiddleware`, with `SESSION_SAVE_EVERY_REQUEST` off: marking the session
+    modified is what makes Django save it (and so extend it), as `SESSION_SAVE_EVERY_REQUEST` did for
+    every request. A session a view changed is saved whatever the answer.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and extends_idle_session(request, response):
+            session.modified = True
+        return response
+
+
+def extends_idle_session(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Whether this request counts as activity for the idle timeout."""
+    if response.status_code == 404:
+        return False
+    match = getattr(request, "resolver_match", None)
+    return match is None or match.view_name != "set_language"

@@ -1,6 +1,7 @@
 """The lean path: requests under `LEAN_PATH_PREFIXES` (the API, /healthz) run `LEAN_MIDDLEWARE` only.
 
-`LeanPathMiddleware` comes first in `MIDDLEWARE`. A request whose path starts with one of the prefixes
+`LeanPathMiddleware` comes first in `MIDDLEWARE` (after `efinance.lib.head`, which only turns HEAD into
+GET). A request whose path starts with one of the prefixes
 is handed to a second handler chain built from `LEAN_MIDDLEWARE` (the same URL resolution, views,
 view middleware and exception handling as Django's own), and never reaches the rest of `MIDDLEWARE`:
 no session is read, written or extended, no user is loaded, no CSRF cookie or message store exists,
@@ -55,7 +56,7 @@ class _LeanHandler(BaseHandler):
 
 
 class LeanPathMiddleware:
-    """First in `MIDDLEWARE`: the paths under `LEAN_PATH_PREFIXES` take the `LEAN_MIDDLEWARE` chain."""
+    """First in `MIDDLEWARE` (but HEAD's): paths under `LEAN_PATH_PREFIXES` take the `LEAN_MIDDLEWARE` chain."""
 
     def __init__(self, get_response):
         self.get_response = get_response

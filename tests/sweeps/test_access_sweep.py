@@ -315,3 +315,24 @@ def test_only_the_intended_role_gets_in(world, route, parts, role):
         keyed = {m: _send(Client(), m, path, area, _api_token(world, route, "admin")).status_code for m in METHODS}
         for method, status in statuses.items():
             assert status == 401 or status == keyed[method], f"{role} {method} /{route}: {status}, key: {keyed}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_head_answers_like_get_without_a_body_on_every_url(world, role, monkeypatch):
+    """RFC 9110: HEAD is GET without the body. The test client drops a HEAD's body itself; here it does
+    not, so that the body the application would send is the one checked."""
+    monkeypatch.setattr("django.test.client.conditional_content_removal", lambda request, response: response)
+    for route, _parts in ROUTES:
+        area = _area(route)
+        path = _fill(route, world)
+        client = world["clients"]["anonymous" if area == "api" and role in ("admin", "outsider") else role]
+        token = _api_token(world, route, role) if area == "api" else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        get, head = client.get(path, headers=headers), client.head(path, headers=headers)
+        where = f"{role} HEAD /{route}"
+        assert head.status_code == get.status_code, f"{where}: {head.status_code}, GET {get.status_code}"
+        assert head.get("Content-Type") == get.get("Content-Type"), where
+        assert head.get("Location") == get.get("Location"), where
+        assert head.content == b"", f"{where} sent a body"
+        if not get.streaming:  # the length of the body it would have sent (a page's nonce varies per request)
+            assert head["Content-Length"].isdigit(), where

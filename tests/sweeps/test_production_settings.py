@@ -87,7 +87,7 @@ def test_the_production_defaults_are_the_safe_ones(tmp_path):
     assert shown["SECURE_HSTS_SECONDS"] == 31_536_000
     assert shown["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is shown["SECURE_HSTS_PRELOAD"] is True
     assert shown["SESSION_COOKIE_AGE"] == 900
-    assert shown["SESSION_SAVE_EVERY_REQUEST"] is True
+    assert shown["SESSION_SAVE_EVERY_REQUEST"] is False  # users.middleware.IdleSessionMiddleware extends instead
     assert shown["AXES_FAILURE_LIMIT"] == 5
     assert shown["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.dummy.DummyCache"  # no process memory
 

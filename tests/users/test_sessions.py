@@ -89,3 +89,47 @@ def test_a_session_is_created_and_saved_again(alice):
     store["seen"] = False
     store.save()
     assert Session.objects.get(session_key=store.session_key).get_decoded() == {"seen": False}
+
+
+@pytest.mark.parametrize(
+    "request_at_10",
+    [
+        lambda client: client.get("/administration/no-such-page/"),
+        lambda client: client.get("/administration/api-keys/abcdefghijkl/"),  # another's or no key: 404
+        lambda client: client.head("/no-such-page/"),
+        lambda client: client.post("/i18n/setlang/", {"language": "fr", "next": "/administration/"}),
+        lambda client: client.post("/i18n/setlang/", {"language": "xx"}),
+    ],
+    ids=["404", "404 key", "HEAD 404", "language switch", "language switch refused"],
+)
+def test_a_404_or_the_language_switch_does_not_extend_the_session(alice, request_at_10):
+    """A script left in an open tab (or an attacker's page) cannot keep a session alive by polling a
+    missing page or switching the language: only a request of the product moves the end."""
+    client = _logged_in_client(alice)
+    with _at(10):
+        request_at_10(client)
+    with _at(16):
+        response = client.get("/administration/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_head_of_a_page_extends_the_session_as_its_get_does(alice):
+    client = _logged_in_client(alice)
+    with _at(10):
+        assert client.head("/administration/").status_code == 200
+    with _at(16):
+        assert client.get("/administration/").status_code == 200
+
+
+def test_the_language_switch_still_works_and_a_page_after_it_extends(alice):
+    client = _logged_in_client(alice)
+    with _at(10):
+        assert client.post("/i18n/setlang/", {"language": "fr", "next": "/administration/"}).status_code == 302
+        assert client.get("/administration/").status_code == 200
+    with _at(16):
+        response = client.get("/administration/")
+    assert response.status_code == 200
+    assert 'lang="fr"' in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.language == "fr"
