@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 
 class LoginProtectionBackend(AxesStandaloneBackend):
@@ -20,13 +21,36 @@ class LoginProtectionBackend(AxesStandaloneBackend):
 
 
 def client_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
-    """The username that axes counts and stores, fit for its column: Django's login form does not
-    enforce its 150 characters on the server, and PostgreSQL refuses a longer value (or a NUL) with
-    an error instead of a login page. No real username is longer, so nothing is lost."""
-    username = credentials.get("username") if credentials else getattr(request, "data", request.POST).get("username")
+    """The username that axes counts and stores (`recorded_username`), fit for its column: Django's
+    login form does not enforce its 150 characters on the server, and PostgreSQL refuses a longer value
+    (or a NUL) with an error instead of a login page. No real username is longer, so nothing is lost."""
+    username = typed_username(request, credentials)
     if not isinstance(username, str):
         return username
-    return username.replace("\x00", "")[:255]
+    return recorded_username(username.replace("\x00", "")[:255])
+
+
+def typed_username(request: HttpRequest, credentials: dict | None = None):
+    """What was typed into the username field of a login (None when nothing was)."""
+    return credentials.get("username") if credentials else getattr(request, "data", request.POST).get("username")
+
+
+# The prefix of what the records keep instead of a username that names nobody.
+UNKNOWN_USERNAME_PREFIX = "unknown-"
+
+
+def recorded_username(username: str) -> str:
+    """What the audit log and the login protection keep of a typed username: the username itself when
+    it names a user, otherwise a keyed hash of it (HMAC with SECRET_KEY, `UNKNOWN_USERNAME_PREFIX` and
+    24 hex digits). People type their password into the username field: such a slip never lands in
+    a record, while the same unknown name still counts as one (for the limits, and in the log).
+    Without SECRET_KEY, nobody can test guesses against the hash."""
+    if not username or username.startswith(UNKNOWN_USERNAME_PREFIX):
+        return username
+    UserModel = get_user_model()
+    if UserModel._default_manager.filter(**{UserModel.USERNAME_FIELD: username}).exists():
+        return username
+    return UNKNOWN_USERNAME_PREFIX + salted_hmac("users.unknown-username", username).hexdigest()[:24]
 
 
 class UserBackend(ModelBackend):

@@ -13,6 +13,7 @@ from audit.log import record
 from audit.models import Action, AuditEvent
 from efinance.lib.metrics import count_login
 from efinance.lib.net import client_ip
+from users.backends import recorded_username
 
 
 def _user_by_username(username: str):
@@ -38,7 +39,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     """A wrong password; with ``second_factor`` in the credentials (users.factors.login) a wrong code
     after the right password; with ``step_up`` (users.factors.stepup) a wrong proof before an action."""
     count_login("failed")
-    username = str(credentials.get("username", ""))
+    username = recorded_username(str(credentials.get("username", "")).replace("\x00", ""))
     user = _user_by_username(username)
     if credentials.get("step_up"):
         action = Action.STEP_UP_FAILED
@@ -60,7 +61,7 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
     per username, address and lockout period is enough (the metrics count every refused attempt)."""
     count_login("locked_out")
     ip = ip_address or client_ip(request)
-    username = username or ""
+    username = recorded_username(username or "")  # axes passes what it counted: already so, but never raw
     cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
     if isinstance(cooloff, int | float):  # axes reads a number as hours
         cooloff = datetime.timedelta(hours=cooloff)

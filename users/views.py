@@ -1,4 +1,3 @@
-from axes.helpers import get_client_username
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -7,13 +6,16 @@ from django.urls import reverse_lazy
 from django.utils.translation import check_for_language
 from django.views.i18n import set_language as django_set_language
 
+from users.backends import typed_username
+
 
 def lockout(request, original_response=None, credentials=None):
     """The page django-axes shows instead of the login once a username and address are locked out."""
     cool_off = settings.AXES_COOLOFF_TIME
     context = {
         "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "username": get_client_username(request, credentials) or "",
+        # What the person typed, shown to them only: the records keep a hash of a name that is nobody's.
+        "username": typed_username(request, credentials) or "",
         "minutes": max(1, round(cool_off.total_seconds() / 60)) if cool_off else None,
     }
     return render(request, "registration/lockout.html", context, status=429)
