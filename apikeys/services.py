@@ -240,11 +240,14 @@ class ExposureResult:
     """What a report of exposed tokens did; for the bank's own use, never told to a reporter.
 
     `matched`: the reported strings that hold a token of ours whose secret matches a key (valid or
-    already ended); `revoked`: the key IDs deleted by this report.
+    already ended); `revoked`: the key IDs deleted by this report; `unmatched`: the well-formed tokens
+    (shape and checksum right) that match no key, an unknown key ID and a wrong secret alike: failed
+    checks of a token, which the limits of failed authentications count.
     """
 
     matched: frozenset[str] = frozenset()
     revoked: tuple[str, ...] = field(default=())
+    unmatched: int = 0
 
 
 @transaction.atomic
@@ -304,15 +307,17 @@ def apikeys_revoke_exposed(
             username=F("user__username"),
         )
     }
-    matched, to_revoke = set(), {}
+    matched, to_revoke, unmatched = set(), {}, 0
     for found, token in parsed.items():
         row = rows.get(token.key_id)
-        if tokens.secret_matches(token.secret, row["secret_hash"] if row else None) and row["api"] == token.api:
-            matched.update(reported_as[found])
-            status = status_of(row["revoked_at"], row["valid_until"], today, ends_at=row["ends_at"], now=now)
-            if status == Status.VALID:
-                url = next((urls[raw] for raw in reported_as[found] if raw in (urls or {})), "")
-                to_revoke.setdefault(row["pk"], {**row, "url": url})
+        if not (tokens.secret_matches(token.secret, row["secret_hash"] if row else None) and row["api"] == token.api):
+            unmatched += 1
+            continue
+        matched.update(reported_as[found])
+        status = status_of(row["revoked_at"], row["valid_until"], today, ends_at=row["ends_at"], now=now)
+        if status == Status.VALID:
+            url = next((urls[raw] for raw in reported_as[found] if raw in (urls or {})), "")
+            to_revoke.setdefault(row["pk"], {**row, "url": url})
     revoked = []
     if to_revoke:
         updated = (
@@ -338,7 +343,7 @@ def apikeys_revoke_exposed(
                 url=row["url"] or None,
                 ip=ip,
             )
-    return ExposureResult(frozenset(matched), tuple(row["key_id"] for row in revoked))
+    return ExposureResult(frozenset(matched), tuple(row["key_id"] for row in revoked), unmatched)
 
 
 def _notify_exposed(revoked: list[dict], *, source: str, at: datetime.datetime) -> None:

@@ -157,9 +157,10 @@ class ReportCounter(models.Model):
 
 
 class AuthFailureCounterManager(models.Manager):
-    def hit(self, ip: str | None, now: datetime.datetime | None = None) -> int:
+    def hit(self, ip: str | None, now: datetime.datetime | None = None, *, failures: int = 1) -> int:
         """Count one failed API authentication from `ip` (by `limit_address`: an IPv6 client by its
-        /64) in the current minute; answer the minute's count.
+        /64) in the current minute, or `failures` at once (the failed checks of one report of exposed
+        tokens); answer the minute's count.
 
         One INSERT … ON CONFLICT DO UPDATE … RETURNING (`billing.sql.AUTH_FAILURE_HIT`), so that every app
         server counts in the same row. The first failure of an address in a minute also drops the rows
@@ -169,11 +170,19 @@ class AuthFailureCounterManager(models.Manager):
         now = now or timezone.now()
         minute = now.replace(second=0, microsecond=0)
         at = connection.ops.adapt_datetimefield_value(minute)
-        count = sql.AUTH_FAILURE_HIT.fetchone([limit_address(ip), at])["count"]
-        if count == 1:
+        if failures == 1:
+            count = sql.AUTH_FAILURE_HIT.fetchone([limit_address(ip), at])["count"]
+        else:
+            count = sql.AUTH_FAILURES_ADD.fetchone([limit_address(ip), at, failures])["count"]
+        if count == failures:
             before = connection.ops.adapt_datetimefield_value(minute - datetime.timedelta(minutes=1))
             sql.AUTH_FAILURE_PRUNE.execute([before])
         return count
+
+    def so_far(self, ip: str | None, now: datetime.datetime | None = None) -> int:
+        """The failures of `ip` (by `limit_address`) in the current minute so far, counting none."""
+        minute = (now or timezone.now()).replace(second=0, microsecond=0)
+        return self.filter(ip=limit_address(ip), minute=minute).values_list("count", flat=True).first() or 0
 
 
 class AuthFailureCounter(models.Model):

@@ -10,16 +10,19 @@ from django.apps import apps
 from efinance.lib.sql import Statement, quoted_column, quoted_table
 
 
-def _hit(model: str, key_field: str) -> Statement:
-    """Count one event of a key in a minute (the minute's start); answers the row's count, as `count`."""
+def _hit(model: str, key_field: str, *, by_amount: bool = False) -> Statement:
+    """Count one event of a key in a minute (the minute's start); answers the row's count, as `count`.
+    With `by_amount`, a third parameter counts that many events at once (a positive number)."""
 
     def build() -> str:
         counter = apps.get_model("billing", model)
         table, key = quoted_table(counter), quoted_column(counter, key_field)
         minute, count = quoted_column(counter, "minute"), quoted_column(counter, "count")
+        amount, added = ("%s", f"EXCLUDED.{count}") if by_amount else ("1", "1")
         return (
-            f"INSERT INTO {table} ({key}, {minute}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
-            f"ON CONFLICT ({key}, {minute}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count} AS count"
+            f"INSERT INTO {table} ({key}, {minute}, {count}) VALUES (%s, %s, {amount}) "  # noqa: S608 (identifiers from the model)
+            f"ON CONFLICT ({key}, {minute}) DO UPDATE SET {count} = {table}.{count} + {added} "
+            f"RETURNING {count} AS count"
         )
 
     return Statement(build)
@@ -44,4 +47,5 @@ REPORT_HIT = _hit("ReportCounter", "address")
 REPORT_PRUNE = _prune("ReportCounter")
 # The failed authentications of a client address; pruned for every address.
 AUTH_FAILURE_HIT = _hit("AuthFailureCounter", "ip")
+AUTH_FAILURES_ADD = _hit("AuthFailureCounter", "ip", by_amount=True)  # the failed checks of one report
 AUTH_FAILURE_PRUNE = _prune("AuthFailureCounter")

@@ -5,6 +5,12 @@ same status and body, the number of strings received, whether they were valid to
 unknown or junk, after the same work for each (`apikeys_revoke_exposed`). Limited per client address
 (`CREDENTIALS_REVOKE_PER_MINUTE`, counted in the database); e-mails about the revoked keys wait in
 the outbox for its runner, so that no SMTP round trip shows in the answer's time.
+
+It checks tokens, so it counts in the limit of failed authentications of every other path that checks
+one (the Bearer header, a token in a URL: `API_AUTH_FAILURES_PER_MINUTE` per address): each
+well-formed token of a report that matches no key (an unknown key ID or a wrong secret, counted
+alike) is one failure, and an address beyond the limit is refused before anything is read or checked.
+A report is checked whole once taken, so that a real leaked token is never left valid half-way.
 """
 
 from functools import wraps
@@ -20,8 +26,9 @@ from pydantic import ConfigDict, Field, StrictStr
 
 from apikeys.services import MAX_REPORTED_TOKENS, apikeys_revoke_exposed
 from audit.models import ExposureSource
+from billing.api.auth import too_many_failures
 from billing.api.problems import INPUT_ERRORS, Problem, problem_response
-from billing.models import ReportCounter
+from billing.models import AuthFailureCounter, ReportCounter
 from efinance.lib.net import client_ip
 
 router = Router(tags=["credentials"])
@@ -47,13 +54,16 @@ class RevokeAnswer(Schema):
 
 def limited_per_address(run):
     """`CREDENTIALS_REVOKE_PER_MINUTE` requests per client address and minute, then a 429 problem
-    with `Retry-After`; counted before the body is read, so that a refused body counts too."""
+    with `Retry-After`; counted before the body is read, so that a refused body counts too. An address
+    beyond its limit of failed authentications is refused here too, with the Bearer path's problem."""
 
     @wraps(run)
     def wrapper(request, *args, **kwargs):
-        now = timezone.now()
+        now, ip = timezone.now(), client_ip(request)
         try:
-            count = ReportCounter.objects.hit(client_ip(request) or "", now)
+            if AuthFailureCounter.objects.so_far(ip, now) >= settings.API_AUTH_FAILURES_PER_MINUTE:
+                return too_many_failures(60 - now.second).response()
+            count = ReportCounter.objects.hit(ip or "", now)
         except (OperationalError, InterfaceError):
             return problem_response(
                 503,
@@ -86,7 +96,11 @@ def revoke(request, report: RevokeRequest):
 
     The answer is always 202 with the number of strings received: it says nothing about whether any
     of them was a token, or valid. At most 1,000 tokens per request, and a few requests per minute
-    from one address (429 with `Retry-After` beyond).
+    from one address (429 with `Retry-After` beyond); a token of the right shape that matches no key
+    counts as a failed authentication of your address, as on every path that checks a token.
     """
-    apikeys_revoke_exposed(credentials=report.credentials, source=ExposureSource.REPORT, ip=client_ip(request))
+    ip = client_ip(request)
+    result = apikeys_revoke_exposed(credentials=report.credentials, source=ExposureSource.REPORT, ip=ip)
+    if result.unmatched:
+        AuthFailureCounter.objects.hit(ip, timezone.now(), failures=result.unmatched)
     return Status(202, {"received": len(report.credentials)})

@@ -7,29 +7,20 @@ import pytest
 from django.test import Client
 
 from apikeys.models import ApiKey
-from apikeys.tokens import build_token, new_key_id, parse_token
 from audit.models import Action, AuditEvent
-from tests.conftest import flip_last, statements_run
-
-PING = "/api/billing-int/v1/ping"
+from tests.billing.guesses import PING, bearer, wrong_and_unknown
+from tests.conftest import statements_run
 
 
 def in_url(token, ip="203.0.113.9"):
     return Client().get(f"{PING}?api_key={token}", REMOTE_ADDR=ip)
 
 
-def bearer(token, ip="203.0.113.9"):
-    return Client().get(PING, HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR=ip)
-
-
 @pytest.fixture
 def guesses(alice_key):
     """A wrong secret on alice's key and a key ID that does not exist, both with a right checksum."""
     key, token = alice_key
-    parsed = parse_token(token)
-    wrong = build_token(parsed.api, parsed.key_id, flip_last(parsed.secret))
-    unknown = build_token(parsed.api, new_key_id(), parsed.secret)
-    return key, wrong, unknown
+    return key, *wrong_and_unknown(token)
 
 
 def test_tokens_in_urls_count_towards_the_addresss_limit(settings, guesses, minute):

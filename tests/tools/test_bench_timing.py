@@ -25,3 +25,10 @@ def test_it_measures_the_token_in_a_url_too(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("token in the query string")
     assert any(line.startswith("SQLite: wrong secret on an existing key ID") for line in lines)
+
+
+def test_it_measures_the_revocation_endpoint_too(capsys):
+    assert main(["--requests", "10", "--keys", "5", "--path", "revoke"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("token in the body of POST /api/credentials/revoke")
+    assert any(line.startswith("SQLite: wrong secret on an existing key ID") for line in lines)
