@@ -25,6 +25,7 @@ from apikeys import keypage, usage
 from apikeys.models import ApiKey, KeyRefusal, PolicyChange, SecurityPolicy, Status
 from apikeys.services import KeyNotValid, apikey_revoke, notify_support_revocation
 from efinance.lib.admin import ReadOnlyAdmin
+from efinance.lib.bidi import refuse_bidi_controls
 from efinance.lib.net import client_ip
 
 # Never shown, searched, filtered or ordered by in the admin.
@@ -56,6 +57,7 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         max_length=500,
+        validators=[refuse_bidi_controls],
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Why the keys are revoked, for example a report of a leaked token. At most 500 characters."),
         error_messages={

@@ -22,6 +22,7 @@ from apikeys.policy.rules import FOUR_EYES_ADMINS, key_networks, other_admins
 from apikeys.services import OVERLAPS, replacement_waits_for_approval
 from audit.models import Action
 from efinance.lib import widgets
+from efinance.lib.bidi import refuse_bidi_controls
 from efinance.lib.when import day as format_day
 from efinance.lib.when import moment
 
@@ -231,6 +232,7 @@ class ApiKeyCreateForm(SingleUseKeyForm):
     )
     note = forms.CharField(
         label=_("Note"),
+        validators=[refuse_bidi_controls],
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"maxlength": 200}),

@@ -29,6 +29,7 @@ from apikeys.models import (
 from apikeys.models.seen import network_to_check
 from apikeys.policy import rules as policy_rules
 from audit.models import ExposureSource
+from efinance.lib.bidi import neutralise
 from efinance.lib.logging import log_event
 from users.mail import notify
 from users.models import Organization, User, active_admin_q
@@ -94,6 +95,7 @@ def apikey_create(
     is queued in the same transaction; a replacement (`replaces`) sends its own notice instead.
     """
     created_at = created_at or timezone.now()
+    note = neutralise(note)  # the forms refuse a bidirectional control; any other caller stores it visible
     scopes = list(scopes)
     stored_scopes = scopes_value(scopes)
     if not stored_scopes or len(stored_scopes.split()) != len(set(scopes)):

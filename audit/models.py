@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from efinance.lib.bidi import PlainCharField, PlainJSONField
+
 # The length of an API key's public ID (`apikeys.tokens.KEY_ID_LENGTH`, which a test compares).
 KEY_ID_MAX_LENGTH = 12
 
@@ -186,7 +188,7 @@ class AuditEvent(models.Model):
         editable=False,
     )
     # The username as it was, or as typed at a failed login (which may match no user).
-    username = models.CharField(_("user identification"), max_length=150, blank=True, editable=False)
+    username = PlainCharField(_("user identification"), max_length=150, blank=True, editable=False)
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("for user"),
@@ -207,7 +209,7 @@ class AuditEvent(models.Model):
     )
     key_id = models.CharField(_("key ID"), max_length=KEY_ID_MAX_LENGTH, blank=True, editable=False)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
-    details = models.JSONField(_("details"), default=dict, blank=True, editable=False)
+    details = PlainJSONField(_("details"), default=dict, blank=True, editable=False)
     # Failed API authentications: one row per key and hour; `count` grows, `last_at` follows.
     hour = models.DateTimeField(_("hour"), null=True, blank=True, editable=False)
     count = models.PositiveIntegerField(_("count"), default=1, editable=False)

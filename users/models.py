@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from efinance.lib.bidi import PlainCharField
+
 
 def active_admin_q() -> Q:
     """The users who act as an e-finance Admin user: the Admin flag, and still active. Stated once;
@@ -49,7 +51,7 @@ class Organization(models.Model):
         blank=True,
         editable=False,
     )
-    keys_suspension_reason = models.CharField(_("reason of the suspension"), max_length=500, blank=True, editable=False)
+    keys_suspension_reason = PlainCharField(_("reason of the suspension"), max_length=500, blank=True, editable=False)
     # The security policy's «Admin users must use a second factor» (`users.factors.services.
     # factor_required`): set by `apikeys.policy`, never by the bank's staff. Here rather than on the
     # policy itself, so that the login and the enrolment, which `users` owns, can read it. A default in
@@ -115,7 +117,7 @@ class User(AbstractUser):
     # Defaults in the database too: a row written by code that predates these fields (an older
     # release during a deploy, a migration's historical model) is a person without a description.
     is_technical = models.BooleanField(_("technical user"), default=False, db_default=False, editable=False)
-    description = models.CharField(_("description"), max_length=500, blank=True, default="", db_default="")
+    description = PlainCharField(_("description"), max_length=500, blank=True, default="", db_default="")
     # Counts up when the user's other sessions must end (`end_sessions`): a factor reset or removed.
     # A new password ends them without it (the session hash reads the password's hash too).
     sessions_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)

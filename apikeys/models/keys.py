@@ -15,6 +15,7 @@ from apikeys.models.policy import APPROVAL_WINDOW
 from apikeys.models.status import status_of, valid_q
 from apikeys.models.validity import EXPIRES_SOON_DAYS, LatestValidUntilInDatabase, days_left, end_of_validity
 from audit.models import Failure
+from efinance.lib.bidi import PlainCharField
 from efinance.lib.loading import LoadedWithoutInit
 
 # The reason of a key deleted because its token was reported as exposed (the public revocation
@@ -232,7 +233,7 @@ class ApiKey(LoadedWithoutInit, models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="api_keys"
     )
-    note = models.CharField(_("Note"), max_length=200, blank=True)
+    note = PlainCharField(_("Note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created on"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -252,7 +253,7 @@ class ApiKey(LoadedWithoutInit, models.Model):
         blank=True,
         editable=False,
     )
-    revoke_reason = models.CharField(_("reason"), max_length=500, blank=True, editable=False)
+    revoke_reason = PlainCharField(_("reason"), max_length=500, blank=True, editable=False)
     # Single-use value of the creation form that made this key: a replayed or double-clicked
     # Create finds it taken and makes no second key.
     form_nonce = models.CharField(max_length=64, unique=True, null=True, editable=False)  # noqa: DJ001 (NULLs are not unique)

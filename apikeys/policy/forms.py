@@ -8,6 +8,7 @@ from apikeys.forms import NetworksField
 from apikeys.models import SecurityPolicy
 from apikeys.policy.rules import MESSAGES as POLICY_MESSAGES
 from apikeys.policy.rules import can_have_four_eyes, key_networks, resume_rule
+from efinance.lib.bidi import refuse_bidi_controls
 from users.factors.services import has_factor
 
 
@@ -79,6 +80,7 @@ class SuspendForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         max_length=500,
+        validators=[refuse_bidi_controls],
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60, "maxlength": 500}),
         error_messages={
             "required": _("Enter the reason for suspending all keys."),
@@ -93,6 +95,7 @@ class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         max_length=500,
+        validators=[refuse_bidi_controls],
         help_text=_("The Admin user who asked receives it by e-mail."),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": 500}),
         error_messages={

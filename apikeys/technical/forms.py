@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from efinance.lib.bidi import refuse_bidi_controls
 from users.forms import look_alike_errors
 from users.models import User
 
@@ -18,6 +19,7 @@ class TechnicalUserForm(forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=150,
+        validators=[refuse_bidi_controls],
         help_text=_("What connects with its keys, for example «ERP Abacus» (at most 150 characters)."),
         error_messages={
             "required": _("Enter the name of the technical user."),
@@ -28,6 +30,7 @@ class TechnicalUserForm(forms.Form):
         label=_("Description"),
         required=False,
         max_length=500,
+        validators=[refuse_bidi_controls],
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
         help_text=_("Optional: what the software does and who looks after it (at most 500 characters)."),
         error_messages={
