@@ -101,6 +101,26 @@ def within(inner, outer) -> bool:
     )
 
 
+def intersection(inner, outer) -> tuple[Network, ...]:
+    """The addresses that both lists allow, as a list (at most MAX_NETWORKS networks; the empty list
+    allows every address). Two networks either nest or are apart, so each common part is the smaller
+    of a nesting pair. `()` for two lists that share no address — and for two empty lists."""
+    inner, outer = tuple(inner), tuple(outer)
+    if not outer:
+        return inner
+    if not inner:
+        return outer
+    common: list[Network] = []
+    for network in inner:
+        for bound in outer:
+            if network.version != bound.version:
+                continue
+            part = network if network.subnet_of(bound) else bound if bound.subnet_of(network) else None
+            if part is not None and part not in common:
+                common.append(part)
+    return tuple(common[:MAX_NETWORKS])
+
+
 SEEN_PREFIX = {4: 24, 6: 48}  # «first use from a new network»: the network an address is counted in
 
 

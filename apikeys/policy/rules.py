@@ -108,6 +108,17 @@ def _policy_values(*, max_validity_days, four_eyes, allowed_networks, admins_nee
     }
 
 
+def _policy_delta(policy: SecurityPolicy, values: dict) -> dict:
+    """The fields of `values` that differ from `policy` now: what a change of the policy changes."""
+    current = _policy_values(
+        max_validity_days=policy.max_validity_days,
+        four_eyes=policy.four_eyes,
+        allowed_networks=policy.allowed_networks,
+        admins_need_factor=policy.admins_need_factor,
+    )
+    return {name: value for name, value in values.items() if current[name] != value}
+
+
 def old_key_end(key: ApiKey, overlap: datetime.timedelta, start: datetime.datetime) -> datetime.datetime:
     """When a replaced key stops working: `overlap` after its successor starts working (`start`),
     never later than its own end of validity. Whole seconds: the end is shown and told to integrators
@@ -233,9 +244,15 @@ def apikeys_delete_lapsed(now: datetime.datetime | None = None) -> list[str]:
 
 
 def _request_change(*, organization_id: int, by, values: dict, key: ApiKey | None, ip, now) -> PolicyChange:
-    PolicyChange.objects.open(now).filter(organization_id=organization_id, key=key).update(
-        decided_at=now, decided_by=by, decision=Decision.SUPERSEDED
-    )
+    """File a change for a second Admin user. A change of the policy holds only the fields it changes
+    (`_policy_delta`) and supersedes only an open change of one of those fields: two waiting changes of
+    different fields both stand, and each applies to the policy as it is when approved."""
+    open_changes = PolicyChange.objects.open(now).filter(organization_id=organization_id, key=key)
+    if key is None:
+        open_changes = open_changes.filter(
+            pk__in=[change.pk for change in open_changes if set(change.values) & set(values)]
+        )
+    open_changes.update(decided_at=now, decided_by=by, decision=Decision.SUPERSEDED)
     change = PolicyChange.objects.create(
         organization_id=organization_id, key=key, values=values, requested_at=now, requested_by=by
     )
@@ -252,16 +269,55 @@ def _request_change(*, organization_id: int, by, values: dict, key: ApiKey | Non
     return change
 
 
-def _apply_policy(*, organization_id: int, values: dict, by, now) -> SecurityPolicy:
+def _apply_policy(*, organization_id: int, values: dict, by, now, ip=None) -> SecurityPolicy:
+    """The fields of `values` onto the policy as it is now (a field absent stays as it is); narrower
+    networks narrow the keys they no longer cover (`_keys_within_networks`)."""
     policy = SecurityPolicy.of(organization_id)
-    policy.max_validity_days = values["max_validity_days"]
-    policy.four_eyes = values["four_eyes"]
-    policy.allowed_networks = values["allowed_networks"]
+    before = policy.allowed_networks
+    for name in ("max_validity_days", "four_eyes", "allowed_networks"):
+        if name in values:
+            setattr(policy, name, values[name])
     policy.changed_at, policy.changed_by = now, by
     policy.save()
+    if policy.allowed_networks != before:
+        _keys_within_networks(policy, by=by, ip=ip, now=now)
     if values.get("admins_need_factor") is not None:  # absent from a change requested before the rule
         Organization.objects.filter(pk=organization_id).update(admins_need_factor=values["admins_need_factor"])
     return policy
+
+
+def _keys_within_networks(policy: SecurityPolicy, *, by, ip, now) -> None:
+    """Every key of the contract that allows an address the policy's networks no longer cover: narrowed
+    to the addresses both allow, on its «Activity»; a key that shares no address with the policy's
+    networks keeps its own (narrowing it would widen it to addresses it never had) and is flagged: an
+    entry on its «Activity» and one e-mail to the Admin users, naming each such key."""
+    bound = networks.parse(policy.allowed_networks)
+    if not bound:
+        return
+    flagged = []
+    for key in ApiKey.objects.filter(organization_id=policy.organization_id, revoked_at__isnull=True).order_by("pk"):
+        own = networks.parse(key.allowed_networks)
+        if networks.within(own, bound):
+            continue
+        common = networks.intersection(own, bound)
+        if common:
+            _apply_key_networks(key=key, new=networks.as_text(common), by=by, ip=ip, now=now, by_policy=True)
+            continue
+        flagged.append(key)
+        record(
+            action=Action.KEY_NETWORKS,
+            actor=by,
+            key=key,
+            ip=ip,
+            details={"allowed_networks": key.allowed_networks or "", "outside_policy": policy.allowed_networks},
+            at=now,
+        )
+    if flagged:
+        notify(
+            Organization.objects.get(pk=policy.organization_id).active_admins(),
+            "keys_outside_policy",
+            {"keys": flagged, "networks": policy.network_list, "by": by},
+        )
 
 
 @transaction.atomic
@@ -295,8 +351,9 @@ def policy_update(
     if values["four_eyes"] and not policy.four_eyes and not can_have_four_eyes(organization_id):
         raise NotAllowed("two_admins")
     if policy.four_eyes and policy.weakened_by(**values):
-        return _request_change(organization_id=organization_id, by=by, values=values, key=None, ip=ip, now=now)
-    _apply_policy(organization_id=organization_id, values=values, by=by, now=now)
+        delta = _policy_delta(policy, values)
+        return _request_change(organization_id=organization_id, by=by, values=delta, key=None, ip=ip, now=now)
+    _apply_policy(organization_id=organization_id, values=values, by=by, now=now, ip=ip)
     record(action=Action.POLICY_CHANGED, actor=by, organization_id=organization_id, ip=ip, details=values, at=now)
     return None
 
@@ -318,7 +375,9 @@ def apikey_set_networks(
     return None
 
 
-def _apply_key_networks(*, key: ApiKey, new: str, by, ip, now, action=Action.KEY_NETWORKS) -> None:
+def _apply_key_networks(
+    *, key: ApiKey, new: str, by, ip, now, action=Action.KEY_NETWORKS, by_policy: bool = False
+) -> None:
     before = key.allowed_networks or ""
     ApiKey.objects.filter(pk=key.pk).update(allowed_networks=new or None)
     key.allowed_networks = new or None
@@ -327,7 +386,7 @@ def _apply_key_networks(*, key: ApiKey, new: str, by, ip, now, action=Action.KEY
         actor=by,
         key=key,
         ip=ip,
-        details={"allowed_networks": new, "before": before},
+        details={"allowed_networks": new, "before": before, **({"by_policy": True} if by_policy else {})},
         at=now,
     )
 
@@ -369,7 +428,7 @@ def policy_change_decide(
             raise NotAllowed("decided")
         _apply_key_networks(key=key, new=change.values["allowed_networks"], by=by, ip=ip, now=now)
     elif approve:
-        _apply_policy(organization_id=change.organization_id, values=change.values, by=by, now=now)
+        _apply_policy(organization_id=change.organization_id, values=change.values, by=by, now=now, ip=ip)
     record(
         action=Action.POLICY_APPROVED if approve else Action.POLICY_REJECTED,
         actor=by,

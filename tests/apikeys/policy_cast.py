@@ -19,6 +19,21 @@ def set_policy(organization, **values) -> SecurityPolicy:
     return policy
 
 
+POLICY_URL = "/administration/security-policy/"
+
+
+def post_policy(client, max_validity_days="", four_eyes=False, allowed_networks=""):
+    """Post the security policy's form as an Admin user would."""
+    data = {"max_validity_days": max_validity_days, "allowed_networks": allowed_networks}
+    if four_eyes:
+        data["four_eyes"] = "on"
+    return client.post(POLICY_URL, data)
+
+
+def current_policy(organization) -> SecurityPolicy:
+    return SecurityPolicy.of(organization.pk)
+
+
 def ping(token, api="integration", client=None, **extra):
     return (client or Client()).get(PING[api], HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
 

@@ -8,25 +8,17 @@ from django.core import mail
 from django.utils import timezone
 
 from apikeys import services
-from apikeys.models import PolicyChange, SecurityPolicy, check_valid_until, latest_valid_until
+from apikeys.models import PolicyChange, check_valid_until, latest_valid_until
 from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
-from tests.apikeys.policy_cast import create_via_form, set_policy
+from tests.apikeys.policy_cast import create_via_form, current_policy, post_policy, set_policy
 from tests.cast import client_for
 from users.mail import send_pending
 
 URL = "/administration/security-policy/"
 
 
-def post(client, max_validity_days="", four_eyes=False, allowed_networks=""):
-    data = {"max_validity_days": max_validity_days, "allowed_networks": allowed_networks}
-    if four_eyes:
-        data["four_eyes"] = "on"
-    return client.post(URL, data)
-
-
-def current(organization) -> SecurityPolicy:
-    return SecurityPolicy.of(organization.pk)
+post, current = post_policy, current_policy
 
 
 def test_administration_links_to_the_policy_page(alice_client):
