@@ -89,7 +89,9 @@ def apikey_create(
     making a key (the creation form, «Replace») honours it: its maximum validity, its allowed networks
     (`allowed_networks`, None: the policy's default; a list outside the policy's raises
     ValidationError), and four-eyes: a production key is created waiting for a second Admin user's
-    approval (`policy.apikey_request_approval`: audit entry and e-mail to the other Admin users).
+    approval (`policy.apikey_request_approval`: audit entry and e-mail to the other Admin users). A key
+    of either API created during the contract's emergency stop waits for that approval too: it stays
+    refused after «Resume» until another Admin user has looked at it.
 
     The creation notice (e-mail to the key's user and the Admin users, `notices.notify_created`)
     is queued in the same transaction; a replacement (`replaces`) sends its own notice instead.
@@ -103,7 +105,12 @@ def apikey_create(
     policy = SecurityPolicy.of(user.organization_id)
     policy.check_valid_until(valid_until, timezone.localdate(created_at))
     allowed_networks = policy_rules.key_networks(policy, allowed_networks)
-    pending = policy.needs_approval(api)
+    # A key made while the emergency stop holds waits for a second look, whatever its API: lifting the
+    # stop must not bring to life what was made in the incident (by whoever held an Admin's session).
+    pending = (
+        policy.needs_approval(api)
+        or Organization.objects.filter(pk=user.organization_id, keys_suspended_at__isnull=False).exists()
+    )
     for _attempt in range(3):
         key_id, secret = tokens.new_key_id(), tokens.new_secret()
         try:
