@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -119,29 +119,27 @@ def _key_table_labels() -> dict[str, str]:
     10,000 keys: 1,470 translations a page of 100 rows); a row now reads these strings.
     """
     return {
-        "key_id": _("Key ID"),
+        "key": _("Key"),
         "user": _("User"),
         "api": _("API"),
-        "note": _("Note"),
-        "created_on": _("Created on"),
-        "valid_until": _("Valid until"),
-        "networks": _("Allowed networks"),
-        "created_by": _("Created by"),
+        "expires": _("Expires"),
         "last_used": _("Last used"),
+        # «Last used» shortened, before the moment on a phone's card: «used today 17:41».
+        "used": pgettext("a key, on a phone", "used"),
         "actions": _("Actions"),
         "status": _("Status"),
         "ended_on": _("Expired or deleted on"),
         "deleted_by": _("Deleted by"),
         "production": _("Production"),
         "test": _("Test"),
-        "expires_soon": _("expires soon"),
-        "any_address": _("any address"),
         "never": _("never"),
+        "no_note": _("(no note)"),
+        "details": _("Details"),
         "replace": _("Replace"),
         "edit_networks": _("Networks"),
         "delete": _("Delete"),
-        "select": _("Select"),
         "suspended": _("Suspended"),
+        "pending_approval": _("Pending approval"),
         "rejected": _("rejected"),
         "not_approved_in_time": _("not approved in time"),
         "requester_left": _("not approved: the requester left"),
@@ -301,6 +299,10 @@ def key_list(request):
         "keep": keep,
         "form": form,
         "filtered": bool(filters),
+        # Nothing at all yet: one explanation and one button instead of the tables and the search.
+        "any_keys": bool(filters) or counts["valid"] + counts["ended"] > 0,
+        # The expired and deleted keys fold away unless asked for: their page, or a search.
+        "ended_open": bool(filters) or "ended_page" in request.GET,
         "open_changes": open_changes,
         # Valid keys whose creator has left (and saw their tokens): the band, until each is replaced.
         "tokens_seen": Listed(*leavers.tokens_seen_by_leavers(organization.pk)),

@@ -105,3 +105,15 @@ def no_axe_violations(page: Page) -> None:
         assert results.violations_count == 0, results.generate_report()
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.set_viewport_size({"width": DESKTOP, "height": 844})
+
+
+def open_menu(row) -> None:
+    """Open the menu of actions of a key's row (a <details>) on the key list."""
+    row.locator("details.row-menu > summary").click()
+
+
+def open_ended(page: Page) -> None:
+    """Unfold «Expired and deleted keys» on the key list."""
+    disclosure = page.get_by_test_id("ended-disclosure")
+    if disclosure.get_attribute("open") is None:
+        disclosure.locator("summary").click()

@@ -1,15 +1,21 @@
 """Reading the key list's page as its tests do: its two tables, the key IDs of their rows, one row."""
 
 import re
+from html import unescape
 
 URL = "/administration/api-keys/"
 
 
 def tables(html: str) -> tuple[str, str]:
-    """The valid keys' table and the ended keys' table of the page `html`."""
-    valid = html.split('data-testid="valid-keys"', 1)[1].split("</table>", 1)[0]
-    ended = html.split('data-testid="ended-keys"', 1)[1].split("</table>", 1)[0]
-    return valid, ended
+    """The valid keys' table and the ended keys' table of the page `html` ("" for a table not shown:
+    an empty list shows its empty state instead)."""
+    return table(html, "valid-keys"), table(html, "ended-keys")
+
+
+def table(html: str, testid: str) -> str:
+    """The table `testid` of the page `html`, "" when there is none."""
+    parts = html.split(f'data-testid="{testid}"', 1)
+    return parts[1].split("</table>", 1)[0] if len(parts) == 2 else ""
 
 
 def key_ids(table_html: str) -> list[str]:
@@ -20,3 +26,8 @@ def key_ids(table_html: str) -> list[str]:
 def row_of(table_html: str, key_id: str) -> str:
     """The row of the key `key_id` (what follows its `data-key-id` up to its `</tr>`)."""
     return table_html.split(f'data-key-id="{key_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+def text_of(html: str) -> str:
+    """What `html` reads as text: its tags left out, its entities read, each run of spaces one space."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html)))

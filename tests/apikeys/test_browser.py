@@ -13,6 +13,8 @@ from tests.browser import (
     create_key,
     go_back,
     log_in,
+    open_ended,
+    open_menu,
     shot,
 )
 from users.models import User
@@ -73,11 +75,14 @@ def test_the_admin_creates_copies_closes_and_deletes_a_key(page: Page, live_serv
     assert token not in page.content()
     assert ApiKey.objects.filter(organization=demo_user.organization, note="ERP test, browser walk").count() == 1
 
-    page.get_by_test_id("valid-keys").locator(f'tr[data-key-id="{key_id}"]').get_by_role("link", name="Delete").click()
+    row = page.get_by_test_id("valid-keys").locator(f'tr[data-key-id="{key_id}"]')
+    open_menu(row)
+    row.get_by_role("link", name="Delete").click()
     expect(page.get_by_role("alert")).to_contain_text("a deleted key cannot be reactivated")
     shot(page, "06-delete-confirmation")
     page.get_by_test_id("confirm-delete").click()
     expect(page).to_have_url(KEYS_URL)
+    open_ended(page)
     expect(page.get_by_test_id("ended-keys").locator(f'tr[data-key-id="{key_id}"]')).to_contain_text("Deleted")
     expect(page.get_by_test_id("valid-keys").locator(f'tr[data-key-id="{key_id}"]')).to_have_count(0)
     shot(page, "07-list-after-delete")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from apikeys.models import ApiKey
-from tests.browser import KEYS_URL, close_token_screen, log_in, shot
+from tests.browser import KEYS_URL, close_token_screen, log_in, open_menu, shot
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,8 @@ def test_a_second_admin_approves_a_production_key(
     close_token_screen(page)
     expect(page).to_have_url(KEYS_URL)
     row = page.locator(f"tr[data-key-id='{key.key_id}']")
+    expect(row.get_by_test_id("key-pending")).to_be_visible()
+    open_menu(row)
     expect(row.get_by_test_id("pending-approval")).to_be_visible()
     expect(row.get_by_test_id("approve-key")).to_have_count(0)  # never for the one who asked
 
@@ -49,6 +51,7 @@ def test_a_second_admin_approves_a_production_key(
         log_in(other, live_server, "demo-admin2")
         other.goto(f"{live_server.url}/administration/api-keys/")
         other_row = other.locator(f"tr[data-key-id='{key.key_id}']")
+        open_menu(other_row)
         expect(other_row.get_by_test_id("approve-key")).to_be_visible()
         shot(other, "12-pending-key")
         other_row.get_by_test_id("approve-key").click()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys.models import ApiKey, Status
-from tests.browser import KEYS_URL, close_token_screen, create_key, log_in, shot
+from tests.browser import KEYS_URL, close_token_screen, create_key, log_in, open_ended, open_menu, shot
 from users.models import OutboxMessage, User
 
 pytestmark = pytest.mark.browser
@@ -35,6 +35,7 @@ def test_the_admin_replaces_a_key_and_both_work_until_the_old_ones_time(page: Pa
     old_token = create_key(page, "demo-accounting", "Invoice robot")
     close_token_screen(page)
     old = ApiKey.objects.get(note="Invoice robot")
+    open_menu(page.locator(f'tr[data-key-id="{old.key_id}"]'))
     page.locator(f'tr[data-key-id="{old.key_id}"]').get_by_test_id("replace").click()
     expect(page.get_by_test_id("old-key")).to_contain_text(old.key_id)
     page.locator("input[name=validity][value='90d']").check()
@@ -75,8 +76,9 @@ def test_the_admin_replaces_a_key_and_both_work_until_the_old_ones_time(page: Pa
     log_in(page, live_server, "demo-admin")  # the session of a day ago has ended
     page.goto(f"{live_server.url}/administration/api-keys/")
     expect(page.locator(f'[data-testid=valid-keys] tr[data-key-id="{old.key_id}"]')).to_have_count(0)
+    open_ended(page)
     ended = page.locator(f'[data-testid=ended-keys] tr[data-key-id="{old.key_id}"]')
-    expect(ended).to_contain_text(f"Replaced (by {new.key_id})")
+    expect(ended).to_contain_text(f"Replaced by {new.key_id}")
     expect(page.locator(f'[data-testid=valid-keys] tr[data-key-id="{new.key_id}"]')).to_be_visible()
     assert old.status == Status.REPLACED
 

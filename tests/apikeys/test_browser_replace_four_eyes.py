@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from apikeys import services
 from apikeys.models import Api, ApiKey, end_of_validity
 from apikeys.policy import rules as policy_rules
-from tests.browser import close_token_screen, log_in, shot
+from tests.browser import close_token_screen, log_in, open_menu, shot
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -48,6 +48,7 @@ def test_the_old_key_works_until_the_approved_overlap_or_its_own_end(
 
     log_in(page, live_server, "demo-admin")
     page.goto(f"{live_server.url}/administration/api-keys/")
+    open_menu(page.locator(f'tr[data-key-id="{old.key_id}"]'))
     page.locator(f'tr[data-key-id="{old.key_id}"]').get_by_test_id("replace").click()
     expect(page.get_by_test_id("approval-needed")).to_contain_text("Bruno Berger")
     expect(page.get_by_test_id("approval-needed")).to_contain_text("The old key keeps working until then")
@@ -72,7 +73,9 @@ def test_the_old_key_works_until_the_approved_overlap_or_its_own_end(
         other = desk.new_page()
         log_in(other, live_server, "demo-admin2")
         other.goto(f"{live_server.url}/administration/api-keys/")
-        other.locator(f"tr[data-key-id='{new.key_id}']").get_by_test_id(f"{decision}-key").click()
+        new_row = other.locator(f"tr[data-key-id='{new.key_id}']")
+        open_menu(new_row)
+        new_row.get_by_test_id(f"{decision}-key").click()
         if decision == "reject":  # a confirmation page that asks the reason
             other.locator("#id_reason").fill("The ERP moves to a new server first.")
             other.get_by_test_id("confirm-reject").click()
@@ -82,6 +85,7 @@ def test_the_old_key_works_until_the_approved_overlap_or_its_own_end(
             expect(other_row.get_by_test_id("replacement-cancelled")).to_contain_text(
                 f"Replacement {new.key_id} rejected"
             )
+            open_menu(other_row)
             expect(other_row.get_by_test_id("replace")).to_be_visible()  # can be replaced again
             shot(other, "replace-four-eyes-rejected")
     finally:

@@ -45,7 +45,8 @@ def three(make_key, bob):
 def test_every_valid_row_has_a_checkbox_of_the_bulk_form(alice_client, three):
     html = alice_client.get(URL).content.decode()
     assert 'id="bulk-delete"' in html
-    boxes = re.findall(r'<input type="checkbox" name="key" value="([a-z2-7]{12})" form="bulk-delete"', html)
+    box = r'<input type="checkbox" class="select" name="key" value="([a-z2-7]{12})" form="bulk-delete"'
+    boxes = re.findall(box, html)
     assert sorted(boxes) == sorted(key.key_id for key, _token in three)
 
 

@@ -11,14 +11,16 @@ def test_the_key_list_marks_keys_that_end_within_30_days(alice_client, make_key,
     later = make_key(user=bob, valid_until=today() + datetime.timedelta(days=31))[0]
     html = alice_client.get("/administration/api-keys/").content.decode()
     rows = {key.key_id: html.split(f'data-key-id="{key.key_id}"')[1].split("</tr>")[0] for key in (soon, later)}
-    assert "expires soon" in rows[soon.key_id]
-    assert "expires soon" not in rows[later.key_id]
+    assert 'data-testid="expires-soon"' in rows[soon.key_id]
+    assert 'data-testid="expires-soon"' not in rows[later.key_id]
+    assert ">in 30 days · " in rows[soon.key_id]
 
 
 def test_expired_and_deleted_keys_carry_no_mark(alice_client, make_key, bob):
     make_key(user=bob, valid_until=today() - datetime.timedelta(days=1))
     make_key(user=bob, valid_until=today() + datetime.timedelta(days=3), deleted=True)
-    assert "expires soon" not in alice_client.get("/administration/api-keys/").content.decode()
+    html = alice_client.get("/administration/api-keys/").content.decode()
+    assert "expires soon" not in html and 'data-testid="expires-soon"' not in html
 
 
 def test_user_management_counts_the_keys_that_expire_soon(alice_client, make_key, bob):

@@ -43,8 +43,8 @@ def test_a_read_only_key_is_made_and_shown_with_its_scope(alice_client, bob):
     assert key.scopes == "documents:read"
     scopes_shown = re.search(r'data-testid="new-key-scopes">([^<]*)<', response.content.decode())[1]
     assert scopes_shown == "Read documents"
-    listed = alice_client.get("/administration/api-keys/").content.decode()
-    assert re.search(r'data-testid="key-scopes">Read documents<', listed)
+    shown = alice_client.get(f"/administration/api-keys/{key.key_id}/").content.decode()
+    assert re.search(r'data-testid="key-scopes">Read documents<', shown)
 
 
 @pytest.mark.parametrize("forged", [[], ["documents:admin"], ["documents:read", "keys:write"], ["DOCUMENTS:READ"]])

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from apikeys.models import APPROVAL_WINDOW, Api, ApiKey, end_of_validity
+from tests.apikeys.key_list import text_of
 from tests.apikeys.policy_cast import ping, set_policy
 from tests.cast import client_for, today
 
@@ -52,6 +53,7 @@ def answers(token) -> int:
 
 
 def row(html: str, key_id: str) -> str:
+    """The row of the key `key_id`."""
     return re.search(rf'<tr id="key-{key_id}".*?</tr>', html, re.S)[0]
 
 
@@ -80,7 +82,8 @@ def test_rejected_the_old_key_works_to_its_own_end_and_can_be_replaced_again(old
     key.refresh_from_db()
     assert key.ends_at is None
     html = client_for(alice).get(LIST).content.decode()
-    assert f"Replacement {new.key_id} rejected: works on until {key.valid_until:%d.%m.%Y}" in row(html, key.key_id)
+    works_on = f"Replacement {new.key_id} rejected: works on until {key.valid_until:%d.%m.%Y}"
+    assert works_on in text_of(row(html, key.key_id))
     assert f"/administration/api-keys/{key.key_id}/replace/" in row(html, key.key_id)  # offered again
     clock.set(end_of_validity(key.valid_until) - SECOND)
     assert answers(old_token) == 200
@@ -99,7 +102,7 @@ def test_lapsed_the_old_key_works_on(old, four_eyes, alice, clock):
     assert new.revoked_at is not None and key.ends_at is None
     assert answers(old_token) == 200
     html = client_for(alice).get(LIST).content.decode()
-    assert f"Replacement {new.key_id} not approved in time" in row(html, key.key_id)
+    assert f"Replacement {new.key_id} not approved in time" in text_of(row(html, key.key_id))
     # Replaced again: a second successor, since the first is deleted (stored at the database's time).
     clock.back()
     again, again_token = replace(alice, key)
@@ -121,7 +124,7 @@ def test_a_deleted_successor_leaves_the_old_key_working(old, four_eyes, alice, d
     clock.move(hours=2)  # past the end the approval had set
     assert answers(old_token) == 200
     html = client_for(alice).get(LIST).content.decode()
-    assert f"Replacement {new.key_id} deleted: works on until" in row(html, key.key_id)
+    assert f"Replacement {new.key_id} deleted: works on until" in text_of(row(html, key.key_id))
 
 
 def test_without_four_eyes_a_deleted_successor_cancels_the_overlap(old, alice, clock):

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from apikeys.models import Api, ApiKey
 from apikeys.services import OverlapNeedsTime, apikey_replace
+from tests.apikeys.key_list import text_of
 from tests.apikeys.policy_cast import set_policy
 from tests.cast import today
 from tests.conftest import key_count
@@ -92,7 +93,7 @@ def test_the_token_screen_the_list_and_the_email_say_the_old_key_works_until_the
     assert f"keeps working until {new.key_id} is approved, then for 7 days" in replaces
     listing = alice_client.get("/administration/api-keys/").content.decode()
     row = re.search(rf'<tr id="key-{old.key_id}".*?</tr>', listing, re.S)[0]
-    assert f"Being replaced by {new.key_id} — works until it is approved, then for 7 days" in row
+    assert f"Being replaced by {new.key_id} — works until it is approved, then for 7 days" in text_of(row)
     assert 'data-testid="replace"' not in row  # a second «Replace» is not offered meanwhile
     assert alice_client.get(_url(old)).status_code == 302
     send_pending()

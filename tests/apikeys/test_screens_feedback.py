@@ -8,15 +8,15 @@ from django.test import Client
 from django.utils import timezone
 
 from apikeys.models import Api
+from tests.apikeys.key_list import key_ids, table
 from tests.cast import make_user
 
 LIST = "/administration/api-keys/"
 NEW = "/administration/api-keys/new/"
 
 
-def _rows(html: str, table: str) -> list[str]:
-    part = html.split(f'data-testid="{table}"', 1)[1].split("</table>", 1)[0]
-    return re.findall(r'data-key-id="([a-z2-7]+)"', part)
+def _rows(html: str, testid: str) -> list[str]:
+    return key_ids(table(html, testid))
 
 
 def test_the_search_finds_by_key_id_note_user_and_api_in_both_lists(alice_client, make_key, bob, alice):
@@ -31,8 +31,11 @@ def test_the_search_finds_by_key_id_note_user_and_api_in_both_lists(alice_client
     assert _rows(html(api=Api.INTEGRATION), "valid-keys") == [test.key_id]
     assert _rows(html(q="Bob"), "valid-keys") == [erp.key_id]  # by first name
     none = html(q="nothing like it")
-    assert _rows(none, "valid-keys") == []
+    assert _rows(none, "valid-keys") == [] and _rows(none, "ended-keys") == []
+    # Both lists say so, each in its own words; the search form stays to change the search.
     assert "No valid key matches the search." in none
+    assert "No expired or deleted key matches the search." in none
+    assert 'data-testid="key-filters"' in none
 
 
 def test_the_search_keeps_its_filters_in_the_page_links(alice_client, make_key, bob):
@@ -56,10 +59,23 @@ def test_another_organizations_user_is_no_filter(alice_client, make_key, charlie
 
 
 def test_an_empty_list_explains_and_offers_the_creation(alice_client):
+    """No key at all: one explanation and one button, no empty tables, no search, no second button."""
     html = alice_client.get(LIST).content.decode()
-    empty = html.split('data-testid="valid-keys-empty"', 1)[1].split("</div>", 1)[0]
-    assert "No valid keys." in empty
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    empty = main.split('data-testid="no-keys"', 1)[1].split("</div>", 1)[0]
+    assert "No API keys yet." in empty
     assert f'href="{NEW}"' in empty
+    assert main.count('class="empty-state"') == 1
+    assert main.count('class="button') == 1
+    assert "<table" not in main and 'data-testid="key-filters"' not in main
+
+
+def test_with_only_ended_keys_the_valid_list_explains_and_the_button_stays_one(alice_client, make_key):
+    make_key(deleted=True)
+    main = alice_client.get(LIST).content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+    assert "No valid keys." in main.split('data-testid="valid-keys-empty"', 1)[1].split("</div>", 1)[0]
+    assert main.count(f'href="{NEW}"') == 1  # «Create a new API key» once, at the top
+    assert 'data-testid="ended-keys"' in main
 
 
 def test_each_key_says_production_or_test_in_words(alice_client, make_key):
@@ -77,6 +93,10 @@ def test_close_says_key_created_once_and_targets_its_row(alice_client, make_key,
     assert response["Location"] == f"{LIST}#key-{key.key_id}"
     html = alice_client.get(LIST).content.decode()
     assert f"The key {key.key_id} has been created for bob." in html
+    # Under the page's title, not above it beside the breadcrumbs; one place for messages only.
+    main = html.split("<main", 1)[1]
+    assert main.index("<h1>") < main.index('data-testid="messages"') < main.index('data-testid="key-filters"')
+    assert main.count('data-testid="messages"') == 1
     assert f'id="key-{key.key_id}"' in html
     assert "has been created" not in alice_client.get(LIST).content.decode()  # once
 

@@ -191,7 +191,7 @@ def test_the_pages_show_the_labels_of_the_table(alice, bob, make_key, lang):
     keys = client.get("/administration/api-keys/")
     assert texts(keys, "a", data_testid="create-key") == [label["Create a new API key"]]
     assert label["Expired and deleted keys"] in texts(keys, "h2")
-    assert label["Billing Solutions Customer Integration"] in texts(keys, "span", **{"class": "api-name"})
+    assert any(text.startswith(label["Billing Solutions Customer Integration"]) for text in texts(keys, "h3"))
 
     form, created = _create_key(client, bob)
     assert texts(form, "h1") == [label["Create a new API key"]]
@@ -271,7 +271,8 @@ def test_the_key_list_shows_dates_as_dd_mm_yyyy(alice, bob, make_key, lang):
     page = _client(alice, lang).get("/administration/api-keys/")
     cells = texts(page, "td")
     valid_until = (timezone.localdate() + datetime.timedelta(days=400)).strftime("%d.%m.%Y")
-    assert {"04.03.2026", valid_until, "09.03.2026", "10.03.2026"} <= set(cells)
+    assert any(cell.endswith(f" · {valid_until}") for cell in cells)  # expires in 400 days · that day
+    assert "10.03.2026" in cells  # the day the other one expired
     with translation.override(lang):
         march = str(MONTHS[3])
     assert march not in page.content.decode()
