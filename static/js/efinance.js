@@ -125,7 +125,7 @@ document.addEventListener("DOMContentLoaded", () => {
     // Browsers may keep even a no-store page in the back/forward cache: empty the token when the
     // page is left, and reload (the list) if it is ever shown again from that cache.
     window.addEventListener("pagehide", () => {
-      for (const field of document.querySelectorAll("input.token")) field.value = "";
+      for (const field of document.querySelectorAll(".token")) field.value = "";
     });
     window.addEventListener("pageshow", (event) => {
       if (event.persisted) location.replace(forget.dataset.forgetUrl);

@@ -54,5 +54,5 @@ def create_via_form(client, user, api="production", **fields):
         **fields,
     }
     response = client.post(CREATE_URL, data)
-    token = re.search(r'id="token"[^>]*value="([^"]+)"', response.content.decode())
+    token = re.search(r'id="token"[^>]*>([^<]+)</textarea>', response.content.decode())
     return response, token[1] if token else None

@@ -14,6 +14,10 @@ CREATE = "/administration/api-keys/new/"
 
 
 def _value(page: str, testid: str) -> str:
+    """The value of the field `testid`: an input's value, a text area's text."""
+    area = re.search(rf"<textarea[^>]*data-testid=\"{testid}\"[^>]*>([^<]*)</textarea>", page)
+    if area:
+        return html.unescape(area[1])
     tag = re.search(rf"<input[^>]*data-testid=\"{testid}\"[^>]*>", page, re.S)[0]
     return html.unescape(re.search(r'value="([^"]*)"', tag)[1])
 

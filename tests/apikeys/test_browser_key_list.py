@@ -1,6 +1,7 @@
 """The key list in Chromium at 1280 and 390 pixels, in English and German: six columns on a desktop,
 one card of three lines per key on a phone, the ended keys folded away, identifiers in one piece,
-nothing cut off, 0 axe-core violations; the row's menu without JS; «Delete selected».
+nothing cut off, 0 axe-core violations; the row's menu without JS; «Delete selected»; the token whole
+on a phone.
 
 Screenshots `calm-list-<language>` (and `-390px`), the docs' after-pictures (REFRESH_SCREENSHOTS=1).
 """
@@ -16,7 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys.models import ApiKey
-from tests.browser import DESKTOP, PHONE, shot
+from tests.browser import DESKTOP, PHONE, close_token_screen, create_key, shot
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -171,4 +172,21 @@ def test_bulk_delete_still_selects_keys_in_the_rows(browser, browser_context_arg
     page.get_by_test_id("confirm-bulk-delete").click()
     expect(page.get_by_test_id("messages")).to_contain_text("2")
     assert ApiKey.objects.filter(key_id__in=chosen, revoked_at__isnull=False).count() == 2
+    context.close()
+
+
+def test_on_a_phone_the_token_shows_whole_and_wrapped(browser, browser_context_args, live_server, list_data):
+    context = _context(browser, browser_context_args, live_server, PHONE, "de")
+    page = context.new_page()
+    page.goto(f"{live_server.url}{URL}")
+    token = create_key(page, "demo-user", "Telefon")
+    field = page.get_by_test_id("token")
+    sizes = field.evaluate("(el) => [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight]")
+    scroll_width, client_width, scroll_height, client_height = sizes
+    assert scroll_width <= client_width and scroll_height <= client_height  # nothing hidden inside the field
+    assert client_height > 2.5 * field.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")  # wrapped
+    assert field.input_value() == token
+    assert _overflow(page) <= 0
+    shot(page, "calm-token-de", PHONE)
+    close_token_screen(page)
     context.close()

@@ -52,7 +52,7 @@ def test_the_token_screen_shows_key_id_token_api_and_warning(created):
     html = response.content.decode()
     key = ApiKey.objects.get()
     assert key.key_id in html
-    assert re.search(rf'<input id="token" class="token" type="text" readonly value="{token}"', html)
+    assert re.search(rf'<textarea id="token" class="token" rows="1" readonly [^>]*>{token}</textarea>', html)
     assert 'data-copy-target="token"' in html  # the copy button
     assert "Billing Solutions (production)" in html
     assert "it is shown only once" in html

@@ -39,7 +39,7 @@ def replace(admin, key, old_key_ends="24h") -> tuple[ApiKey, str]:
         {"validity": "1y", "old_key_ends": old_key_ends, "nonce": nonce, "scopes": key.scope_list},
     )
     assert response.status_code == 200, response.content.decode()
-    token = re.search(r'id="token"[^>]*value="([^"]+)"', response.content.decode())[1]
+    token = re.search(r'id="token"[^>]*>([^<]+)</textarea>', response.content.decode())[1]
     return ApiKey.objects.get(replaces=key, revoked_at__isnull=True), token
 
 
