@@ -33,6 +33,21 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // A form that makes a key (its nonce is single-use): reached again through the history it shows
+  // what the server sent, never what was typed before, which one click would turn into a second
+  // key; restored from the back/forward cache (its nonce spent, its button disabled) it is fetched anew.
+  const freshForms = document.querySelectorAll("form[data-fresh-on-return]");
+  if (freshForms.length) {
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) {
+        location.reload();
+        return;
+      }
+      const [navigation] = performance.getEntriesByType("navigation");
+      if (navigation && navigation.type === "back_forward") for (const form of freshForms) form.reset();
+    });
+  }
+
   // Validity presets: choosing one shows its date in the date field; typing a date chooses the date.
   // Without JS the chosen radio button decides on the server alike.
   for (const group of document.querySelectorAll("[data-validity]")) {

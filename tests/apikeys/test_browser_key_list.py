@@ -1,7 +1,6 @@
 """The key list in Chromium at 1280 and 390 pixels, in English and German: six columns on a desktop,
 one card of three lines per key on a phone, the ended keys folded away, identifiers in one piece,
-nothing cut off, 0 axe-core violations; the row's menu without JS; «Delete selected»; the token whole
-on a phone.
+nothing cut off, 0 axe-core violations; the token whole on a phone; Back after «Close».
 
 Screenshots `calm-list-<language>` (and `-390px`), the docs' after-pictures (REFRESH_SCREENSHOTS=1).
 """
@@ -17,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys.models import ApiKey
-from tests.browser import DESKTOP, PHONE, close_token_screen, create_key, shot
+from tests.browser import DESKTOP, PHONE, close_token_screen, create_key, go_back, shot
 from users.models import User
 
 pytestmark = pytest.mark.browser
@@ -189,4 +188,26 @@ def test_on_a_phone_the_token_shows_whole_and_wrapped(browser, browser_context_a
     assert _overflow(page) <= 0
     shot(page, "calm-token-de", PHONE)
     close_token_screen(page)
+    context.close()
+
+
+def test_back_after_close_offers_no_filled_form(browser, browser_context_args, live_server, list_data):
+    """Create, «Close», then Back twice: the list (the token page replaced itself), then an empty
+    creation form; sending the form the browser kept makes no second key."""
+    context = _context(browser, browser_context_args, live_server, DESKTOP, "en")
+    page = context.new_page()
+    page.goto(f"{live_server.url}{URL}")
+    before = ApiKey.objects.count()
+    token = create_key(page, "demo-user", "Back after Close")
+    close_token_screen(page)
+    expect(page.get_by_test_id("messages")).to_contain_text("has been created")
+    for _step in range(2):
+        go_back(page)
+        expect(page.get_by_test_id("token")).to_have_count(0)
+        assert token not in page.content()
+    expect(page.locator("#id_note")).to_have_value("")
+    expect(page.locator("#id_user")).to_have_value("")
+    page.get_by_test_id("create-submit").click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+    assert ApiKey.objects.count() == before + 1
     context.close()
