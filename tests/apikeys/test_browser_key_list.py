@@ -1,6 +1,7 @@
-"""The key list in Chromium at 1280 and 390 pixels, in English and German: six columns on a desktop,
-one card of three lines per key on a phone, the ended keys folded away, identifiers in one piece,
-nothing cut off, 0 axe-core violations; the token whole on a phone; Back after «Close».
+"""The key list in Chromium at 1280 and 390 pixels, in English and German (and French at 1280): six
+columns on a desktop, one card of three lines per key on a phone, the ended keys folded away,
+identifiers in one piece, nothing cut off, 0 axe-core violations; the row's menu without JS; «Delete
+selected»; the token whole on a phone; Back after «Close».
 
 Screenshots `calm-list-<language>` (and `-390px`), the docs' after-pictures (REFRESH_SCREENSHOTS=1).
 """
@@ -98,8 +99,9 @@ def _lines(row) -> list[list[str]]:
     return [sorted(names) for _top, names in lines]
 
 
-@pytest.mark.parametrize("language", ["en", "de"])
-@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+@pytest.mark.parametrize(
+    ("language", "width"), [("en", DESKTOP), ("en", PHONE), ("de", DESKTOP), ("de", PHONE), ("fr", DESKTOP)]
+)
 def test_the_list_is_calm_fits_and_keeps_identifiers_whole(
     browser, browser_context_args, live_server, list_data, language, width
 ):
@@ -139,7 +141,8 @@ def test_the_list_is_calm_fits_and_keeps_identifiers_whole(
     results = AXE.run(page)
     assert results.violations_count == 0, results.generate_report()
     disclosure.locator("summary").click()
-    shot(page, f"calm-list-{language}")
+    if language != "fr":  # French is checked for what is cut off, not pictured
+        shot(page, f"calm-list-{language}")
     context.close()
 
 
