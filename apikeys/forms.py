@@ -20,11 +20,11 @@ from apikeys.models import (
 )
 from apikeys.policy.rules import FOUR_EYES_ADMINS, key_networks, other_admins
 from apikeys.services import OVERLAPS, replacement_waits_for_approval
-from audit.models import Action
+from audit.models import ACTION_GROUPS, Action
 from efinance.lib import widgets
 from efinance.lib.bidi import refuse_bidi_controls
 from efinance.lib.when import day as format_day
-from efinance.lib.when import moment
+from efinance.lib.when import moment, start_of_day
 
 NONCE_SALT = "apikeys.create-form"
 NONCE_MAX_AGE = 60 * 60  # a creation form can be submitted within an hour of being shown
@@ -392,8 +392,31 @@ class KeyFilterForm(forms.Form):
         return {name: value for name, value in self.data.items() if name in self.fields and value}
 
 
+ACTIVITY_FIRST_DAY = datetime.date(2000, 1, 1)
+ACTIVITY_LAST_DAY = datetime.date(2099, 12, 31)
+ACTION_GROUP_PREFIX = "group:"
+
+
+def _activity_day(label):
+    """A day of «Activity»'s range: dd.mm.yyyy (or yyyy-mm-dd), a clear message for anything else."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%d.%m.%Y", "%Y-%m-%d"],
+        widget=SwissDateInput(),
+        error_messages={"invalid": _("Enter a valid date, for example 31.12.2027.")},
+    )
+
+
 class ActivityFilterForm(forms.Form):
-    """The filters of the «Activity» page: by user (acting or concerned), key ID and action."""
+    """The filters of the «Activity» page: by user (acting or concerned), key ID, action (one, or a
+    group of them: `audit.models.ACTION_GROUPS`) and a range of days in Swiss time (from, to: both
+    included). Every filter keeps the page read in an index's order (`sources`)."""
+
+    error_messages = {
+        "out_of_range": _("Enter a date between 01.01.2000 and 31.12.2099."),
+        "reversed": _("The end of the range is before its start."),
+    }
 
     user = forms.ModelChoiceField(
         label=_("User"),
@@ -405,15 +428,55 @@ class ActivityFilterForm(forms.Form):
     )
     key_id = forms.CharField(label=_("Key ID"), required=False, max_length=tokens.KEY_ID_LENGTH)
     action = forms.ChoiceField(label=_("Action"), required=False, widget=widgets.Select)
+    since = _activity_day(_("From"))
+    until = _activity_day(_("To"))
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = organization.users.order_by("username")
         self.fields["user"].label_from_instance = lambda u: u.username
-        self.fields["action"].choices = [("", _("All actions")), *Action.choices]
+        labels = dict(Action.choices)
+        self.fields["action"].choices = [
+            ("", _("All actions")),
+            *(
+                (
+                    label,
+                    [
+                        (ACTION_GROUP_PREFIX + name, _("All of: %(group)s") % {"group": label}),
+                        *((action, labels[action]) for action in actions),
+                    ],
+                )
+                for name, (label, actions) in ACTION_GROUPS.items()
+            ),
+        ]
 
     def clean_key_id(self):
         return self.cleaned_data["key_id"].strip().lower()
+
+    def _clean_day(self, name):
+        day = self.cleaned_data[name]
+        if day is not None and not ACTIVITY_FIRST_DAY <= day <= ACTIVITY_LAST_DAY:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return day
+
+    def clean_since(self):
+        return self._clean_day("since")
+
+    def clean_until(self):
+        return self._clean_day("until")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", forms.ValidationError(self.error_messages["reversed"], code="reversed"))
+        return data
+
+    def actions(self) -> list[str]:
+        """The actions chosen: one, all of a group, or none for all."""
+        chosen = self.cleaned_data["action"]
+        if chosen.startswith(ACTION_GROUP_PREFIX):
+            return list(ACTION_GROUPS[chosen.removeprefix(ACTION_GROUP_PREFIX)][1])
+        return [chosen] if chosen else []
 
     def sources(self, entries) -> list:
         """`entries` narrowed to the valid filters, as the querysets whose union is the answer (each
@@ -426,11 +489,16 @@ class ActivityFilterForm(forms.Form):
         data = self.cleaned_data
         if data["key_id"]:
             entries = entries.filter(key_id=data["key_id"])
-        if data["action"]:
-            entries = entries.filter(action=data["action"])
+        if data["since"]:
+            entries = entries.filter(at__gte=start_of_day(data["since"]))
+        if data["until"]:
+            entries = entries.filter(at__lt=start_of_day(data["until"] + datetime.timedelta(days=1)))
+        # A group is read action by action (each in the order of the index on action and time) and
+        # merged, as the user filter's two sides are: never one scan of all the group's entries.
+        sources = [entries.filter(action=action) for action in self.actions()] or [entries]
         if data["user"]:
-            return [entries.filter(actor=data["user"]), entries.filter(subject=data["user"])]
-        return [entries]
+            return [source.filter(**{side: data["user"]}) for source in sources for side in ("actor", "subject")]
+        return sources
 
 
 # --- The contract's security policy --------------------------------------------------

@@ -532,8 +532,28 @@ def activity(request):
     page = log_page(form.sources(entries), before=before, after=after)
     filters = {name: value for name, value in request.GET.items() if name in form.fields and value}
     keep = f"&{urlencode(filters)}" if filters else ""
-    context = {"form": form, "page": page, "keep": keep, "paged": bool(before or after), "filters": filters}
+    context = {
+        "form": form,
+        "page": page,
+        "keep": keep,
+        "paged": bool(before or after),
+        "filters": filters,
+        "presets": _activity_presets(filters),
+    }
     return render(request, "apikeys/activity.html", context)
+
+
+def _activity_presets(filters: dict) -> list[dict]:
+    """«Today», «Last 7 days», «Last 30 days»: the range of days in Swiss time, the other filters kept;
+    `current` marks the one the page shows."""
+    today = timezone.localdate()
+    presets = []
+    for label, days in ((_("Today"), 1), (_("Last 7 days"), 7), (_("Last 30 days"), 30)):
+        since, until = (today - datetime.timedelta(days=days - 1)).strftime("%d.%m.%Y"), today.strftime("%d.%m.%Y")
+        query = urlencode({**filters, "since": since, "until": until})
+        current = (filters.get("since"), filters.get("until")) == (since, until)
+        presets.append({"label": label, "query": query, "current": current})
+    return presets
 
 
 @require_GET

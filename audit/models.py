@@ -140,6 +140,67 @@ BANK_CHANGE_ACTIONS = frozenset(
     }
 )
 
+# The groups of «Activity»'s action filter, in its order: each action in exactly one; a group is
+# chosen whole («All of: Keys») or one action of it. The bank's support is a group of its own.
+ACTION_GROUPS: dict[str, tuple[str, list[str]]] = {
+    "keys": (
+        _("Keys"),
+        [
+            Action.KEY_CREATED,
+            Action.KEY_REPLACED,
+            Action.KEY_DELETED,
+            Action.KEY_EXPOSED,
+            Action.KEY_NETWORKS,
+            Action.KEY_NEW_NETWORK,
+            Action.AUTH_FAILED,
+            Action.KEY_IN_URL,
+            Action.REPORT_DOWNLOADED,
+        ],
+    ),
+    "approvals": (
+        _("Approvals"),
+        [
+            Action.KEY_APPROVED,
+            Action.KEY_REJECTED,
+            Action.APPROVAL_LAPSED,
+            Action.REQUEST_LAPSED,
+            Action.POLICY_REQUESTED,
+            Action.POLICY_APPROVED,
+            Action.POLICY_REJECTED,
+            Action.CHANGE_CONFIRMED,
+            Action.CHANGE_REFUSED,
+        ],
+    ),
+    "logins": (
+        _("Logins and second factors"),
+        [
+            Action.LOGIN,
+            Action.LOGIN_FAILED,
+            Action.LOCKED_OUT,
+            Action.FIRST_ADMIN_LOGIN,
+            Action.FACTOR_LOGIN_FAILED,
+            Action.STEP_UP_FAILED,
+            Action.FACTOR_ADDED,
+            Action.FACTOR_REMOVED,
+            Action.FACTOR_RESET,
+            Action.RECOVERY_CODE_USED,
+            Action.RECOVERY_CODES_NEW,
+        ],
+    ),
+    "contract": (
+        _("Security policy and technical users"),
+        [
+            Action.POLICY_CHANGED,
+            Action.KEYS_SUSPENDED,
+            Action.KEYS_RESUMED,
+            Action.TECHNICAL_USER_CREATED,
+            Action.TECHNICAL_USER_CHANGED,
+            Action.TECHNICAL_USER_DEACTIVATED,
+        ],
+    ),
+    "support": (_("Bank support"), sorted(BANK_ACTIONS)),
+}
+
 # The reason recorded when a user's keys are deleted because the user left (deactivated, or moved
 # to another organization); stored in English, shown in the reader's language.
 REASON_USER_LEFT = gettext_noop("The user left the organization or was deactivated.")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
@@ -117,3 +118,21 @@ def open_ended(page: Page) -> None:
     disclosure = page.get_by_test_id("ended-disclosure")
     if disclosure.get_attribute("open") is None:
         disclosure.locator("summary").click()
+
+
+def context_for(browser, browser_context_args, live_server, username, width, language):
+    """A browser context at `width` in `language` (its cookie, and the user's e-mail language), logged in
+    as `username` (None: nobody) through a session cookie, without the login page."""
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": width, "height": 844}})
+    context.set_default_timeout(10_000)
+    host = live_server.url.split("://", 1)[1].split(":")[0]
+    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
+    if username:
+        user = User.objects.get(username=username)
+        User.objects.filter(pk=user.pk).update(language=language)
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "domain": host, "path": "/"})
+    context.add_cookies(cookies)
+    return context

@@ -61,6 +61,11 @@ def day(value: datetime.date | datetime.datetime | None) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
+def start_of_day(value: datetime.date) -> datetime.datetime:
+    """Midnight at the start of the day `value` in Swiss time: where a range of days begins."""
+    return timezone.make_aware(datetime.datetime.combine(value, datetime.time.min), timezone.get_default_timezone())
+
+
 @register.simple_tag
 def zone_note() -> str:
     """The one sentence that names the zone of every time on a page or in an e-mail."""

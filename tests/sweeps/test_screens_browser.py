@@ -17,14 +17,13 @@ from importlib import import_module
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apikeys import services
 from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage, PolicyChange
 from apikeys.policy import rules as policy_rules
-from tests.browser import DESKTOP, PASSWORD, PHONE, shot
+from tests.browser import DESKTOP, PASSWORD, PHONE, context_for, shot
 from tests.factors import enrol
 from users.factors.proof import PROOF_AT
 from users.models import User
@@ -297,22 +296,6 @@ def screens_data(demo):
     )
 
 
-def _context_for(browser, browser_context_args, live_server, username, width, language):
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": width, "height": 844}})
-    context.set_default_timeout(10_000)
-    host = live_server.url.split("://", 1)[1].split(":")[0]
-    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "domain": host, "path": "/"}]
-    if username:
-        user = User.objects.get(username=username)
-        User.objects.filter(pk=user.pk).update(language=language)
-        client = Client()
-        client.force_login(user)
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "domain": host, "path": "/"})
-    context.add_cookies(cookies)
-    return context
-
-
 def _overflow(page: Page) -> int:
     """By how many pixels the document is wider than the window (0 when it fits)."""
     return page.evaluate(
@@ -364,7 +347,7 @@ def test_every_screen_fits_works_and_has_no_axe_violation(
         contexts = {}
         for screen in SCREENS:
             if screen.user not in contexts:
-                contexts[screen.user] = _context_for(
+                contexts[screen.user] = context_for(
                     browser, browser_context_args, live_server, screen.user, width, language
                 )
                 contexts[screen.user].new_page().on("dialog", lambda dialog: dialog.accept())
@@ -393,7 +376,7 @@ def test_every_screen_fits_works_and_has_no_axe_violation(
 
 
 def test_the_phone_menu_opens_and_its_links_can_be_tapped(browser, browser_context_args, live_server, screens_data):
-    context = _context_for(browser, browser_context_args, live_server, "demo-admin", PHONE, "it")
+    context = context_for(browser, browser_context_args, live_server, "demo-admin", PHONE, "it")
     page = context.new_page()
     page.goto(f"{live_server.url}/administration/api-keys/")
     expect(page.get_by_test_id("nav-administration")).to_be_hidden()
@@ -408,7 +391,7 @@ def test_a_long_note_wraps_and_delete_stays_on_screen_on_a_phone(
     browser, browser_context_args, live_server, screens_data
 ):
     """On a phone a key's card leads to its page, where «Delete» is."""
-    context = _context_for(browser, browser_context_args, live_server, "demo-admin", PHONE, "en")
+    context = context_for(browser, browser_context_args, live_server, "demo-admin", PHONE, "en")
     page = context.new_page()
     page.goto(f"{live_server.url}/administration/api-keys/")
     key = ApiKey.objects.filter(note=LONG_NOTE, revoked_at__isnull=True).order_by("id").first()
