@@ -38,6 +38,11 @@ ROW_FIELDS = (
     "approval_requested_at",
     "approved_at",
     "user__username",
+    # Who made it, as the row names them (`includes/person.html`).
+    "created_by__username",
+    "created_by__first_name",
+    "created_by__last_name",
+    "created_by__email",
 )
 
 
@@ -98,7 +103,7 @@ def attention_of(user, *, today: datetime.date | None = None, now: datetime.date
     listed = {}
     for name, keys in kinds.items():
         count = keys.count()
-        shown = list(keys.select_related("user").only(*ROW_FIELDS)[:SHOWN]) if rows and count else []
+        shown = list(keys.select_related("user", "created_by").only(*ROW_FIELDS)[:SHOWN]) if rows and count else []
         listed[name] = Listed(shown, count)
     suspended = organization.keys_suspended_at is not None
     return Attention(

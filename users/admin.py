@@ -314,7 +314,7 @@ class BankChangeAdmin(admin.ModelAdmin):
 
     list_display = [
         *["user", "real_name", "email_display", "kind", "organization", "state"],
-        *["requested_by", "requested_at", "approved_by", "decided_by"],
+        *["requested_by", "requested_at", "approved_by", "decided_by", "after_approval"],
     ]
     list_filter = ["state", "kind"]
     list_select_related = ["user", "organization", "requested_by", "approved_by", "decided_by"]
@@ -322,11 +322,21 @@ class BankChangeAdmin(admin.ModelAdmin):
     actions = ["approve", "withdraw"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [*(field.name for field in BankChange._meta.fields), "real_name", "email_display"]
+        return [*(field.name for field in BankChange._meta.fields), "real_name", "email_display", "after_approval"]
 
     @admin.display(description=_("Name"))
     def real_name(self, change: BankChange) -> str:
         return change.user.get_full_name() or "—"
+
+    @admin.display(description=_("After a second approval"))
+    def after_approval(self, change: BankChange) -> str:
+        """What a second staff user's approval leads to: a contract with no active Admin user has nobody to
+        confirm it, so that approval alone makes it take effect (onboarding); the approver should know."""
+        if change.state != BankChange.State.BANK:
+            return "—"
+        if User.objects.active_admins(change.organization_id).exists():
+            return _("Waits for an Admin user of the organization")
+        return _("Takes effect at once: the organization has no active Admin user (onboarding)")
 
     @admin.display(description=_("E-mail address"))
     def email_display(self, change: BankChange) -> str:
