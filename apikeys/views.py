@@ -23,8 +23,7 @@ from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, S
 from audit.models import AuditEvent
 from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
-from users.factors.models import TOTPDevice
-from users.factors.services import ResetRefused, factor_reset_by_admin
+from users.factors.services import ResetRefused, factor_reset_by_admin, has_factor_q
 from users.factors.stepup import step_up_required
 from users.models import BankChange, User
 
@@ -174,7 +173,7 @@ def user_management(request):
     users = members.annotate(
         valid_keys=Count("api_keys__user", filter=valid),
         expiring_keys=Count("api_keys__user", filter=valid & expires_soon_q(today, prefix="api_keys__")),
-        has_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        has_factor=has_factor_q(),
         waits=Exists(BankChange.objects.filter(user=OuterRef("pk"), state__in=BankChange.OPEN)),
     )
     # The people counted without their keys: the annotations' join would make the count read every key.

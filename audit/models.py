@@ -218,6 +218,7 @@ class FactorKind(models.TextChoices):
     """A user's second factor (users.factors), as entries about it name it."""
 
     TOTP = "totp", _("Authenticator app")
+    PASSKEY = "passkey", _("Passkey")
     RECOVERY_CODE = "recovery_code", _("Recovery code")
 
 

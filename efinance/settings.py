@@ -182,7 +182,7 @@ AXES_LOCKOUT_CALLABLE = "users.views.lockout"
 AXES_CLIENT_IP_CALLABLE = "efinance.lib.net.client_limit_address"  # an IPv6 client by its /64
 AXES_USERNAME_CALLABLE = "users.backends.client_username"
 # Masked in axes' log lines and in the form data it keeps with each attempt (the password always is).
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code", "step_up_password"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code", "step_up_password", "passkey"]
 AXES_ENABLE_ADMIN = True
 
 # The second factor (users.factors): how long the login's second step waits after the password, and
@@ -194,6 +194,18 @@ STEP_UP_SECONDS = env.int("STEP_UP_SECONDS", default=5 * 60)
 SUPPORT_FACTOR_LINK_HOURS = env.int("SUPPORT_FACTOR_LINK_HOURS", default=24)
 # The name an authenticator app shows beside the account.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="e-finance API access")
+# Passkeys (WebAuthn, users.factors.passkeys): the relying party's ID, the domain a passkey is bound to
+# (it must be the site's host name or a parent domain of it, never an IP address); by default the first
+# host name in ALLOWED_HOSTS («localhost» for a local run). A passkey works only on pages whose origin is
+# the request's own (a host of ALLOWED_HOSTS) under this domain. Changing it makes every passkey useless.
+PASSKEY_RP_ID = env.str("PASSKEY_RP_ID", default="")
+if not PASSKEY_RP_ID:
+    _names = [host.lstrip(".") for host in ALLOWED_HOSTS]  # «.bank.ch»: bank.ch and its subdomains
+    _names = [name for name in _names if name and not set("*:[") & set(name) and not name.replace(".", "").isdigit()]
+    PASSKEY_RP_ID = _names[0] if _names else "localhost"
+PASSKEY_RP_NAME = env.str("PASSKEY_RP_NAME", default="e-finance API access")
+# How long the browser may take for a passkey: its challenge (kept in the session, used once) lapses then.
+PASSKEY_CHALLENGE_SECONDS = env.int("PASSKEY_CHALLENGE_SECONDS", default=5 * 60)
 # django-otp's throttling of an authenticator app after wrong codes: 1, 2, 4 ... seconds, on top of
 # the login protection above (which counts per username and address; this per device).
 OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)

@@ -75,6 +75,7 @@ def _fast_and_plain(settings):
     settings.API_USAGE_FLUSH_SECONDS = 0  # each API request writes its usage count (batching: test_api_usage)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's per-device delay after a wrong code: its own test
+    settings.PASSKEY_RP_ID = "testserver"  # the test client's host (the browser tests: their live server's)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

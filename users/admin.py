@@ -43,7 +43,7 @@ from efinance.lib.admin import ReadOnlyAdmin
 from efinance.lib.net import client_ip
 from efinance.lib.when import moment
 from users.bank_changes import Refused, bank_change_approve, bank_change_refuse
-from users.factors.models import TOTPDevice
+from users.factors.models import Passkey, TOTPDevice
 from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.models import BankChange, Organization, OutboxMessage, User
@@ -130,17 +130,29 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("Second factor"))
     def second_factor(self, user) -> str:
-        """Whether the user has a second factor, its kind, since when and when last used: never its key,
-        recovery codes or anything else that would let someone use it."""
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        if device is None:
+        """Whether the user has a second factor, of which kind (a passkey with its name), since when and
+        when last used: never its key, public key, recovery codes or anything else about it."""
+
+        def when(value) -> str:
+            return moment(value) or "—"
+
+        factors = [
+            _("%(kind)s since %(since)s, last used %(last)s")
+            % {"kind": FactorKind.TOTP.label, "since": when(device.created_at), "last": when(device.last_used_at)}
+            for device in TOTPDevice.objects.filter(user=user, confirmed=True)
+        ] + [
+            _("%(kind)s «%(name)s» since %(since)s, last used %(last)s")
+            % {
+                "kind": FactorKind.PASSKEY.label,
+                "name": passkey.name,
+                "since": when(passkey.created_at),
+                "last": when(passkey.last_used_at),
+            }
+            for passkey in Passkey.objects.filter(user=user).order_by("created_at", "pk")
+        ]
+        if not factors:
             return _("None: must set up a new one at the next login") if user.must_enrol_factor else _("None")
-        last = moment(device.last_used_at) if device.last_used_at else "—"
-        return _("%(kind)s since %(since)s, last used %(last)s") % {
-            "kind": FactorKind.TOTP.label,
-            "since": moment(device.created_at),
-            "last": last,
-        }
+        return "; ".join(factors)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

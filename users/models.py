@@ -309,6 +309,15 @@ class OutboxMessage(models.Model):
 
 
 # The second factors' models live with their concept; imported here so that Django finds them in `users`.
-from users.factors.models import RecoveryCode, TOTPDevice  # noqa: E402
+from users.factors.models import Passkey, RecoveryCode, TOTPDevice  # noqa: E402
 
-__all__ = ["BankChange", "Organization", "OutboxMessage", "RecoveryCode", "TOTPDevice", "User", "active_admin_q"]
+__all__ = [
+    "BankChange",
+    "Organization",
+    "OutboxMessage",
+    "Passkey",
+    "RecoveryCode",
+    "TOTPDevice",
+    "User",
+    "active_admin_q",
+]

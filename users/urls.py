@@ -13,6 +13,8 @@ urlpatterns = [
     path("security/", factors.security, name="security"),
     path("security/authenticator/", factors.totp_enrol, name="totp_enrol"),
     path("security/authenticator/remove/", factors.totp_remove, name="totp_remove"),
+    path("security/passkeys/new/", factors.passkey_add, name="passkey_add"),
+    path("security/passkeys/<int:passkey_id>/remove/", factors.passkey_remove, name="passkey_remove"),
     path("security/recovery-codes/", factors.recovery_codes_new, name="recovery_codes_new"),
     # The link of the e-mail that support sends (users.services.send_set_password_link).
     path("set-password/<uidb64>/<token>/", SetPasswordView.as_view(), name="set_password"),

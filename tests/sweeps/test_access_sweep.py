@@ -36,6 +36,9 @@ EXACT = {
     "accounts/security/": "signed_in",
     "accounts/security/authenticator/": "signed_in",
     "accounts/security/authenticator/remove/": "signed_in",
+    "accounts/security/passkeys/new/": "signed_in",
+    # One of the user's own passkeys: another user's (the sweep's is nobody's) is not found.
+    "accounts/security/passkeys/<int:passkey_id>/remove/": "own_object",
     "accounts/security/recovery-codes/": "signed_in",
     "accounts/logout/": "public",
     # The set-password link of support's e-mail: for someone not signed in; a wrong token sees nothing.
@@ -121,6 +124,7 @@ def _fill(route: str, world) -> str:
         "token": "cjz4kq-8f14e45fceea167a5a36dedd4bea2543",  # well-formed, never issued
         "change_id": str(world["policy_change"].pk),  # the security policy
         "bank_change_id": str(world["bank_change"].pk),  # a change of a login asked for by the bank
+        "passkey_id": "999999",  # nobody's: the sweep's users have none
         # A technical user's pages: Demo AG's technical user; else a user of Demo AG (User management).
         "user_id": str(world["technical_user" if "users/technical/" in route else "bob"].pk),
     }
@@ -281,6 +285,8 @@ def _check(area: str, route: str, role: str, method: str, response, world) -> No
         return
     if area == "signed_in":
         assert status in (200, 302, 405), where
+    elif area == "own_object":
+        assert status in (404, 405), f"{where}: an object that is not the user's must be 404"
     elif area == "support":
         if role == "support":
             assert not _is_login_redirect(response, area), f"{where}: support staff are kept out"

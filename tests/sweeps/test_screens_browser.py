@@ -25,6 +25,7 @@ from apikeys.models import Api, ApiKey, KeyRefusal, KeyUsage, PolicyChange
 from apikeys.policy import rules as policy_rules
 from tests.browser import DESKTOP, PASSWORD, PHONE, context_for, shot
 from tests.factors import enrol
+from tests.passkeys import add_passkey
 from users.factors.proof import PROOF_AT
 from users.models import User
 
@@ -212,6 +213,7 @@ SCREENS = [
     Screen("security", "demo-user", "/accounts/security/"),
     Screen("totp-enrol", "demo-user", "/accounts/security/authenticator/"),
     Screen("totp-enrol-errors", "demo-user", open=_open_totp_enrol_with_errors),
+    Screen("passkey-add", "demo-user", "/accounts/security/passkeys/new/"),
     Screen("security-with-factor", FACTOR_USER, "/accounts/security/"),
     Screen("recovery-codes", FACTOR_USER, open=_open_recovery_codes),
     Screen("step-up", FACTOR_USER, open=_open_step_up),
@@ -226,13 +228,15 @@ SHOTS = {
     "user-management": "ui-user-management",
     "user-home": "ui-standard-user",
     "key-page": "ui-key-page",
+    "security-policy": "ui-security-policy",
 }
 
 
 @pytest.fixture
-def screens_data(demo):
+def screens_data(demo, settings, live_server):
     """The demo data, and keys of every kind: valid, expiring in 3 days, expired, deleted, long notes;
-    under four-eyes (the demo's policy) one being replaced and one whose replacement was rejected."""
+    under four-eyes (the demo's policy) one being replaced and one whose replacement was rejected.
+    FACTOR_USER has an authenticator app and a passkey (bound to the live server's host)."""
     admin, user = User.objects.get(username="demo-admin"), User.objects.get(username="demo-user")
     today = timezone.localdate()
     for api, note, days in [
@@ -248,6 +252,10 @@ def screens_data(demo):
     )
     services.apikey_revoke(key=key, by=admin)
     enrol(User.objects.get(username=FACTOR_USER))
+    settings.PASSKEY_RP_ID = live_server.url.split("://", 1)[1].split(":")[0]
+    add_passkey(
+        User.objects.get(username=FACTOR_USER), LONG_NOTE[:64], rp_id=settings.PASSKEY_RP_ID, origin=live_server.url
+    )
     used, _token = services.apikey_create(
         user=user,
         api=Api.INTEGRATION,

@@ -1,12 +1,14 @@
-"""The login in two steps: the password, then (for a user with a second factor) the factor.
+"""The login in two steps: the password, then (for a user with a second factor) the factor: a passkey,
+a code of the authenticator app or a recovery code.
 
 After the password, a user with a factor is not logged in: the session holds only who is waiting for
 the second step, and since when (`PENDING`). Every other page treats the session as anonymous, so no
 page beyond the second step opens before it is passed. The second step logs the user in, which
-rotates the session key (`django.contrib.auth.login`). A wrong code is a failed login for
-django-axes (Django's `user_login_failed` signal, with the username): it counts towards the same
-lockout as a wrong password, and the lockout looks the same; a right one resets the count as a
-successful login does, and only then.
+rotates the session key (`django.contrib.auth.login`). A wrong code, or a passkey's answer that is
+refused (`passkeys.authentication_verify`), is a failed login for django-axes (Django's
+`user_login_failed` signal, with the username): it counts towards the same lockout as a wrong
+password, and the lockout looks the same; a right one resets the count as a successful login does,
+and only then.
 """
 
 import time
@@ -30,7 +32,9 @@ from django.views.decorators.http import require_http_methods
 
 from audit.models import FactorKind
 from efinance.lib.net import client_ip
-from users.factors.forms import CodeForm
+from users.factors import passkeys
+from users.factors.forms import CodeForm, PasskeyForm
+from users.factors.models import TOTPDevice
 from users.factors.services import has_factor, second_factor_check
 from users.forms import LoginForm, SupportLoginForm
 from users.views import lockout
@@ -96,10 +100,10 @@ def _pending_user(request):
 
 @login_not_required
 @never_cache
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("code", passkeys.FIELD)
 @require_http_methods(["GET", "POST"])
 def login_factor(request):
-    """The login's second step: the code of the authenticator app, or a recovery code."""
+    """The login's second step: a passkey, the code of the authenticator app, or a recovery code."""
     user, pending = _pending_user(request)
     if user is None:
         request.session.pop(PENDING, None)
@@ -109,30 +113,48 @@ def login_factor(request):
     if AxesProxyHandler.is_locked(request, credentials):
         request.session.pop(PENDING, None)
         return lockout(request, credentials=credentials)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST if request.method == "POST" else None
+    with_passkey = posted is not None and passkeys.FIELD in posted
+    form = CodeForm(None if with_passkey else posted, app=TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    passkey_form = PasskeyForm(posted if with_passkey else None)
+    kind, failed = None, posted is not None
+    if with_passkey:
+        answer = passkey_form.answer()
+        if not answer:  # no JavaScript, or the browser's dialog cancelled: no guess was made
+            passkey_form.refuse("missing")
+            failed = False
+        elif passkeys.authentication_verify(request, user, passkeys.LOG_IN, answer) is not None:
+            kind = FactorKind.PASSKEY
+    elif form.is_valid():
         kind = second_factor_check(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
-        if kind is not None:
-            del request.session[PENDING]
-            auth_login(request, user, pending["backend"])  # rotates the session key; a proof (proof.on_login)
-            if kind == FactorKind.RECOVERY_CODE:
-                messages.warning(
-                    request,
-                    _(
-                        "You logged in with a recovery code; it cannot be used again. Make new recovery codes "
-                        "under «Security» if few are left."
-                    ),
-                )
-            target = pending.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-                target = reverse(settings.LOGIN_REDIRECT_URL)
-            return redirect(target)
-    if request.method == "POST":
-        # A wrong code, or none: a failed login for the login protection and the audit log.
+    if kind is not None:
+        del request.session[PENDING]
+        auth_login(request, user, pending["backend"])  # rotates the session key; a proof (proof.on_login)
+        if kind == FactorKind.RECOVERY_CODE:
+            messages.warning(
+                request,
+                _(
+                    "You logged in with a recovery code; it cannot be used again. Make new recovery codes "
+                    "under «Security» if few are left."
+                ),
+            )
+        target = pending.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+            target = reverse(settings.LOGIN_REDIRECT_URL)
+        return redirect(target)
+    if failed:
+        # A wrong code or passkey, or no code: a failed login for the login protection and the audit log.
         user_login_failed.send(sender=__name__, credentials={**credentials, "second_factor": True}, request=request)
         if getattr(request, "axes_locked_out", False):
             request.session.pop(PENDING, None)  # AxesMiddleware answers with the lockout page
-        if not form.has_error("code"):
+        if with_passkey:
+            passkey_form.refuse()
+        elif not form.has_error("code"):
             form.refuse()
-    status = 400 if form.is_bound else 200
-    return render(request, "registration/login_factor.html", {"form": form, "pending_user": user}, status=status)
+    context = {
+        "form": form,
+        "passkey_form": passkey_form,
+        "passkey_options": passkeys.authentication_options(request, user, passkeys.LOG_IN),
+        "pending_user": user,
+    }
+    return render(request, "registration/login_factor.html", context, status=400 if posted is not None else 200)

@@ -1,5 +1,5 @@
-"""The second factors of a user: an authenticator app (`TOTPDevice`) and the recovery codes that
-stand in for it once each (`RecoveryCode`).
+"""The second factors of a user: an authenticator app (`TOTPDevice`), passkeys (`Passkey`) and the
+recovery codes that stand in for them once each (`RecoveryCode`).
 
 Imported by `users.models`, so that Django finds them in the `users` app.
 """
@@ -104,6 +104,26 @@ class TOTPDevice(ThrottlingMixin, TimestampMixin, Device):
             )
         self.refresh_from_db()
         return verified
+
+
+class Passkey(TimestampMixin, Device):
+    """A passkey (WebAuthn): a key pair whose private half never leaves the user's authenticator (a
+    phone, a laptop, a security key). Stored is what checks its signatures and nothing that makes one:
+    the credential's ID (base64url), its public key (COSE) and the authenticator's signature counter,
+    which must grow with each use when the authenticator counts (a copy of the key would lag behind).
+    `name` is the user's own («Laptop»); `last_used_at` comes from `TimestampMixin`.
+    """
+
+    credential_id = models.CharField(max_length=1400, unique=True, editable=False)
+    public_key = models.BinaryField(editable=False)
+    sign_count = models.BigIntegerField(default=0, editable=False)
+
+    class Meta(Device.Meta):
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+
+    def __str__(self) -> str:
+        return f"passkey {self.pk} of user {self.user_id}"
 
 
 class RecoveryCode(models.Model):

@@ -27,11 +27,11 @@ class EnrolmentDueMiddleware:
                 self.exempt = (reverse("users:security"), reverse("users:logout"), reverse("set_language"))
             if not request.path.startswith(self.exempt) and enrolment_due(user):
                 if user.must_enrol_factor:
-                    reason = _("Your second factor was reset. Set up an authenticator app to continue.")
+                    reason = _("Your second factor was reset. Set up an authenticator app (or a passkey) to continue.")
                 else:
                     reason = _(
                         "Your contract's security policy requires a second factor for Admin users. Set up an "
-                        "authenticator app to continue."
+                        "authenticator app (or a passkey) to continue."
                     )
                 messages.warning(request, reason)
                 return redirect("users:totp_enrol")

@@ -8,12 +8,14 @@ someone else reset, until they set up a new one. Such a user cannot remove their
 
 import secrets
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from webauthn.helpers import bytes_to_base64url
 
 from audit.log import record
 from audit.models import Action, FactorKind
 from users.factors import crypto
-from users.factors.models import RecoveryCode, TOTPDevice
+from users.factors.models import Passkey, RecoveryCode, TOTPDevice
 from users.mail import notify
 from users.models import Organization, User
 
@@ -27,8 +29,20 @@ def _record_own(action: str, user, ip: str | None, **details) -> None:
     record(action=action, actor=user, subject=user, organization_id=user.organization_id, ip=ip, details=details)
 
 
+def has_factor_q():
+    """Whether a user (the row of an outer query) has a factor: an authenticator app or a passkey."""
+    return Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)) | Exists(
+        Passkey.objects.filter(user=OuterRef("pk"))
+    )
+
+
 def has_factor(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    """One query, whichever factors the user has."""
+    return User.objects.filter(has_factor_q(), pk=user.pk).exists()
+
+
+def factor_count(user) -> int:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).count() + Passkey.objects.filter(user=user).count()
 
 
 def factor_required(user) -> bool:
@@ -48,6 +62,14 @@ def enrolment_due(user) -> bool:
 
 class FactorNeeded(Exception):
     """The user's last factor may not go: they must have one (`factor_required`)."""
+
+
+def _last_factor_guard(user) -> None:
+    """Before a factor of `user` goes: lock the user's row (two removals at once cannot each see the
+    other's factor left) and refuse the last one of a user who must have one (`FactorNeeded`)."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if factor_count(user) <= 1 and factor_required(user):
+        raise FactorNeeded
 
 
 def normalize_code(value: str) -> str:
@@ -79,13 +101,66 @@ def totp_confirm(*, device: TOTPDevice, code: str, ip: str | None) -> tuple[bool
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    return True, _factor_added(user, FactorKind.TOTP, ip)
+
+
+def _factor_added(user, kind: FactorKind, ip: str | None, **details) -> list[str]:
+    """What every new factor brings: at the user's first (no recovery codes yet) the recovery codes,
+    answered to be shown once; the end of a reset's obligation; the audit entry and the e-mail."""
     codes = [] if RecoveryCode.objects.filter(user=user).exists() else _recovery_codes_replace(user)
     if user.must_enrol_factor:
         User.objects.filter(pk=user.pk).update(must_enrol_factor=False)
         user.must_enrol_factor = False
-    _record_own(Action.FACTOR_ADDED, user, ip, kind=FactorKind.TOTP)
-    notify([user], "factor_added", {"kind": FactorKind.TOTP.label, "ip": ip})
-    return True, codes
+    _record_own(Action.FACTOR_ADDED, user, ip, kind=kind, **details)
+    notify([user], "factor_added", {"kind": kind.label, "passkey_name": details.get("name", ""), "ip": ip})
+    return codes
+
+
+class PasskeyTaken(Exception):
+    """The credential is registered already (the same authenticator again, or a forged ID)."""
+
+
+@transaction.atomic
+def passkey_add(*, user, name: str, registration, ip: str | None) -> list[str]:
+    """Keep the passkey that `registration` (py_webauthn's `VerifiedRegistration`) proved: its ID,
+    public key and counter, under the user's `name`. Answers the recovery codes at the first factor."""
+    try:
+        with transaction.atomic():
+            Passkey.objects.create(
+                user=user,
+                name=name,
+                confirmed=True,
+                credential_id=bytes_to_base64url(registration.credential_id),
+                public_key=registration.credential_public_key,
+                sign_count=registration.sign_count,
+            )
+    except IntegrityError:
+        raise PasskeyTaken from None
+    return _factor_added(user, FactorKind.PASSKEY, ip, name=name)
+
+
+@transaction.atomic
+def passkey_remove(*, user, passkey_id: int, ip: str | None) -> bool:
+    """Remove one of the user's passkeys (False: no such passkey of theirs). As `totp_remove`: the
+    recovery codes go with the last factor, the sessions end, the last factor of a user who must
+    have one stays (`FactorNeeded`)."""
+    passkey = Passkey.objects.filter(user=user, pk=passkey_id).first()
+    if passkey is None:
+        return False
+    _last_factor_guard(user)
+    passkey.delete()
+    _factor_removed(user, FactorKind.PASSKEY, ip, name=passkey.name)
+    return True
+
+
+def _factor_removed(user, kind: FactorKind, ip: str | None, **details) -> None:
+    left = has_factor(user)
+    if not left:
+        RecoveryCode.objects.filter(user=user).delete()
+    user.end_sessions()
+    _record_own(Action.FACTOR_REMOVED, user, ip, kind=kind, **details)
+    context = {"kind": kind.label, "passkey_name": details.get("name", ""), "left": left, "ip": ip}
+    notify([user], "factor_removed", context)
 
 
 @transaction.atomic
@@ -110,20 +185,13 @@ def recovery_codes_renew(*, user, ip: str | None) -> list[str]:
 def totp_remove(*, user, ip: str | None) -> bool:
     """Remove the user's authenticator app; without a factor left, the recovery codes go too. The user's
     sessions end (the caller keeps its own). The last factor of a user who must have one stays
-    (`FactorNeeded`)."""
-    # The user's row locked first: two removals at once cannot each see the other's factor left.
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    (`FactorNeeded`); with a passkey left, the app may go."""
     devices = TOTPDevice.objects.filter(user=user, confirmed=True)
     if not devices.exists():
         return False
-    if factor_required(user):
-        raise FactorNeeded
+    _last_factor_guard(user)
     devices.delete()
-    if not has_factor(user):
-        RecoveryCode.objects.filter(user=user).delete()
-    user.end_sessions()
-    _record_own(Action.FACTOR_REMOVED, user, ip, kind=FactorKind.TOTP)
-    notify([user], "factor_removed", {"kind": FactorKind.TOTP.label, "ip": ip})
+    _factor_removed(user, FactorKind.TOTP, ip)
     return True
 
 
@@ -133,10 +201,18 @@ def factors_delete(user) -> list[str]:
     that were there (nothing: an empty list). Recorded by the caller: an Admin user's reset
     (`factor_reset_by_admin`) or support's (`users.services.factor_reset_by_staff`)."""
     User.objects.select_for_update().filter(pk=user.pk).first()
-    kinds = [FactorKind.TOTP] if has_factor(user) else []
+    kinds = [
+        kind
+        for kind, devices in [
+            (FactorKind.TOTP, TOTPDevice.objects.filter(user=user, confirmed=True)),
+            (FactorKind.PASSKEY, Passkey.objects.filter(user=user)),
+        ]
+        if devices.exists()
+    ]
     if not kinds:
         return kinds
     TOTPDevice.objects.filter(user=user).delete()
+    Passkey.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     User.objects.filter(pk=user.pk).update(must_enrol_factor=True)
     user.must_enrol_factor = True

@@ -4,9 +4,9 @@ a key).
 `step_up_required(when=...)` wraps a view. A POST to it (where `when(request, *args, **kwargs)` says
 the action needs it) runs the view only if the user proved who they are within
 `settings.STEP_UP_SECONDS` (`proof.is_fresh`). Otherwise the answer is a page that asks for the
-second factor (a code of the app or a recovery code), or for a user without one the password, and
-carries the submitted form along in hidden fields: once the proof is right, the same request goes on
-to the view with the form as it was, so nothing filled in is lost. Without the proof the view does
+second factor (a passkey, a code of the app or a recovery code), or for a user without one the
+password, and carries the submitted form along in hidden fields: once the proof is right, the same
+request goes on to the view with the form as it was, so nothing filled in is lost. Without the proof the view does
 not run at all. Fields named like a password are not carried along (they would sit in the page's
 HTML); a form that needs one asks for it again.
 
@@ -25,8 +25,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from efinance.lib.net import client_ip
-from users.factors import proof
-from users.factors.forms import CodeForm
+from users.factors import passkeys, proof
+from users.factors.forms import CodeForm, PasskeyForm
+from users.factors.models import TOTPDevice
 from users.factors.services import has_factor, second_factor_check
 from users.views import lockout
 
@@ -34,7 +35,7 @@ from users.views import lockout
 MARKER = "step_up"
 CODE_FIELD = "code"
 PASSWORD_FIELD = "step_up_password"  # noqa: S105 (a field's name)
-_NOT_CARRIED = {"csrfmiddlewaretoken", MARKER, CODE_FIELD, PASSWORD_FIELD}
+_NOT_CARRIED = {"csrfmiddlewaretoken", MARKER, CODE_FIELD, PASSWORD_FIELD, passkeys.FIELD}
 
 
 class PasswordProofForm(forms.Form):
@@ -63,8 +64,15 @@ def _carried(post) -> list[tuple[str, str]]:
     ]
 
 
-def _proof_page(request, form, *, factor: bool, status: int):
-    context = {"form": form, "factor": factor, "carried": _carried(request.POST), "action": request.get_full_path()}
+def _proof_page(request, form, passkey_form, *, factor: bool, status: int):
+    context = {
+        "form": form,
+        "passkey_form": passkey_form,
+        "passkey_options": passkeys.authentication_options(request, request.user, passkeys.STEP_UP) if factor else None,
+        "factor": factor,
+        "carried": _carried(request.POST),
+        "action": request.get_full_path(),
+    }
     return render(request, "users/step_up.html", context, status=status)
 
 
@@ -72,32 +80,48 @@ def _prove(request):
     """None when the request carries a right proof (noted in the session); else the answer to give."""
     user = request.user
     factor = has_factor(user)
-    form = (CodeForm if factor else PasswordProofForm)(request.POST if MARKER in request.POST else None)
-    if not form.is_bound:
-        return _proof_page(request, form, factor=factor, status=200)
+    asked = MARKER in request.POST
+    with_passkey = factor and asked and passkeys.FIELD in request.POST
+    if factor:
+        app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        form = CodeForm(request.POST if asked and not with_passkey else None, app=app)
+    else:
+        form = PasswordProofForm(request.POST if asked else None)
+    passkey_form = PasskeyForm(request.POST if with_passkey else None)
+    if not asked:
+        return _proof_page(request, form, passkey_form, factor=factor, status=200)
     credentials = {"username": user.get_username()}
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
         return lockout(request, credentials=credentials)
-    if form.is_valid():
+    right = False
+    if with_passkey:
+        answer = passkey_form.answer()
+        if not answer:  # no JavaScript, or the browser's dialog cancelled: no guess was made
+            passkey_form.refuse("missing")
+            return _proof_page(request, form, passkey_form, factor=factor, status=400)
+        right = passkeys.authentication_verify(request, user, passkeys.STEP_UP, answer) is not None
+    elif form.is_valid():
         if factor:
             code = form.cleaned_data[CODE_FIELD]
             right = second_factor_check(user=user, code=code, ip=client_ip(request)) is not None
         else:
             right = user.check_password(form.cleaned_data[PASSWORD_FIELD])
-        if right:
-            proof.mark(request)
-            request.POST = request.POST.copy()
-            for name in (MARKER, CODE_FIELD, PASSWORD_FIELD):
-                request.POST.pop(name, None)
-            return None
+    if right:
+        proof.mark(request)
+        request.POST = request.POST.copy()
+        for name in (MARKER, CODE_FIELD, PASSWORD_FIELD, passkeys.FIELD):
+            request.POST.pop(name, None)
+        return None
     user_login_failed.send(sender=__name__, credentials={**credentials, "step_up": True}, request=request)
     if getattr(request, "axes_locked_out", False):
         logout(request)  # the lockout page follows (AxesMiddleware)
         return lockout(request, credentials=credentials)
-    if not any(form.has_error(name) for name in form.fields):
+    if with_passkey:
+        passkey_form.refuse()
+    elif not any(form.has_error(name) for name in form.fields):
         form.refuse()
-    return _proof_page(request, form, factor=factor, status=400)
+    return _proof_page(request, form, passkey_form, factor=factor, status=400)
 
 
 def step_up_required(when=None):

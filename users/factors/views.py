@@ -1,5 +1,5 @@
-"""«Security»: a user's own second factors — enrol an authenticator app, make new recovery codes,
-remove the app."""
+"""«Security»: a user's own second factors — enrol an authenticator app or passkeys, make new recovery
+codes, remove a factor."""
 
 import base64
 from urllib.parse import quote, urlencode
@@ -8,6 +8,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,9 +16,9 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from efinance.lib.net import client_ip
-from users.factors import services, staff
-from users.factors.forms import CodeForm
-from users.factors.models import RecoveryCode, TOTPDevice
+from users.factors import passkeys, services, staff
+from users.factors.forms import CodeForm, PasskeyAddForm
+from users.factors.models import Passkey, RecoveryCode, TOTPDevice
 from users.factors.stepup import step_up_required
 
 
@@ -25,10 +26,17 @@ from users.factors.stepup import step_up_required
 @require_GET
 def security(request):
     user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    user_passkeys = list(Passkey.objects.filter(user=user).order_by("created_at", "pk"))
+    required = services.factor_required(user)
     context = {
-        "device": TOTPDevice.objects.filter(user=user, confirmed=True).first(),
+        "device": device,
+        "passkeys": user_passkeys,
+        "has_factor": device is not None or bool(user_passkeys),
         "recovery_codes_left": RecoveryCode.objects.filter(user=user).count(),
-        "factor_required": services.factor_required(user),
+        "factor_required": required,
+        # Nobody who must have a factor removes their last one: removing is offered while another is left.
+        "removable": not required or (device is not None) + len(user_passkeys) > 1,
     }
     return render(request, "users/security.html", context)
 
@@ -55,12 +63,8 @@ def totp_enrol(request):
     key as text, confirmed by a current code. At the first enrolment the answer shows the recovery
     codes, once."""
     user = request.user
-    if staff.needs_link(user):
-        if request.method == "GET" and "link" in request.GET:
-            request.session[staff.LINK_SESSION_KEY] = request.GET["link"]
-            return redirect("users:totp_enrol")  # the token leaves the address bar and the Referer
-        if not staff.link_is_valid(request):
-            return render(request, "users/totp_enrol_link_needed.html", status=403)
+    if (refused := _staff_link_refused(request, "users:totp_enrol")) is not None:
+        return refused
     if request.method == "GET" or not (device := TOTPDevice.objects.filter(user=user, confirmed=False).last()):
         device = TOTPDevice.start(user)
     form = CodeForm(request.POST or None, recovery=False)
@@ -85,6 +89,78 @@ def totp_enrol(request):
     return render(request, "users/totp_enrol.html", context, status=400 if form.is_bound else 200)
 
 
+def _staff_link_refused(request, view_name: str):
+    """The bank's staff set up their first factor only through an operator's one-time link
+    (`staff`): the link's token goes into the session and out of the address; without a valid one
+    the answer is a page that says so (None: go on)."""
+    if not staff.needs_link(request.user):
+        return None
+    if request.method == "GET" and "link" in request.GET:
+        request.session[staff.LINK_SESSION_KEY] = request.GET["link"]
+        return redirect(view_name)  # the token leaves the address bar and the Referer
+    if not staff.link_is_valid(request):
+        return render(request, "users/totp_enrol_link_needed.html", status=403)
+    return None
+
+
+@never_cache
+@sensitive_variables()  # the recovery codes pass through the locals
+@sensitive_post_parameters(passkeys.FIELD)
+@require_http_methods(["GET", "POST"])
+def passkey_add(request):
+    """Set up a passkey: a name for it, then the browser's own dialog (`static/js/passkey.js`); the
+    answer is checked (`passkeys.registration_verify`) and only its public key kept. At the first
+    factor the answer shows the recovery codes, once."""
+    user = request.user
+    if (refused := _staff_link_refused(request, "users:passkey_add")) is not None:
+        return refused
+    form = PasskeyAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        registration = passkeys.registration_verify(request, user, form.cleaned_data[passkeys.FIELD])
+        if registration is None:
+            form.refuse()
+        else:
+            name = form.cleaned_data["name"]
+            try:
+                codes = services.passkey_add(user=user, name=name, registration=registration, ip=client_ip(request))
+            except services.PasskeyTaken:
+                form.refuse("taken")
+            else:
+                request.session.pop(staff.LINK_SESSION_KEY, None)
+                if codes:
+                    context = {"codes": codes, "first": True, "passkey_name": name}
+                    return render(request, "users/recovery_codes.html", context)
+                messages.success(
+                    request,
+                    _("Your passkey «%(name)s» is set up. The login offers it from now on.") % {"name": name},
+                )
+                return redirect("users:security")
+    # None on a host outside the passkeys' domain (PASSKEY_RP_ID): the page says so.
+    options = passkeys.registration_options(request, user) if passkeys.expected_origin(request) else None
+    context = {"form": form, "options": options, "rp_id": settings.PASSKEY_RP_ID}
+    return render(request, "users/passkey_add.html", context, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@require_POST
+@step_up_required()
+def passkey_remove(request, passkey_id: int):
+    """Remove one of the user's passkeys (another user's: 404)."""
+    try:
+        removed = services.passkey_remove(user=request.user, passkey_id=passkey_id, ip=client_ip(request))
+    except services.FactorNeeded:
+        messages.error(
+            request,
+            _("This passkey stays: you must have a second factor. Set up another one first, then remove this one."),
+        )
+        return redirect("users:security")
+    if not removed:
+        raise Http404
+    update_session_auth_hash(request, request.user)  # the other sessions end, this one stays
+    messages.success(request, _("The passkey was removed. It no longer opens your login."))
+    return redirect("users:security")
+
+
 @never_cache
 @sensitive_variables()
 @require_POST
@@ -92,7 +168,9 @@ def totp_enrol(request):
 def recovery_codes_new(request):
     """New recovery codes (the old ones stop working), shown once in this answer."""
     if not services.has_factor(request.user):
-        messages.info(request, _("Recovery codes come with a second factor: set up an authenticator app first."))
+        messages.info(
+            request, _("Recovery codes come with a second factor: set up an authenticator app or a passkey first.")
+        )
         return redirect("users:security")
     codes = services.recovery_codes_renew(user=request.user, ip=client_ip(request))
     return render(request, "users/recovery_codes.html", {"codes": codes, "first": False})
@@ -109,7 +187,7 @@ def totp_remove(request):
             request,
             _(
                 "Your authenticator app stays: you must have a second factor. To move to another app or "
-                "phone, set up the new one instead (it replaces this one)."
+                "phone, set up the new one instead (it replaces this one), or set up a passkey first."
             ),
         )
     else:
