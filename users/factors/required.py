@@ -25,7 +25,10 @@ class EnrolmentDueMiddleware:
         if user.is_authenticated and (user.is_org_admin or user.must_enrol_factor):
             if self.exempt is None:
                 self.exempt = (reverse("users:security"), reverse("users:logout"), reverse("set_language"))
-            if not request.path.startswith(self.exempt) and enrolment_due(user):
+            # The organization came with the session's user (users.backends.UserBackend.get_user joins
+            # it), so the policy is read from this request's own row: no query of its own.
+            policy = user.organization.admins_need_factor if user.organization_id else None
+            if not request.path.startswith(self.exempt) and enrolment_due(user, policy=policy):
                 if user.must_enrol_factor:
                     reason = _("Your second factor was reset. Set up an authenticator app (or a passkey) to continue.")
                 else:

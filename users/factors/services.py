@@ -45,19 +45,22 @@ def factor_count(user) -> int:
     return TOTPDevice.objects.filter(user=user, confirmed=True).count() + Passkey.objects.filter(user=user).count()
 
 
-def factor_required(user) -> bool:
+def factor_required(user, *, policy: bool | None = None) -> bool:
     """Whether `user` must have a second factor (see the module): one query at most, none for a user
-    who is neither staff, nor an Admin user, nor reset."""
+    who is neither staff, nor an Admin user, nor reset. `policy`: the contract's «Admin users must use a
+    second factor» when the caller has it at hand, as current as a query (else it is read)."""
     if user.is_staff or user.must_enrol_factor:
         return True
     if not user.is_org_admin or user.organization_id is None:
         return False
+    if policy is not None:
+        return policy
     return Organization.objects.filter(pk=user.organization_id, admins_need_factor=True).exists()
 
 
-def enrolment_due(user) -> bool:
+def enrolment_due(user, *, policy: bool | None = None) -> bool:
     """Whether a customer's user must set up a factor before anything else (the policy, or a reset)."""
-    return not user.is_staff and factor_required(user) and not has_factor(user)
+    return not user.is_staff and factor_required(user, policy=policy) and not has_factor(user)
 
 
 class FactorNeeded(Exception):
