@@ -5,10 +5,12 @@ import datetime
 import re
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apikeys import services
 from apikeys.models import Api, ApiKey
+from apikeys.templatetags.key_rows import Page
+from efinance.lib import when
 from tests.apikeys.key_list import URL, row_of, tables, text_of
 from tests.cast import today
 
@@ -170,3 +172,24 @@ def test_names_and_related_keys_come_for_the_whole_page_not_per_row(alice_client
     # The select offers the organization's users only: not bob, who left, nor the bank's support.
     assert f">{bob.username}</option>" not in search
     assert f">{sam.username}</option>" not in search
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "it"])
+def test_the_rows_times_read_as_the_shared_filters_show_them(language):
+    """The rows format their times in Python for speed (`Page`); what they show is what the filters of
+    every other page show (`efinance.lib.when`), so that the two forms can never drift apart."""
+    zurich = timezone.get_default_timezone()
+    now = datetime.datetime(2026, 12, 8, 10, 30, tzinfo=zurich)
+    moments = [
+        now.replace(hour=0, minute=5),  # today, just after midnight in Zurich
+        datetime.datetime(2026, 12, 7, 22, 59, tzinfo=datetime.UTC),  # 23:59 yesterday in Zurich
+        datetime.datetime(2026, 12, 6, 23, 1, tzinfo=datetime.UTC),  # 00:01 yesterday in Zurich
+        datetime.datetime(2026, 7, 1, 21, 30, tzinfo=datetime.UTC),  # summer time: 23:30 on 1 July
+    ]
+    with translation.override(language), timezone.override(zurich):
+        page = Page(today=now.date(), now=now, labels={})
+        for moment in moments:
+            assert page.last_used(moment) == when.moment_near(moment, now)
+            assert page.minute(moment) == when.moment(moment)
+            assert page.day(moment) == when.day(moment)
+        assert page.day(now.date()) == when.day(now.date())
