@@ -83,6 +83,14 @@ def _fast_and_plain(settings):
 
 
 @pytest.fixture
+def clock(monkeypatch):
+    """The app's clock, moved by the test (tests.clock.Clock)."""
+    from tests.clock import Clock
+
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
 def demo_ag(db):
     return Organization.objects.create(name="Demo AG")
 

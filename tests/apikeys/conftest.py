@@ -1,8 +1,6 @@
 """Fixtures of the security policy's tests: dora, a second Admin user of Demo AG; four-eyes on, and a
 production key alice made for bob that waits for approval (`pending`)."""
 
-import datetime
-
 import pytest
 
 from apikeys.models import ApiKey
@@ -31,31 +29,3 @@ def pending(four_eyes, alice_client, bob):
     response, token = create_via_form(alice_client, bob, api="production")
     assert response.status_code == 200
     return ApiKey.objects.get(note="ERP"), token
-
-
-class Clock:
-    """The app's clock (`django.utils.timezone.now`), moved by the test instead of waiting. The
-    database's own clock does not move: what it compares (the replacement guard, the creation-time
-    guard) sees the real time, so a test that moved ahead comes back (`back`) before it stores a key."""
-
-    def __init__(self, monkeypatch):
-        from django.utils import timezone
-
-        self.real = timezone.now
-        self.now = self.real()
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def back(self) -> None:
-        """To the real time: the database refuses a key created later than its own clock."""
-        self.now = self.real()
-
-    def move(self, **delta) -> None:
-        self.now += datetime.timedelta(**delta)
-
-    def set(self, moment: datetime.datetime) -> None:
-        self.now = moment
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
