@@ -25,7 +25,8 @@ from audit.pages import Position, log_page
 from efinance.lib.net import client_ip
 from users.factors.services import ResetRefused, factor_reset_by_admin, has_factor_q
 from users.factors.stepup import step_up_required
-from users.models import BankChange, User
+from users.limits import lock_lift
+from users.models import BankChange, LoginLimit, User
 
 PAGE_SIZE = 50
 # The columns of a row of the key tables (`{% key_rows %}`), read without a join: the names of a row's
@@ -175,6 +176,7 @@ def user_management(request):
         expiring_keys=Count("api_keys__user", filter=valid & expires_soon_q(today, prefix="api_keys__")),
         has_factor=has_factor_q(),
         waits=Exists(BankChange.objects.filter(user=OuterRef("pk"), state__in=BankChange.OPEN)),
+        login_locked=Exists(LoginLimit.objects.filter(user=OuterRef("pk"), locked_at__isnull=False)),
     )
     # The people counted without their keys: the annotations' join would make the count read every key.
     page = CountedPaginator(users.people(), PAGE_SIZE, members.people().count()).get_page(request.GET.get("page"))
@@ -223,6 +225,24 @@ def factor_reset(request, user_id: int):
             )
             % {"user": user.username},
         )
+    return redirect("apikeys:user_management")
+
+
+@require_POST
+@admin_required
+@step_up_required(when=lambda request, user_id: bool(_get_user_for_admin(request, user_id)))
+def user_unlock(request, user_id: int):
+    """Lift a user's login lock (too many failed logins, `users.limits`): they log in afresh, with
+    their password and their second factor."""
+    user = _get_user_for_admin(request, user_id)
+    if lock_lift(user=user, by=request.user, ip=client_ip(request)):
+        messages.success(
+            request,
+            _("The login of %(user)s is unlocked: they log in with their password and second factor as before.")
+            % {"user": user.username},
+        )
+    else:
+        messages.info(request, _("The login of %(user)s is not locked.") % {"user": user.username})
     return redirect("apikeys:user_management")
 
 

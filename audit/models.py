@@ -104,6 +104,10 @@ class Action(models.TextChoices):
     RECOVERY_CODES_NEW = "recovery_codes_new", _("New recovery codes made")
     FACTOR_LOGIN_FAILED = "factor_login_failed", _("Failed login: wrong second factor")
     STEP_UP_FAILED = "step_up_failed", _("Confirmation failed: wrong second factor or password")
+    # The per-account login limit (users.limits).
+    ACCOUNT_LOCKED = "account_locked", _("Login locked: too many failed logins")
+    LOCK_LIFTED = "lock_lifted", _("Login lock lifted")
+    LOCK_LIFTED_BY_SUPPORT = "lock_lifted_support", _("Login lock lifted by bank support")
 
 
 # Entries of what the bank's staff did (shown as «bank support» with the staff user's name).
@@ -125,6 +129,7 @@ BANK_ACTIONS = frozenset(
         Action.CHANGE_WITHDRAWN,
         Action.ORGANIZATION_ADDED,
         Action.ORGANIZATION_CHANGED,
+        Action.LOCK_LIFTED_BY_SUPPORT,
     }
 )
 
@@ -177,6 +182,8 @@ ACTION_GROUPS: dict[str, tuple[str, list[str]]] = {
             Action.LOGIN,
             Action.LOGIN_FAILED,
             Action.LOCKED_OUT,
+            Action.ACCOUNT_LOCKED,
+            Action.LOCK_LIFTED,
             Action.FIRST_ADMIN_LOGIN,
             Action.FACTOR_LOGIN_FAILED,
             Action.STEP_UP_FAILED,

@@ -185,6 +185,18 @@ AXES_USERNAME_CALLABLE = "users.backends.client_username"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "code", "step_up_password", "passkey"]
 AXES_ENABLE_ADMIN = True
 
+# The per-account limit beside axes' per-address one (users.limits): failed logins against one existing
+# account, from any address (a wrong password, second factor or step-up proof), are counted. From
+# LOGIN_ACCOUNT_SLOWDOWN_AFTER on, one attempt per window is checked, the window doubling from
+# LOGIN_ACCOUNT_BACKOFF_SECONDS up to LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS; at LOGIN_ACCOUNT_LOCK_AFTER the
+# account locks until the user's e-mailed link (valid LOGIN_ACCOUNT_UNLOCK_LINK_HOURS), an Admin user of
+# the organization or support lifts it. A refused attempt answers exactly as a wrong password does.
+LOGIN_ACCOUNT_SLOWDOWN_AFTER = env.int("LOGIN_ACCOUNT_SLOWDOWN_AFTER", default=3)
+LOGIN_ACCOUNT_BACKOFF_SECONDS = env.int("LOGIN_ACCOUNT_BACKOFF_SECONDS", default=30)
+LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = env.int("LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS", default=15 * 60)
+LOGIN_ACCOUNT_LOCK_AFTER = env.int("LOGIN_ACCOUNT_LOCK_AFTER", default=10)
+LOGIN_ACCOUNT_UNLOCK_LINK_HOURS = env.int("LOGIN_ACCOUNT_UNLOCK_LINK_HOURS", default=24)
+
 # The second factor (users.factors): how long the login's second step waits after the password, and
 # how long a proof (the second factor, or the password of a user without one) counts as fresh for the
 # actions that ask for it again (step-up).

@@ -91,6 +91,14 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
+def address_limit_only(settings):
+    """django-axes' per-address limit alone: the per-account limit (users.limits, its own tests in
+    tests/users/test_account_limit.py) far out of reach of a test that counts to axes' five."""
+    settings.LOGIN_ACCOUNT_SLOWDOWN_AFTER = 1000
+    settings.LOGIN_ACCOUNT_LOCK_AFTER = 1000
+
+
+@pytest.fixture
 def demo_ag(db):
     return Organization.objects.create(name="Demo AG")
 

@@ -46,7 +46,8 @@ from users.bank_changes import Refused, bank_change_approve, bank_change_refuse
 from users.factors.models import Passkey, TOTPDevice
 from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
-from users.models import BankChange, Organization, OutboxMessage, User
+from users.limits import lock_lift
+from users.models import BankChange, LoginLimit, Organization, OutboxMessage, User
 from users.services import (
     SET_PASSWORD_LINK_HOLD,
     factor_reset_by_staff,
@@ -454,3 +455,47 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     def organization_display(self, message: OutboxMessage) -> str:
         organization = message.recipient.organization if message.recipient else None
         return organization.name if organization else "—"
+
+
+@admin.register(LoginLimit)
+class LoginLimitAdmin(ReadOnlyAdmin):
+    """The per-account login limit (`users.limits`), for «why can they not log in?»: the failures counted
+    against each account and since when it is locked. Support may lift a lock (after a fresh proof of
+    their own factor, recorded on the organization's «Activity» as bank support's): the user then logs in
+    with the password and the second factor as before. The link that the user got is never shown."""
+
+    list_display = ["user", "organization_display", "failures", "last_attempt_at", "locked_at"]
+    list_filter = [("locked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user__organization"]
+    ordering = ["-locked_at", "-last_attempt_at"]
+    search_fields = ["user__username", "user__organization__name"]
+    fields = ["user", "failures", "last_attempt_at", "locked_at"]
+    readonly_fields = fields
+    actions = ["lift_lock"]
+
+    @admin.display(description=_("organization"), ordering="user__organization__name")
+    def organization_display(self, limit: LoginLimit) -> str:
+        return limit.user.organization.name if limit.user.organization else "—"
+
+    def has_lift_permission(self, request) -> bool:
+        return request.user.has_perm("users.change_loginlimit")
+
+    def changelist_view(self, request, extra_context=None):
+        """The list; lifting a lock only after a fresh proof of the staff user's own factor."""
+        view = step_up_required(when=lambda request, *args: request.POST.get("action") == "lift_lock")
+        return view(super().changelist_view)(request, extra_context)
+
+    @admin.action(description=_("Lift the login lock"), permissions=["lift"])
+    def lift_lock(self, request, queryset):
+        lifted = []
+        with transaction.atomic():
+            for limit in queryset.select_related("user").order_by("user__username"):
+                if lock_lift(user=limit.user, by=request.user, ip=client_ip(request)):
+                    lifted.append(limit.user.username)
+        if lifted:
+            message = _("Login unlocked for %(users)s: they log in with their password and second factor.") % {
+                "users": ", ".join(lifted)
+            }
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            self.message_user(request, _("None of them was locked."), messages.WARNING)

@@ -8,12 +8,12 @@ class UsersConfig(AppConfig):
     verbose_name = _("Users and organizations")
 
     def ready(self):
-        """The audit log hears of logins (Django) and lockouts (django-axes) from here; the operators' metrics
-        read the outbox."""
+        """The audit log hears of logins (Django) and lockouts (django-axes) from here, and so does the
+        per-account login limit; the operators' metrics read the outbox."""
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
         from efinance.lib.metrics import SCRAPE_COLLECTORS
-        from users import receivers
+        from users import limits, receivers
         from users.factors import proof
         from users.metrics import OutboxCollector
 
@@ -23,6 +23,9 @@ class UsersConfig(AppConfig):
         user_logged_in.connect(receivers.on_login, dispatch_uid="users.receivers.login")
         user_logged_in.connect(proof.on_login, dispatch_uid="users.factors.proof.login")
         user_login_failed.connect(receivers.on_login_failed, dispatch_uid="users.receivers.login_failed")
+        # The per-account login limit counts failures from every address and forgets them at a full login.
+        user_login_failed.connect(limits.on_login_failed, dispatch_uid="users.limits.login_failed")
+        user_logged_in.connect(limits.on_login, dispatch_uid="users.limits.login")
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out
 

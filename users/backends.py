@@ -1,9 +1,12 @@
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+
+from users import limits
 
 
 class LoginProtectionBackend(AxesStandaloneBackend):
@@ -17,7 +20,11 @@ class LoginProtectionBackend(AxesStandaloneBackend):
     def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
         if request is None:
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        try:
+            return super().authenticate(request, username=username, password=password, **kwargs)
+        except AxesBackendPermissionDenied:
+            setattr(request, limits.NOT_CHECKED, True)  # nothing was checked: not the account's failure either
+            raise
 
 
 def client_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
@@ -60,7 +67,11 @@ class UserBackend(ModelBackend):
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         """`ModelBackend.authenticate` over people only: a technical user's name takes the path of an
-        unknown user (the same password hashing, so the same time, and the same answer)."""
+        unknown user (the same password hashing, so the same time, and the same answer).
+
+        A web login (one with a request) asks the account's limit first (`users.limits`): an attempt it
+        refuses hashes the password as an unknown user's does, and answers the same None, so that
+        neither the message nor the time tells a locked account from a wrong password or no account."""
         UserModel = get_user_model()
         if username is None:
             username = kwargs.get(UserModel.USERNAME_FIELD)
@@ -69,7 +80,13 @@ class UserBackend(ModelBackend):
         try:
             user = UserModel._default_manager.filter(is_technical=False).get(**{UserModel.USERNAME_FIELD: username})
         except UserModel.DoesNotExist:
+            if request is not None:
+                limits.attempt_allowed(None)  # the same read as for an account, so the same time
             UserModel().set_password(password)  # Django's own defence against timing the lookup
+            return None
+        if request is not None and not limits.attempt_allowed(user.pk):
+            setattr(request, limits.NOT_CHECKED, True)
+            UserModel().set_password(password)  # the time of a check, without checking
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user

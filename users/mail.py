@@ -37,9 +37,10 @@ from users.models import OutboxMessage, User
 log = logging.getLogger("users.mail")
 
 BATCH = 100
-# Kinds whose text holds a single-use link (a set-password link): once sent, the outbox keeps the
-# row (to, kind, time) but not the text, so that nobody who reads the database later finds the link.
-FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link"})
+# Kinds whose text holds a single-use link (a set-password link, the link that lifts a login's lock):
+# once sent, the outbox keeps the row (to, kind, time) but not the text, so that nobody who reads the
+# database later finds the link.
+FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link", "account_locked"})
 FORGOTTEN = "(sent; the text held a single-use link and was removed)"
 
 

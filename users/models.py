@@ -192,6 +192,38 @@ class User(AbstractUser):
         return self.language or settings.LANGUAGE_CODE
 
 
+class LoginLimit(models.Model):
+    """The per-account login limit of one user (`users.limits`): failed logins against the account
+    from any address, when the last was, and since when the account is locked. A row exists from the
+    first failure on; a full login (with the second factor) sets it back to none.
+
+    The lock's link e-mailed to the user is kept as a keyed hash only (`unlock_digest`), with its end;
+    the link works once (lifting the lock clears it). Counted with conditional UPDATEs (`F()`), so that
+    concurrent requests on any number of app servers neither lose a failure nor lock twice.
+    """
+
+    user = models.OneToOneField(
+        "users.User", verbose_name=_("user"), on_delete=models.CASCADE, primary_key=True, related_name="login_limit"
+    )
+    failures = models.PositiveIntegerField(_("failed logins"), default=0)
+    # The last failure, or the last attempt let through in the slowdown (each starts the next window).
+    last_attempt_at = models.DateTimeField(_("last attempt checked"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
+    unlock_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    unlock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("login limit of an account")
+        verbose_name_plural = _("login limits of accounts")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
 class BankChange(models.Model):
     """A change of a customer's login that one of the bank's staff asked for in the support admin: a user
     added, the Admin flag granted, or the login e-mail address changed. It takes effect only after a
@@ -313,6 +345,7 @@ from users.factors.models import Passkey, RecoveryCode, TOTPDevice  # noqa: E402
 
 __all__ = [
     "BankChange",
+    "LoginLimit",
     "Organization",
     "OutboxMessage",
     "Passkey",

@@ -38,6 +38,9 @@ SUPPORT_PERMISSIONS = [
     ("users", "view_bankchange"),
     ("users", "change_bankchange"),
     ("users", "view_outboxmessage"),  # the e-mail outbox, read-only and without the messages' text
+    # The per-account login limit: see it, and lift a lock (audited; the admin's fields stay read-only).
+    ("users", "view_loginlimit"),
+    ("users", "change_loginlimit"),
     # Login lockouts (django-axes): see them, and unlock a login by deleting its access attempt.
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),

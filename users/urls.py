@@ -3,7 +3,7 @@ from django.urls import path
 
 from users.factors import login
 from users.factors import views as factors
-from users.views import SetPasswordView
+from users.views import SetPasswordView, unlock, unlock_link
 
 app_name = "users"
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     path("security/passkeys/new/", factors.passkey_add, name="passkey_add"),
     path("security/passkeys/<int:passkey_id>/remove/", factors.passkey_remove, name="passkey_remove"),
     path("security/recovery-codes/", factors.recovery_codes_new, name="recovery_codes_new"),
+    # The link of the e-mail «Your login is locked» (users.limits): it lifts the account's lock once.
+    path("unlock/<uidb64>/<token>/", unlock_link, name="unlock_link"),
+    path("unlock/", unlock, name="unlock"),
     # The link of the e-mail that support sends (users.services.send_set_password_link).
     path("set-password/<uidb64>/<token>/", SetPasswordView.as_view(), name="set_password"),
     path(

@@ -1,11 +1,16 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import check_for_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.i18n import set_language as django_set_language
 
+from efinance.lib.net import client_ip
+from users import limits
 from users.backends import typed_username
 
 
@@ -55,3 +60,42 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     def get_context_data(self, **kwargs):
         days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
         return {**super().get_context_data(**kwargs), "days": days}
+
+
+# Where the link of the e-mail «Your login is locked» waits between its first request and the click
+# on «Unlock» (`unlock_link`, `unlock`).
+UNLOCK_SESSION_KEY = "unlock_link"
+
+
+@login_not_required
+@never_cache
+@sensitive_variables("token")
+@require_GET
+def unlock_link(request, uidb64, token):
+    """The link of the e-mail «Your login is locked» (`users.limits`): it keeps the link in the session
+    and redirects to a path without it, so that the page, its Referer and what follows never show the
+    token (the access line of this first request is redacted: `efinance.lib.logging.redact_links`).
+    Nothing is lifted by a GET: a mail scanner that follows links uses up nothing."""
+    request.session[UNLOCK_SESSION_KEY] = [uidb64, token]
+    return redirect("users:unlock")
+
+
+@login_not_required
+@never_cache
+@sensitive_variables("link", "token")
+@require_http_methods(["GET", "POST"])
+def unlock(request):
+    """«Unlock my login»: a button, and after it the login again (with the password and the second
+    factor). The link works once, for its user only, until it ends."""
+    link = request.session.get(UNLOCK_SESSION_KEY)
+    uidb64, token = link if isinstance(link, list) and len(link) == 2 else ("", "")
+    user = limits.link_user(uidb64, token) if token else None
+    if user is None:
+        request.session.pop(UNLOCK_SESSION_KEY, None)
+        return render(request, "registration/unlock.html", {"state": "invalid"}, status=400)
+    if request.method == "POST":
+        request.session.pop(UNLOCK_SESSION_KEY, None)
+        if limits.lock_lift_by_link(uidb64=uidb64, token=token, ip=client_ip(request)) is None:
+            return render(request, "registration/unlock.html", {"state": "invalid"}, status=400)
+        return render(request, "registration/unlock.html", {"state": "done"})
+    return render(request, "registration/unlock.html", {"state": "ask", "username": user.get_username()})

@@ -106,14 +106,16 @@ class RedactSqlFilter(logging.Filter):
         return True
 
 
-# The token of a set-password link (`/accounts/set-password/<uid>/<token>/`, users.views.SetPasswordView):
-# the first request of the link carries it in its path, so the access line of that request would.
+# The token of a set-password link (`/accounts/set-password/<uid>/<token>/`, users.views.SetPasswordView)
+# and of an unlock link (`/accounts/unlock/<uid>/<token>/`, users.views.unlock_link): the first request of
+# the link carries it in its path, so the access line of that request would.
 _SET_PASSWORD_TOKEN = re.compile(r"(/set-password/[A-Za-z0-9_-]+/)(?!set-password/)[A-Za-z0-9_-]+")
+_UNLOCK_TOKEN = re.compile(r"(/unlock/[A-Za-z0-9_-]+/)[A-Za-z0-9_-]+")
 
 
 def redact_links(text: str) -> str:
-    """`text` with the token of every set-password link replaced by ``[redacted]``."""
-    return _SET_PASSWORD_TOKEN.sub(r"\1[redacted]", text)
+    """`text` with the token of every set-password or unlock link replaced by ``[redacted]``."""
+    return _UNLOCK_TOKEN.sub(r"\1[redacted]", _SET_PASSWORD_TOKEN.sub(r"\1[redacted]", text))
 
 
 REDACTED = "[redacted token]"

@@ -44,6 +44,9 @@ EXACT = {
     # The set-password link of support's e-mail: for someone not signed in; a wrong token sees nothing.
     "accounts/set-password/<uidb64>/<token>/": "public",
     "accounts/set-password/done/": "public",
+    # The link of the e-mail «Your login is locked»: for someone not signed in; a wrong token lifts nothing.
+    "accounts/unlock/<uidb64>/<token>/": "public",
+    "accounts/unlock/": "public",
     "i18n/setlang/": "public",
     "healthz": "public",
     "healthz/": "public",

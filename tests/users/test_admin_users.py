@@ -20,6 +20,7 @@ SUPPORT_MODELS = {
     "users.organization",
     "users.bankchange",  # approve or withdraw what another staff user asked for
     "users.outboxmessage",  # read-only, without the messages' text
+    "users.loginlimit",  # the per-account login limit: read-only, with «Lift the login lock»
     "axes.accessattempt",
     "axes.accesslog",
 }

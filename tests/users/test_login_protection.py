@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 from tests.cast import PASSWORD
 
 LOGIN = "/accounts/login/"
+# The per-address limit; the per-account one beside it: test_account_limit.py.
+pytestmark = pytest.mark.usefixtures("address_limit_only")
 
 
 def _login(client, username, password, ip="203.0.113.7", url=LOGIN):

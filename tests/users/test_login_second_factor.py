@@ -160,6 +160,7 @@ def test_a_recovery_code_logs_in_once(alice, totp_clock):
     assert not _logged_in(again)
 
 
+@pytest.mark.usefixtures("address_limit_only")
 def test_wrong_codes_count_towards_the_lockout_like_wrong_passwords(alice, alice_secret, totp_clock):
     client = Client()
     for n in range(3):
@@ -178,6 +179,7 @@ def test_wrong_codes_count_towards_the_lockout_like_wrong_passwords(alice, alice
     assert AuditEvent.objects.filter(action=Action.FACTOR_LOGIN_FAILED, subject=alice).count() == 2
 
 
+@pytest.mark.usefixtures("address_limit_only")
 def test_the_right_password_does_not_reset_the_count_of_wrong_codes(alice, alice_secret):
     client = Client()
     for _ in range(5):
@@ -187,6 +189,7 @@ def test_the_right_password_does_not_reset_the_count_of_wrong_codes(alice, alice
     assert AccessAttempt.objects.get(username="alice").failures_since_start == 5
 
 
+@pytest.mark.usefixtures("address_limit_only")
 def test_after_the_lockout_a_right_code_of_the_pending_session_is_refused(alice, alice_secret, totp_clock):
     client = Client()
     for n in range(4):

@@ -141,6 +141,7 @@ def test_garbage_is_a_clear_refusal_never_a_500(key, answer):
     assert response.status_code == 400 and "The passkey was not accepted" in response.content.decode()
 
 
+@pytest.mark.usefixtures("address_limit_only")
 def test_a_refused_assertion_counts_like_a_wrong_code_to_the_lockout(bob, key):
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         client, options = after_password()

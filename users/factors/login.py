@@ -8,7 +8,8 @@ rotates the session key (`django.contrib.auth.login`). A wrong code, or a passke
 refused (`passkeys.authentication_verify`), is a failed login for django-axes (Django's
 `user_login_failed` signal, with the username): it counts towards the same lockout as a wrong
 password, and the lockout looks the same; a right one resets the count as a successful login does,
-and only then.
+and only then. It counts towards the account's own limit too (`users.limits`), whose refusal here
+looks like a wrong code.
 """
 
 import time
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.models import FactorKind
 from efinance.lib.net import client_ip
+from users import limits
 from users.factors import passkeys
 from users.factors.forms import CodeForm, PasskeyForm
 from users.factors.models import TOTPDevice
@@ -58,6 +60,9 @@ class TwoStepLoginView(auth_views.LoginView):
             "backend": user.backend,
             "at": time.time(),
             "next": self.get_success_url(),
+            # The account's failures when the password was right: the second step needs no new window
+            # of the per-account limit while none is added (`limits.attempt_allowed`).
+            "failures": limits.failures_of(user.pk),
         }
         return redirect("users:login_factor")
 
@@ -98,6 +103,15 @@ def _pending_user(request):
     return user, pending
 
 
+def _allowed(request, user, pending) -> bool:
+    """Whether the account's limit lets this guess be checked; a refusal is answered as a wrong code
+    or passkey, and is not counted again (nothing was checked)."""
+    if limits.attempt_allowed(user.pk, since_failures=pending.get("failures", 0)):
+        return True
+    setattr(request, limits.NOT_CHECKED, True)
+    return False
+
+
 @login_not_required
 @never_cache
 @sensitive_post_parameters("code", passkeys.FIELD)
@@ -123,9 +137,11 @@ def login_factor(request):
         if not answer:  # no JavaScript, or the browser's dialog cancelled: no guess was made
             passkey_form.refuse("missing")
             failed = False
-        elif passkeys.authentication_verify(request, user, passkeys.LOG_IN, answer) is not None:
+        elif _allowed(request, user, pending) and (
+            passkeys.authentication_verify(request, user, passkeys.LOG_IN, answer) is not None
+        ):
             kind = FactorKind.PASSKEY
-    elif form.is_valid():
+    elif form.is_valid() and _allowed(request, user, pending):
         kind = second_factor_check(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
     if kind is not None:
         del request.session[PENDING]

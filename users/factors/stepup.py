@@ -12,7 +12,8 @@ HTML); a form that needs one asks for it again.
 
 A wrong proof is a failed login for django-axes (the `user_login_failed` signal with the username,
 as at the login): it counts towards the same lockout, and at the lockout the session ends. It is
-recorded as «Confirmation failed» on «Activity».
+recorded as «Confirmation failed» on «Activity». It counts towards the account's own limit as
+well (`users.limits`); while the account is locked, no proof is checked.
 """
 
 from functools import wraps
@@ -25,6 +26,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from efinance.lib.net import client_ip
+from users import limits
 from users.factors import passkeys, proof
 from users.factors.forms import CodeForm, PasskeyForm
 from users.factors.models import TOTPDevice
@@ -64,8 +66,9 @@ def _carried(post) -> list[tuple[str, str]]:
     ]
 
 
-def _proof_page(request, form, passkey_form, *, factor: bool, status: int):
+def _proof_page(request, form, passkey_form, *, factor: bool, status: int, locked: bool = False):
     context = {
+        "locked": locked,
         "form": form,
         "passkey_form": passkey_form,
         "passkey_options": passkeys.authentication_options(request, request.user, passkeys.STEP_UP) if factor else None,
@@ -94,6 +97,10 @@ def _prove(request):
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
         return lockout(request, credentials=credentials)
+    if limits.is_locked(user.pk):
+        # The account's login is locked (`users.limits`): no proof is checked until it is lifted. The
+        # user is logged in, so the page may say so (no stranger learns anything from it).
+        return _proof_page(request, form, passkey_form, factor=factor, status=400, locked=True)
     right = False
     if with_passkey:
         answer = passkey_form.answer()
