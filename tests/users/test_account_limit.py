@@ -14,7 +14,8 @@ from audit.models import Action, AuditEvent
 from tests.cast import PASSWORD
 from tests.conftest import run_concurrently
 from tests.factors import code_at, enrol
-from tests.logins import FACTOR, attempt, fail_until_locked, logged_in
+from tests.logins import FACTOR, attempt, fail_until_locked, lock_account, logged_in
+from tests.passkeys import add_passkey, options_in
 from users import limits
 from users.models import LoginLimit, OutboxMessage
 
@@ -151,6 +152,36 @@ def test_wrong_second_factors_count_and_the_lock_refuses_a_right_code(alice, tot
     assert attempt(fresh, "alice", PASSWORD, 60).status_code == 200  # locked: refused at the password
     response = client.post(FACTOR, {"code": code_at(secret, totp_clock.now)}, REMOTE_ADDR="198.51.100.10")
     assert response.status_code == 400
+    assert not logged_in(client)
+
+
+def test_refused_passkey_assertions_count_and_the_lock_refuses_a_right_one(bob):
+    key = add_passkey(bob)
+    client = Client()
+    assert attempt(client, "bob", PASSWORD, 0).status_code == 302
+    for n in range(3):
+        options = options_in(client.get(FACTOR))
+        phished = key.sign(options, origin="https://phish.example")
+        assert client.post(FACTOR, {"passkey": phished}, REMOTE_ADDR=f"198.51.100.{n}").status_code == 400
+    assert _failures(bob) == 3
+    lock_account(bob)
+    options = options_in(client.get(FACTOR))
+    response = client.post(FACTOR, {"passkey": key.sign(options)}, REMOTE_ADDR="198.51.100.20")
+    assert response.status_code == 400
+    assert not logged_in(client)
+    assert _failures(bob) == 10  # the right one was not checked, so not counted either
+
+
+def test_the_support_login_counts_and_locks_too(sam, clock):
+    for n in range(10):
+        clock.move(seconds=limits.backoff(_failures(sam)).total_seconds())
+        response = Client().post(
+            "/support/login/", {"username": "sam", "password": f"wrong-{n}"}, REMOTE_ADDR=f"198.51.100.{n}"
+        )
+        assert response.status_code == 200
+    assert limits.is_locked(sam.pk)
+    client = Client()
+    client.post("/support/login/", {"username": "sam", "password": PASSWORD}, REMOTE_ADDR="198.51.100.99")
     assert not logged_in(client)
 
 
