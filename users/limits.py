@@ -236,5 +236,8 @@ def lock_lift(*, user: User, by: User, ip: str | None) -> bool:
 
 
 def _record_lifted(*, user: User, by: User, via: str, ip: str | None) -> None:
+    """The audit entry of a lifted lock; lifted by someone else, the user is told by e-mail too."""
     action = Action.LOCK_LIFTED_BY_SUPPORT if via == LiftedBy.SUPPORT else Action.LOCK_LIFTED
     record(action=action, actor=by, subject=user, organization_id=user.organization_id, ip=ip, details={"via": via})
+    if via != LiftedBy.EMAIL:
+        notify([user], "lock_lifted", {"by": by, "by_bank": via == LiftedBy.SUPPORT})

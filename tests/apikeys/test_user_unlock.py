@@ -14,7 +14,7 @@ from tests.cast import PASSWORD, client_for
 from tests.factors import fresh_proof, stale_proof
 from tests.logins import attempt, lock_account, logged_in
 from users import limits
-from users.models import LoginLimit
+from users.models import LoginLimit, OutboxMessage
 
 USERS = "/administration/users/"
 SUPPORT_LIST = "/support/users/loginlimit/"
@@ -51,6 +51,8 @@ def test_an_admin_user_unlocks_after_a_fresh_proof(locked_bob, alice, alice_clie
     assert not LoginLimit.objects.filter(user=locked_bob).exists()
     entry = AuditEvent.objects.get(action=Action.LOCK_LIFTED)
     assert (entry.actor, entry.subject, entry.details) == (alice, locked_bob, {"via": "admin"})
+    told = OutboxMessage.objects.get(recipient=locked_bob, kind="lock_lifted")
+    assert "The Admin user Alice Tester (alice) unlocked the login" in told.body
     client = Client()
     assert attempt(client, "bob", PASSWORD, 1).status_code == 302
     assert logged_in(client)
@@ -119,6 +121,8 @@ def test_support_sees_the_lock_and_lifts_it_as_a_recorded_action(locked_bob, sam
     assert not limits.is_locked(locked_bob.pk)
     entry = AuditEvent.objects.get(action=Action.LOCK_LIFTED_BY_SUPPORT)
     assert (entry.actor, entry.subject, entry.organization_id) == (sam, locked_bob, locked_bob.organization_id)
+    told = OutboxMessage.objects.get(recipient=locked_bob, kind="lock_lifted")
+    assert "The bank's support (Sam Tester, sam) unlocked the login" in told.body
     page = alice_client.get("/administration/activity/").content.decode()
     assert 'data-testid="bank-support"' in _row_of_action(page, "lock_lifted_support")
 
@@ -129,3 +133,13 @@ def test_customers_cannot_see_or_lift_locks_in_the_support_admin(who, request, l
     assert client.get(SUPPORT_LIST).status_code == 302
     client.post(SUPPORT_LIST, {"action": "lift_lock", "_selected_action": [locked_bob.pk]})
     assert limits.is_locked(locked_bob.pk)
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "it"])
+def test_the_user_is_told_in_their_language(locked_bob, alice_client, language):
+    locked_bob.language = language
+    locked_bob.save(update_fields=["language"])
+    alice_client.post(unlock_url(locked_bob))
+    told = OutboxMessage.objects.get(recipient=locked_bob, kind="lock_lifted")
+    with translation.override(language):
+        assert told.subject == gettext("Your e-finance login was unlocked") != "Your e-finance login was unlocked"
