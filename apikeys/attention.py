@@ -11,8 +11,9 @@ of the Overview and of Administration.
   that leads to User management, `apikeys.bank_changes`).
 
 The cost does not grow with the contract: each list is one query that stops after `SHOWN` rows and one
-count, each read from an index that holds only the keys it is about (`apikey_org_status`, and the
-partial indexes of the keys waiting for approval and of the keys being replaced).
+count that stops after `COUNT_CAP` + 1 («more than 1,000», `efinance.lib.counting`), each read from an
+index that holds only the keys it is about (`apikey_org_status`, and the partial indexes of the keys
+waiting for approval and of the keys being replaced).
 """
 
 import dataclasses
@@ -23,6 +24,7 @@ from django.utils import timezone
 from apikeys.models import APPROVAL_WINDOW, ApiKey
 from apikeys.models.status import expires_soon_q, valid_q
 from apikeys.policy.rules import resume_rule
+from efinance.lib.counting import counts_capped
 from users.models import BankChange, User
 
 SHOWN = 5  # rows of each list in the block; the count says how many there are
@@ -48,7 +50,7 @@ ROW_FIELDS = (
 
 @dataclasses.dataclass(frozen=True)
 class Listed:
-    """The first `SHOWN` keys of one kind and how many there are in all."""
+    """The first `SHOWN` keys of one kind and how many there are in all (`capped`: «more than 1,000»)."""
 
     keys: list[ApiKey]
     count: int
@@ -102,7 +104,7 @@ def attention_of(user, *, today: datetime.date | None = None, now: datetime.date
     }
     listed = {}
     for name, keys in kinds.items():
-        count = keys.count()
+        count = counts_capped(keys)[0]
         shown = list(keys.select_related("user", "created_by").only(*ROW_FIELDS)[:SHOWN]) if rows and count else []
         listed[name] = Listed(shown, count)
     suspended = organization.keys_suspended_at is not None

@@ -14,7 +14,7 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from apikeys import sql
 from apikeys.models import ApiKey, Decision, PolicyChange
 from audit.log import record
 from audit.models import Action
+from efinance.lib.counting import CappedCount, capped
 from users.mail import notify
 from users.models import User
 
@@ -113,14 +114,19 @@ def leavers_of(organization_id: int) -> list[int]:
 
 def tokens_seen_by_leavers(organization_id: int, shown: int = BAND_SHOWN) -> tuple[list[ApiKey], int]:
     """The band over the key list: the first `shown` valid keys of `organization_id` created by someone
-    who has left it since, not replaced yet (by creator, then key ID), and how many there are in all.
-    Three queries at any size of the contract, each read from an index: the creators, those who left,
-    and their keys (`apikey_org_creator`), counted in the same query."""
+    who has left it since, not replaced yet (by creator, then key ID), and how many there are in all
+    (`capped`: «more than 1,000»). Three queries at any size of the contract, each read from an index:
+    the creators, those who left, and their keys (`apikey_org_creator`), counted up to the cap in the
+    same query."""
     leavers = leavers_of(organization_id)
-    keys = ApiKey.objects.valid().filter(organization_id=organization_id, created_by_id__in=leavers)
-    keys = _not_being_replaced(keys).select_related("user", "created_by").order_by("created_by__username", "key_id")
-    rows = list(keys.annotate(band_count=Window(Count("pk")))[:shown]) if leavers else []
-    return rows, rows[0].band_count if rows else 0
+    if not leavers:
+        return [], 0
+    keys = _not_being_replaced(
+        ApiKey.objects.valid().filter(organization_id=organization_id, created_by_id__in=leavers)
+    )
+    rows = keys.select_related("user", "created_by").order_by("created_by__username", "key_id")
+    rows = list(rows.annotate(band_count=CappedCount(keys))[:shown])
+    return rows, capped(rows[0].band_count) if rows else 0
 
 
 def notify_tokens_seen(*, user: User, organization, lapsed: dict, left: bool = True) -> list[ApiKey]:

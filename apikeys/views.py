@@ -1,8 +1,8 @@
 import datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, prefetch_related_objects
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,9 +19,10 @@ from apikeys.access import admin_required, get_key_for_admin
 from apikeys.activity import record_report_downloaded
 from apikeys.attention import Listed, attention_of
 from apikeys.forms import ActivityFilterForm, ApiKeyCreateForm, ApiKeyReplaceForm, KeyFilterForm, new_form_nonce
-from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q, valid_q
+from apikeys.models import ENDED_ORDER, Api, ApiKey, KeyRefusal, PolicyChange, Status, expires_soon_q
 from audit.models import AuditEvent
 from audit.pages import Position, log_page
+from efinance.lib.counting import CappedCount, MoreThan, capped, counts_capped
 from efinance.lib.net import client_ip
 from users.factors.services import ResetRefused, factor_reset_by_admin, has_factor_q
 from users.factors.stepup import step_up_required
@@ -29,6 +30,8 @@ from users.limits import lock_lift
 from users.models import BankChange, LoginLimit, User
 
 PAGE_SIZE = 50
+# A page number beyond the cap that no list reaches (a row's position past every 64-bit offset).
+MAX_PAGE_BEYOND_CAP = 2**62 // PAGE_SIZE
 # The columns of a row of the key tables (`{% key_rows %}`), read without a join: the names of a row's
 # users (with the search form's users) and the key IDs of its predecessor and successor come from two
 # small queries for the whole page (`_name_rows`). On PostgreSQL a join per relation made the planner
@@ -104,11 +107,38 @@ def _name_rows(organization_id: int, valid_page, ended_page) -> list[tuple[int, 
 
 
 class CountedPaginator(Paginator):
-    """A `Paginator` told how many objects there are, instead of counting them itself."""
+    """A `Paginator` told how many objects there are (`efinance.lib.counting.capped`), instead of
+    counting them itself. Beyond the cap it knows no last page: a page then reads one row more than
+    it shows, to know whether another follows, and says «Page N» without the number of pages."""
 
     def __init__(self, object_list, per_page, count: int):
         super().__init__(object_list, per_page)
-        self.__dict__["count"] = count  # Paginator.count is a cached_property: this is its value
+        self.capped = isinstance(count, MoreThan)
+        if not self.capped:
+            self.__dict__["count"] = count  # Paginator.count is a cached_property: this is its value
+
+    def page(self, number):
+        if not self.capped or "count" in self.__dict__:
+            return super().page(number)
+        number = self.validate_number_beyond_cap(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("no rows on this page")  # get_page then shows the last page (counted)
+        self.__dict__["count"] = bottom + len(rows)  # as far as this page knows: one more row, a next page
+        return Page(rows[: self.per_page], number, self)
+
+    def validate_number_beyond_cap(self, number) -> int:
+        """`Paginator.validate_number` without the last page: a whole number from 1, within reach."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("not a page number") from None
+        if number < 1 or number > MAX_PAGE_BEYOND_CAP:
+            raise EmptyPage("no such page")
+        return number
 
 
 def _key_table_labels() -> dict[str, str]:
@@ -167,22 +197,24 @@ def overview(request):
 @admin_required
 def user_management(request):
     today = timezone.localdate()
-    valid = valid_q(today, prefix="api_keys__")
     members = request.user.organization.users.order_by("username")
-    # Each count reads a column of apikey_user_status (never NULL for a key that is there), so that
-    # PostgreSQL counts from the index alone, as SQLite does.
+    # Each count stops after `COUNT_CAP` + 1 of the user's keys, read from apikey_user_status alone.
+    keys = ApiKey.objects.filter(user=OuterRef("pk")).valid(today)
     users = members.annotate(
-        valid_keys=Count("api_keys__user", filter=valid),
-        expiring_keys=Count("api_keys__user", filter=valid & expires_soon_q(today, prefix="api_keys__")),
+        valid_keys=CappedCount(keys),
+        expiring_keys=CappedCount(keys.filter(expires_soon_q(today))),
         has_factor=has_factor_q(),
         waits=Exists(BankChange.objects.filter(user=OuterRef("pk"), state__in=BankChange.OPEN)),
         login_locked=Exists(LoginLimit.objects.filter(user=OuterRef("pk"), locked_at__isnull=False)),
     )
-    # The people counted without their keys: the annotations' join would make the count read every key.
+    # The people counted without their keys.
     page = CountedPaginator(users.people(), PAGE_SIZE, members.people().count()).get_page(request.GET.get("page"))
     # The contract's technical users, apart from the people: a few, on every page.
-    technical = users.technical().order_by("-is_active", "first_name", "username")
-    valid_total = ApiKey.objects.of_organization(request.user.organization_id).valid(today).count()
+    technical = list(users.technical().order_by("-is_active", "first_name", "username"))
+    page.object_list = list(page.object_list)
+    for member in [*page.object_list, *technical]:
+        member.valid_keys, member.expiring_keys = capped(member.valid_keys), capped(member.expiring_keys)
+    [valid_total] = counts_capped(ApiKey.objects.of_organization(request.user.organization_id).valid(today))
     context = {
         "page": page,
         "technical_users": technical,
@@ -266,13 +298,10 @@ def key_list(request):
     organization = request.user.organization
     form = KeyFilterForm(request.GET or None, organization=organization)
     keys = form.filter(ApiKey.objects.of_organization(organization.pk))
-    # Both tables' counts in one query, not one each. It counts a column of the index (never NULL, as
-    # the key's organization is required; Django allows no COUNT(*) with a filter) so that it reads
-    # apikey_org_status alone: an index-only scan on PostgreSQL, a covering index on SQLite.
-    counts = keys.aggregate(
-        valid=Count("organization", filter=valid_q(today, now=now)),
-        ended=Count("organization", filter=~valid_q(today, now=now)),
-    )
+    # Both tables' counts in one query, each stopped after `COUNT_CAP` + 1 rows (read from the index
+    # apikey_org_status alone): beyond it the page says «more than 1,000», at any size of the contract.
+    valid_count, ended_count = counts_capped(keys.valid(today, now=now), keys.ended(today, now=now))
+    counts = {"valid": valid_count, "ended": ended_count}
     rows = keys.only(*KEY_ROW_FIELDS)
     valid_keys, ended_keys = rows.valid(today, now=now), rows.ended(today, now=now).order_by(*ENDED_ORDER)
     valid = CountedPaginator(valid_keys, PAGE_SIZE, counts["valid"]).get_page(request.GET.get("page"))
@@ -315,6 +344,7 @@ def key_list(request):
         "attention": None if filters else attention_of(request.user, today=today, now=now),
         "valid": valid,
         "ended": ended,
+        "ended_count": counts["ended"],
         "keep": keep,
         "form": form,
         "filtered": bool(filters),

@@ -123,7 +123,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # {% load when %}: every date and time a page or an e-mail shows (efinance.lib.when).
-            "libraries": {"when": "efinance.lib.when"},
+            # {% load counts %}: a count that stops at its cap, «more than 1,000» (efinance.lib.counting).
+            "libraries": {"when": "efinance.lib.when", "counts": "efinance.lib.counting"},
         },
     },
 ]
