@@ -108,6 +108,9 @@ class Action(models.TextChoices):
     ACCOUNT_LOCKED = "account_locked", _("Login locked: too many failed logins")
     LOCK_LIFTED = "lock_lifted", _("Login lock lifted")
     LOCK_LIFTED_BY_SUPPORT = "lock_lifted_support", _("Login lock lifted by bank support")
+    # «Log out everywhere»: every session of the user ended, by the user or by the bank's support.
+    SESSIONS_ENDED = "sessions_ended", _("Logged out everywhere")
+    SESSIONS_ENDED_BY_SUPPORT = "sessions_end_support", _("Logged out everywhere by bank support")
 
 
 # Entries of what the bank's staff did (shown as «bank support» with the staff user's name).
@@ -124,6 +127,7 @@ BANK_ACTIONS = frozenset(
         Action.USER_CHANGED,
         Action.PASSWORD_LINK_SENT,
         Action.FACTOR_RESET_BY_SUPPORT,
+        Action.SESSIONS_ENDED_BY_SUPPORT,
         Action.CHANGE_REQUESTED,
         Action.CHANGE_APPROVED,
         Action.CHANGE_WITHDRAWN,
@@ -192,6 +196,7 @@ ACTION_GROUPS: dict[str, tuple[str, list[str]]] = {
             Action.FACTOR_RESET,
             Action.RECOVERY_CODE_USED,
             Action.RECOVERY_CODES_NEW,
+            Action.SESSIONS_ENDED,
         ],
     ),
     "contract": (

@@ -56,6 +56,7 @@ from users.services import (
     send_set_password_link,
     set_password_link_held_until,
     user_save_by_staff,
+    user_sessions_end,
 )
 
 # Fields of a user that only a superuser may change.
@@ -114,7 +115,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["username", "first_name", "last_name", "email"]}),
         (_("e-finance"), {"fields": ["organization", "is_org_admin"]}),
     ]
-    actions = ["send_set_password_link", "reset_second_factor"]
+    actions = ["send_set_password_link", "reset_second_factor", "log_out_everywhere"]
 
     @staticmethod
     def may_set_password(request, user) -> bool:
@@ -313,6 +314,30 @@ class UserAdmin(DjangoUserAdmin):
             self.message_user(request, message, messages.SUCCESS)
         if skipped:
             message = _("No reset for %(users)s: no second factor, or not a customer's user you may change.") % {
+                "users": ", ".join(skipped)
+            }
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description=_("Log out everywhere"), permissions=["change"])
+    def log_out_everywhere(self, request, queryset):
+        """End every session of each selected user (`users.services.user_sessions_end`): a stolen cookie, a
+        browser left signed in. Recorded on the organization's «Activity» as done by the bank, e-mailed to
+        its Admin users and to the user. Skipped: users support may not change, technical users."""
+        done, skipped = [], []
+        with transaction.atomic():
+            for user in queryset.order_by("username"):
+                if self.has_change_permission(request, user) and not user.is_technical:
+                    user_sessions_end(user=user, by=request.user, ip=client_ip(request))
+                    done.append(user.username)
+                else:
+                    skipped.append(user.username)
+        if done:
+            message = _("Logged out everywhere: %(users)s. Each must log in again; they were told by e-mail.") % {
+                "users": ", ".join(done)
+            }
+            self.message_user(request, message, messages.SUCCESS)
+        if skipped:
+            message = _("Not logged out: %(users)s (a technical user, or a user you may not change).") % {
                 "users": ", ".join(skipped)
             }
             self.message_user(request, message, messages.WARNING)

@@ -118,7 +118,8 @@ class User(AbstractUser):
     # release during a deploy, a migration's historical model) is a person without a description.
     is_technical = models.BooleanField(_("technical user"), default=False, db_default=False, editable=False)
     description = PlainCharField(_("description"), max_length=500, blank=True, default="", db_default="")
-    # Counts up when the user's other sessions must end (`end_sessions`): a factor reset or removed.
+    # Counts up when the user's sessions must end (`end_sessions`): a factor reset or removed, «Log out
+    # everywhere» (`users.services.user_sessions_end`).
     # A new password ends them without it (the session hash reads the password's hash too).
     sessions_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 

@@ -312,3 +312,24 @@ def organization_save_by_staff(*, organization: Organization, by, ip: str | None
     context = {"organization": organization, "actor": by, "entry": entry, "activity_url": activity}
     notify(organization.active_admins().order_by("pk"), "organization_changed", context)
     log_event(log, "organization.changed_by_staff", organization=organization.pk, by=by.username, ip=ip)
+
+
+@transaction.atomic
+def user_sessions_end(*, user: User, by, ip: str | None = None) -> StaffChange | None:
+    """«Log out everywhere»: every session of `user` ends at its next request, on every app server, the
+    session of the one who asked too (`User.end_sessions`; the password stays). By the user on their
+    «Security» page, or by the bank's support on a customer's user: then on the organization's
+    «Activity» as done by the bank and e-mailed to its Admin users (`announce`). The user is e-mailed
+    either way, so that a session ended by someone else does not go unnoticed."""
+    if user.is_technical:
+        raise ValueError("a technical user never logs in: it has no session to end")
+    user.end_sessions()
+    notify([user], "sessions_ended", {"user": user, "by": by, "by_bank": by.pk != user.pk})
+    if by.pk == user.pk:
+        record(action=Action.SESSIONS_ENDED, actor=by, subject=user, organization_id=user.organization_id, ip=ip)
+        return None
+    if user.organization_id is None:  # a staff user, by a superuser: the support admin's own log
+        record(action=Action.SESSIONS_ENDED_BY_SUPPORT, actor=by, subject=user, ip=ip)
+        return None
+    change = UserChange(Action.SESSIONS_ENDED_BY_SUPPORT, user.organization_id)
+    return announce(user=user, by=by, changes=[change], ip=ip)

@@ -19,6 +19,7 @@ urlpatterns = [
     # The link of the e-mail «Your login is locked» (users.limits): it lifts the account's lock once.
     path("unlock/<uidb64>/<token>/", unlock_link, name="unlock_link"),
     path("unlock/", unlock, name="unlock"),
+    path("security/logout-everywhere/", factors.logout_everywhere, name="logout_everywhere"),
     # The link of the e-mail that support sends (users.services.send_set_password_link).
     path("set-password/<uidb64>/<token>/", SetPasswordView.as_view(), name="set_password"),
     path(

@@ -40,6 +40,7 @@ EXACT = {
     # One of the user's own passkeys: another user's (the sweep's is nobody's) is not found.
     "accounts/security/passkeys/<int:passkey_id>/remove/": "own_object",
     "accounts/security/recovery-codes/": "signed_in",
+    "accounts/security/logout-everywhere/": "signed_in",
     "accounts/logout/": "public",
     # The set-password link of support's e-mail: for someone not signed in; a wrong token sees nothing.
     "accounts/set-password/<uidb64>/<token>/": "public",

@@ -215,6 +215,7 @@ SCREENS = [
     Screen("totp-enrol-errors", "demo-user", open=_open_totp_enrol_with_errors),
     Screen("passkey-add", "demo-user", "/accounts/security/passkeys/new/"),
     Screen("security-with-factor", FACTOR_USER, "/accounts/security/"),
+    Screen("logout-everywhere", "demo-user", "/accounts/security/logout-everywhere/"),
     Screen("recovery-codes", FACTOR_USER, open=_open_recovery_codes),
     Screen("step-up", FACTOR_USER, open=_open_step_up),
     Screen("login-factor", None, open=_open_login_factor),

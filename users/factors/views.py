@@ -1,5 +1,5 @@
 """«Security»: a user's own second factors — enrol an authenticator app or passkeys, make new recovery
-codes, remove a factor."""
+codes, remove a factor — and «Log out everywhere»."""
 
 import base64
 from urllib.parse import quote, urlencode
@@ -7,7 +7,7 @@ from urllib.parse import quote, urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from users.factors import passkeys, services, staff
 from users.factors.forms import CodeForm, PasskeyAddForm
 from users.factors.models import Passkey, RecoveryCode, TOTPDevice
 from users.factors.stepup import step_up_required
+from users.services import user_sessions_end
 
 
 @never_cache
@@ -197,3 +198,19 @@ def totp_remove(request):
                 request, _("Your authenticator app was removed. The login asks only for your password now.")
             )
     return redirect("users:security")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@step_up_required()
+def logout_everywhere(request):
+    """«Log out everywhere»: GET asks to confirm; the POST (after a fresh proof, as every action of this
+    page) ends every session of the user, this one too, and sends them to the login. A bank's login is
+    ended where the user says «everywhere»: nothing of it stays signed in (GitHub and Google keep the
+    current one; here the one who asks logs in again, with their second factor)."""
+    if request.method == "GET":
+        return render(request, "users/logout_everywhere.html")
+    user_sessions_end(user=request.user, by=request.user, ip=client_ip(request))
+    logout(request)
+    messages.success(request, _("You have been logged out everywhere: every browser must log in again."))
+    return redirect("users:login")
