@@ -57,6 +57,8 @@ def bank_change_confirm_view(request, bank_change_id: int):
 
 @require_POST
 @admin_required
+@step_up_required(when=lambda request, bank_change_id: bool(_get_change_for_admin(request, bank_change_id)))
 def bank_change_refuse_view(request, bank_change_id: int):
+    """As «Confirm», after a fresh proof: a refusal decides the change for the organization too."""
     done = _("Refused: the change of %(user)s never takes effect.")
     return _decide(request, bank_change_id, bank_change_refuse, done)
