@@ -82,6 +82,11 @@ class User(AbstractUser):
     Customer users belong to one organization; the bank's support staff (Django staff) to none.
     """
 
+    # Names are free text that others read (a technical user's name is its only label): a bidirectional
+    # control is refused where typed (the admin's and the technical user's forms) and, where one is
+    # stored anyway, read as its visible code (`efinance.lib.bidi`). The columns are Django's own.
+    first_name = PlainCharField(_("first name"), max_length=150, blank=True)
+    last_name = PlainCharField(_("last name"), max_length=150, blank=True)
     organization = models.ForeignKey(
         Organization,
         verbose_name=_("organization"),
