@@ -10,6 +10,7 @@ urlpatterns = [
     path("users/", views.user_management, name="user_management"),
     path("users/<int:user_id>/reset-factor/", views.factor_reset, name="factor_reset"),
     path("users/<int:user_id>/unlock/", views.user_unlock, name="user_unlock"),
+    path("users/<int:user_id>/confirm-admin/", views.onboarded_admin_confirm_view, name="onboarded_admin_confirm"),
     path(
         "users/bank-changes/<int:bank_change_id>/confirm/",
         bank_changes.bank_change_confirm_view,

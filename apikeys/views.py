@@ -24,6 +24,7 @@ from audit.models import AuditEvent
 from audit.pages import Position, log_page
 from efinance.lib.counting import CappedCount, MoreThan, capped, counts_capped
 from efinance.lib.net import client_ip
+from users.bank_changes import Refused, onboarded_admin_confirm
 from users.factors.services import ResetRefused, factor_reset_by_admin, has_factor_q
 from users.factors.stepup import step_up_required
 from users.limits import lock_lift
@@ -220,6 +221,7 @@ def user_management(request):
         "technical_users": technical,
         "valid_total": valid_total,
         "bank_changes": list(bank_changes.open_changes(request.user.organization_id)),
+        "may_confirm_admins": request.user.may_decide_four_eyes(request.user.organization_id),
     }
     return render(request, "apikeys/user_management.html", context)
 
@@ -230,6 +232,24 @@ def _get_user_for_admin(request, user_id: int) -> User:
         return User.objects.get(pk=user_id, organization_id=request.user.organization_id)
     except User.DoesNotExist:
         raise Http404(_("No such user.")) from None
+
+
+@require_POST
+@admin_required
+@step_up_required(when=lambda request, user_id: bool(_get_user_for_admin(request, user_id)))
+def onboarded_admin_confirm_view(request, user_id: int):
+    """Confirm an Admin user the bank made alone (onboarding): they then decide four-eyes requests too."""
+    user = _get_user_for_admin(request, user_id)
+    try:
+        onboarded_admin_confirm(user=user, by=request.user, ip=client_ip(request))
+    except Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("Confirmed: %(user)s now decides requests that wait for a second Admin user.") % {"user": user.username},
+        )
+    return redirect("apikeys:user_management")
 
 
 @require_POST

@@ -93,6 +93,7 @@ class Action(models.TextChoices):
     CHANGE_CONFIRMED = "bank_confirmed", _("Change by bank support confirmed")
     CHANGE_REFUSED = "bank_refused", _("Change by bank support refused")
     FIRST_ADMIN_LOGIN = "first_admin_login", _("First login of the Admin user onboarded by the bank")
+    ADMIN_CONFIRMED = "admin_confirmed", _("Admin user onboarded by the bank confirmed")
     ORGANIZATION_ADDED = "org_added", _("Organization created by bank support")
     ORGANIZATION_CHANGED = "org_changed", _("Organization changed by bank support")
     # The second factor (users.factors).
@@ -178,6 +179,7 @@ ACTION_GROUPS: dict[str, tuple[str, list[str]]] = {
             Action.POLICY_REJECTED,
             Action.CHANGE_CONFIRMED,
             Action.CHANGE_REFUSED,
+            Action.ADMIN_CONFIRMED,
         ],
     ),
     "logins": (

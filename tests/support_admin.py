@@ -41,3 +41,21 @@ def approve_held(user, *, by, confirm_by=None) -> None:
         if change.state == BankChange.State.ORGANIZATION and confirm_by is not None:
             bank_change_confirm(change=change, by=confirm_by)
     user.refresh_from_db()
+
+
+def add_user(client, organization, username: str, domain: str = "neue.example", **extra):
+    """Post the admin's «Add user» form for `organization` as support would (it must be accepted); the
+    user as stored (held as a `users.BankChange` until approved)."""
+    from users.models import User
+
+    data = {
+        "username": username,
+        "first_name": username.capitalize(),
+        "last_name": "Keller",
+        "email": f"{username}@{domain}",
+        "organization": organization.pk,
+        **extra,
+    }
+    response = client.post(reverse("admin:users_user_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return User.objects.get(username=username)

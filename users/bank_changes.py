@@ -14,6 +14,11 @@ anything takes effect). Then:
 3. `bank_change_refuse`: any staff user (withdrawn) or an active Admin user of the organization
    (refused), while it is open: nothing takes effect, and a user added by the bank stays inactive.
 
+An Admin user made by the bank alone (onboarding: `User.admin_onboarded_at`) decides no four-eyes
+request until another active Admin user of the organization, one the organization stands behind
+(`User.may_decide_four_eyes`), confirms them: `onboarded_admin_confirm`. They do confirm the bank's
+later changes for the organization (someone must, and each of those took two bank employees first).
+
 Taking effect is announced like any change by the staff (`users.services.announce`: «Activity», the
 Admin users' e-mail, the previous address of a changed one), and an added user gets their set-password
 link only then. A decision on a change that is no longer open is refused (a replayed form).
@@ -36,6 +41,10 @@ MESSAGES = {
     "not_waiting_for_you": _("This change waits for a second bank employee first."),
     "not_allowed": _("Only the bank's support staff or an Admin user of the organization can decide this change."),
     "user_moved": _("The user has moved to another organization since: refuse the change and ask again."),
+    "not_a_confirming_admin": _(
+        "Only another Admin user of the organization, one it has confirmed, can confirm an Admin user made by the bank."
+    ),
+    "nothing_to_confirm": _("This user is not an Admin user made by the bank who waits for confirmation."),
 }
 
 
@@ -151,8 +160,27 @@ def _take_effect(change: BankChange, *, onboarding: bool) -> None:
         changes.append(UserChange(Action.USER_CHANGED, org, {"fields": ["email"], "previous_email": user.email}))
         user.email, user.email_changed_by_staff_at = change.email, now
     if onboarding and user.is_org_admin:
-        user.admin_onboarded_at = now
+        user.admin_onboarded_at, user.admin_confirmed_at, user.admin_confirmed_by = now, None, None
     user.save()
     announce(user=user, by=change.requested_by, changes=changes, ip=None)
     if change.kind == Kind.USER_ADDED and may_get_set_password_link(user):
         send_set_password_link(user=user, by=change.requested_by)
+
+
+@transaction.atomic
+def onboarded_admin_confirm(*, user: User, by, ip: str | None = None) -> User:
+    """Another Admin user of the organization (one it stands behind) confirms an Admin user the bank made
+    alone: from now on they decide four-eyes requests too. On «Activity»."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    organization_id = user.organization_id
+    if organization_id is None or by.pk == user.pk or not by.may_decide_four_eyes(organization_id):
+        raise Refused("not_a_confirming_admin")
+    if not (user.is_admin_of(organization_id) and user.awaits_admin_confirmation):
+        raise Refused("nothing_to_confirm")
+    user.admin_confirmed_at, user.admin_confirmed_by = timezone.now(), by
+    user.save(update_fields=["admin_confirmed_at", "admin_confirmed_by"])
+    details = {"name": user.get_full_name(), "email": user.email}
+    record(
+        action=Action.ADMIN_CONFIRMED, actor=by, subject=user, organization_id=organization_id, ip=ip, details=details
+    )
+    return user

@@ -110,6 +110,21 @@ class User(AbstractUser):
     admin_onboarded_at = models.DateTimeField(
         _("made the first Admin user by the bank"), null=True, blank=True, editable=False
     )
+    # Such an Admin user was made by the bank alone: they decide no four-eyes request (a key, a policy
+    # change) until another Admin user of the organization, one not made so, confirms them (User
+    # management → «Confirm as Admin user», `users.bank_changes.onboarded_admin_confirm`).
+    admin_confirmed_at = models.DateTimeField(
+        _("confirmed as Admin user by the organization on"), null=True, blank=True, editable=False
+    )
+    admin_confirmed_by = models.ForeignKey(
+        "self",
+        verbose_name=_("confirmed as Admin user by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
     # Set when someone else reset the user's second factor (a lost phone): the user must set up a new
     # one at the next login, whatever the policy. Cleared by the enrolment.
     must_enrol_factor = models.BooleanField(
@@ -171,6 +186,17 @@ class User(AbstractUser):
         """An active Admin user of `organization_id` (one who may decide its four-eyes requests, and
         whose own requests stand while they are)."""
         return self.is_admin_of_organization and self.organization_id == organization_id
+
+    @property
+    def awaits_admin_confirmation(self) -> bool:
+        """Made an Admin user by the bank alone (onboarding) and not yet confirmed by the organization."""
+        return self.admin_onboarded_at is not None and self.admin_confirmed_at is None
+
+    def may_decide_four_eyes(self, organization_id: int) -> bool:
+        """An active Admin user of `organization_id` whom the organization stands behind: the one rule of
+        who decides a request that waits for a second Admin user (a key, a policy change), and who
+        confirms an Admin user the bank made alone. Never one the bank made alone and nobody confirmed."""
+        return self.is_admin_of(organization_id) and not self.awaits_admin_confirmation
 
     def get_session_auth_hash(self) -> str:
         """What a session of this user keeps and Django compares at each request: an HMAC of the

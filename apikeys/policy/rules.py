@@ -39,6 +39,10 @@ MESSAGES = {
     ),
     "own_request": _("You requested this yourself: another Admin user must decide it."),
     "not_admin": _("Only an active Admin user of the organization can decide this request."),
+    "unconfirmed_admin": _(
+        "The bank made you an Admin user: another Admin user of your organization must confirm you (User "
+        "management) before you decide a request that waits for a second Admin user."
+    ),
     "decided": _("This request has already been decided or has lapsed."),
     "requester_left": _("The Admin user who requested this has left: the request cannot be approved."),
     "not_pending": _("This key does not wait for approval."),
@@ -141,6 +145,8 @@ def apikey_request_approval(*, key: ApiKey, by) -> None:
 def _check_decider(*, key: ApiKey, by, now) -> None:
     if not by.is_admin_of(key.organization_id):
         raise NotAllowed("not_admin")  # never a user held by the bank (`users.bank_changes`), nor an outsider
+    if not by.may_decide_four_eyes(key.organization_id):
+        raise NotAllowed("unconfirmed_admin")  # made by the bank alone, not yet confirmed by the organization
     if not key.is_pending_approval or key.revoked_at is not None or not key.is_valid:
         raise NotAllowed("not_pending")
     if by.pk == key.created_by_id:
@@ -406,6 +412,8 @@ def policy_change_decide(
     now = now or timezone.now()
     if not by.is_admin_of(change.organization_id):
         raise NotAllowed("not_admin")  # never a user held by the bank (`users.bank_changes`), nor an outsider
+    if not by.may_decide_four_eyes(change.organization_id):
+        raise NotAllowed("unconfirmed_admin")  # made by the bank alone, not yet confirmed by the organization
     if by.pk == change.requested_by_id:
         raise NotAllowed("own_request")
     if approve and change.decided_at is None and change.requester_left:
