@@ -42,7 +42,7 @@ from audit.models import FactorKind
 from efinance.lib.admin import ReadOnlyAdmin
 from efinance.lib.net import client_ip
 from efinance.lib.when import moment
-from users.bank_changes import Refused, bank_change_approve, bank_change_refuse
+from users.bank_changes import Refused, bank_change_approve, bank_change_refuse, takes_effect_on_approval
 from users.factors.models import Passkey, TOTPDevice
 from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
@@ -372,9 +372,16 @@ class BankChangeAdmin(admin.ModelAdmin):
         confirm it, so that approval alone makes it take effect (onboarding); the approver should know."""
         if change.state != BankChange.State.BANK:
             return "—"
+        if change.kind in BankChange.BANK_ONLY:
+            return _("Takes effect at once: the organization's last Admin user loses their rights")
+        if takes_effect_on_approval(change):
+            return _("Takes effect at once: the organization has no active Admin user (onboarding)")
         if User.objects.active_admins(change.organization_id).exists():
             return _("Waits for an Admin user of the organization")
-        return _("Takes effect at once: the organization has no active Admin user (onboarding)")
+        return _(
+            "Waits for an Admin user of the organization, which had some and has none now: reactivate one of its "
+            "former Admin users first (with a second staff user), who then confirms it"
+        )
 
     @admin.display(description=_("E-mail address"))
     def email_display(self, change: BankChange) -> str:

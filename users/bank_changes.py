@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.log import record
 from audit.models import Action
-from users.models import BankChange, User
+from users.models import BankChange, Organization, User
 from users.services import announce, bank_change_details, may_get_set_password_link, send_set_password_link
 from users.signals import UserChange
 
@@ -72,22 +72,44 @@ def bank_change_approve(*, change: BankChange, by, ip: str | None = None) -> Ban
         raise Refused("not_waiting_for_bank" if change.is_open else "decided")
     if by.pk == change.requested_by_id:
         raise Refused("own_request")
-    if change.user.organization_id != change.organization_id:
+    if change.user.organization_id != change.user_organization_id:
         raise Refused("user_moved")
     now = timezone.now()
-    onboarding = not User.objects.active_admins(change.organization_id).exists()
+    at_once = takes_effect_on_approval(change)
+    # Onboarding: a contract that never had an Admin user of its own gets one from the two staff users.
+    onboarding = at_once and change.kind not in BankChange.BANK_ONLY and change.kind != BankChange.Kind.REACTIVATED
     change.approved_by, change.approved_at = by, now
-    change.state = BankChange.State.DONE if onboarding else BankChange.State.ORGANIZATION
-    if onboarding:
+    change.state = BankChange.State.DONE if at_once else BankChange.State.ORGANIZATION
+    if at_once:
         change.decided_at = now
     change.save()
     details = bank_change_details(change, onboarding=onboarding)
     announce(
         user=change.user, by=by, changes=[UserChange(Action.CHANGE_APPROVED, change.organization_id, details)], ip=ip
     )
-    if onboarding:
-        _take_effect(change, onboarding=True)
+    if at_once:
+        _take_effect(change, onboarding=onboarding)
     return change
+
+
+def takes_effect_on_approval(change: BankChange) -> bool:
+    """Whether the second staff user's approval alone makes `change` take effect, with nobody of the
+    organization to confirm it:
+
+    - the deactivation or the withdrawn flag of its last active Admin user: always (the organization
+      has nobody else; the user themselves does not decide on losing their rights);
+    - where the organization has an active Admin user: never, they confirm it;
+    - where it has none: a reactivation (a former user's own login: the way back for a contract whose
+      Admin users all left), and anything else only while the contract never had an Admin user of its
+      own (onboarding). A contract that had one waits: the bank reactivates one of its former Admin
+      users, who then confirms; two bank employees never make its new Admin user alone."""
+    if change.kind in BankChange.BANK_ONLY:
+        return True
+    if User.objects.active_admins(change.organization_id).exists():
+        return False
+    if change.kind == BankChange.Kind.REACTIVATED:
+        return True
+    return not change.organization.had_admins()
 
 
 @transaction.atomic
@@ -98,7 +120,7 @@ def bank_change_confirm(*, change: BankChange, by, ip: str | None = None) -> Ban
         raise Refused("not_allowed")
     if change.state != BankChange.State.ORGANIZATION:
         raise Refused("not_waiting_for_you" if change.state == BankChange.State.BANK else "decided")
-    if change.user.organization_id != change.organization_id:
+    if change.user.organization_id != change.user_organization_id:
         raise Refused("user_moved")
     change.state, change.decided_by, change.decided_at = BankChange.State.DONE, by, timezone.now()
     change.save()
@@ -119,8 +141,8 @@ def bank_change_refuse(*, change: BankChange, by, ip: str | None = None) -> Bank
     """A staff user withdraws, or an Admin user of the organization refuses, an open change."""
     change = _locked(change)
     staff = by.is_support_staff
-    if not staff and not by.is_admin_of(change.organization_id):
-        raise Refused("not_allowed")
+    if not staff and (not by.is_admin_of(change.organization_id) or change.kind in BankChange.BANK_ONLY):
+        raise Refused("not_allowed")  # the last Admin user does not keep their own rights by refusing
     if not change.is_open:
         raise Refused("decided")
     change.state, change.decided_by, change.decided_at = BankChange.State.REFUSED, by, timezone.now()
@@ -147,8 +169,25 @@ def _take_effect(change: BankChange, *, onboarding: bool) -> None:
     user = User.objects.select_for_update().get(pk=change.user_id)
     now, Kind = timezone.now(), BankChange.Kind
     org = change.organization_id
+    if user.is_org_admin:
+        Organization.mark_had_admin(user.organization_id)
     changes = []
-    if change.kind == Kind.USER_ADDED:
+    if change.kind == Kind.DEACTIVATED:  # also what a move of the last Admin user out of every organization is
+        user.is_active = False
+        changes.append(UserChange(Action.USER_DEACTIVATED, org))
+    elif change.kind == Kind.ADMIN_WITHDRAWN:
+        user.is_org_admin = False
+        changes.append(UserChange(Action.ADMIN_WITHDRAWN, org))
+    elif change.kind == Kind.REACTIVATED:
+        user.is_active = True
+        changes.append(UserChange(Action.USER_REACTIVATED, org))
+    elif change.kind == Kind.MOVED:
+        # Arrives as a standard user: the Admin flag in the new organization is a change of its own.
+        user.organization_id, user.is_org_admin = org, False
+        if change.from_organization_id is not None:
+            changes.append(UserChange(Action.USER_MOVED_OUT, change.from_organization_id))
+        changes.append(UserChange(Action.USER_MOVED_IN, org))
+    elif change.kind == Kind.USER_ADDED:
         user.is_active, user.is_org_admin = True, change.is_org_admin
         changes.append(UserChange(Action.USER_ADDED, org, {"is_org_admin": change.is_org_admin}))
         if change.is_org_admin:
@@ -162,6 +201,8 @@ def _take_effect(change: BankChange, *, onboarding: bool) -> None:
     if onboarding and user.is_org_admin:
         user.admin_onboarded_at, user.admin_confirmed_at, user.admin_confirmed_by = now, None, None
     user.save()
+    if user.is_org_admin and user.is_active:
+        Organization.mark_had_admin(user.organization_id)
     announce(user=user, by=change.requested_by, changes=changes, ip=None)
     if change.kind == Kind.USER_ADDED and may_get_set_password_link(user):
         send_set_password_link(user=user, by=change.requested_by)

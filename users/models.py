@@ -59,6 +59,11 @@ class Organization(models.Model):
     admins_need_factor = models.BooleanField(
         _("Admin users must use a second factor"), default=False, db_default=False, editable=False
     )
+    # When the contract first had an Admin user of its own (set by `users.services` and
+    # `users.bank_changes` when one takes effect or is changed; by the migration for those before). A
+    # contract that had one is never onboarded again by the bank alone: its new Admin users, addresses
+    # and moves wait for one of its Admin users (`Organization.had_admins`).
+    had_admin_at = models.DateTimeField(_("had an Admin user since"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -74,6 +79,16 @@ class Organization(models.Model):
 
     def active_admins(self):
         return self.users.active_admins()
+
+    def had_admins(self) -> bool:
+        """Whether the contract ever had an Admin user: recorded, or an Admin flag still on a user (rows
+        written outside the services: the demo data, a shell)."""
+        return self.had_admin_at is not None or self.users.filter(is_org_admin=True).exists()
+
+    @classmethod
+    def mark_had_admin(cls, organization_id: int | None) -> None:
+        if organization_id is not None:
+            cls.objects.filter(pk=organization_id, had_admin_at__isnull=True).update(had_admin_at=timezone.now())
 
 
 class User(AbstractUser):
@@ -270,6 +285,16 @@ class BankChange(models.Model):
         USER_ADDED = "user_added", _("User added")
         ADMIN_GRANTED = "admin_granted", _("Admin flag granted")
         EMAIL_CHANGED = "email_changed", _("Login e-mail address changed")
+        # The organization's last active Admin user deactivated, or their flag withdrawn: the bank's
+        # second employee decides (the organization has nobody else), never the user themselves.
+        DEACTIVATED = "deactivated", _("Last Admin user deactivated")
+        ADMIN_WITHDRAWN = "admin_withdrawn", _("Admin flag of the last Admin user withdrawn")
+        REACTIVATED = "reactivated", _("User reactivated")
+        # Into `organization` (which confirms it) from `from_organization`.
+        MOVED = "moved", _("User moved into the organization")
+
+    # What only the bank decides (a second employee): rights taken from the organization's last Admin user.
+    BANK_ONLY = (Kind.DEACTIVATED, Kind.ADMIN_WITHDRAWN)
 
     class State(models.TextChoices):
         BANK = "bank", _("Waits for a second bank employee")
@@ -287,6 +312,15 @@ class BankChange(models.Model):
     )
     kind = models.CharField(_("change"), max_length=20, choices=Kind.choices)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.BANK)
+    # Of a move: the organization the user leaves (None: a user of no organization).
+    from_organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("from organization"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     # Of an added user: whether they were added as an Admin user.
     is_org_admin = models.BooleanField(_("e-finance Admin user"), default=False)
     # The address asked for: an added user's, or the new one.
@@ -336,6 +370,11 @@ class BankChange(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN
+
+    @property
+    def user_organization_id(self) -> int | None:
+        """Where the user must still be for the change to stand (a move: where they leave from)."""
+        return self.from_organization_id if self.kind == self.Kind.MOVED else self.organization_id
 
 
 class OutboxMessage(models.Model):

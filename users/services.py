@@ -126,12 +126,23 @@ def bank_change_details(change: BankChange, **extra) -> dict:
     }
 
 
+def _last_admin(previous: dict, user: User) -> bool:
+    """Whether `user` was, as stored, the only active Admin user of their organization."""
+    organization_id = previous["organization_id"]
+    if organization_id is None or not (previous["is_active"] and previous["is_org_admin"]):
+        return False
+    return not User.objects.active_admins(organization_id).exclude(pk=user.pk).exists()
+
+
 def _hold(previous: dict | None, user: User) -> list[BankChange]:
-    """Take off `user` what a single staff user may not do alone (a new customer user, the Admin flag, a
-    login address) and answer it as unsaved `BankChange`s: the row keeps the user as they were (an
-    added user inactive and no Admin user) until a second staff user and the organization agree
-    (`users.bank_changes`). A user added by the bank that is not in effect stays so whatever is posted."""
-    if user.organization_id is None or user.is_technical:
+    """Take off `user` what a single staff user may not do alone and answer it as unsaved `BankChange`s:
+    a new customer user, the Admin flag, a login address, a reactivation, a move into an organization,
+    and the deactivation or the withdrawn flag of an organization's last active Admin user (which would
+    leave the contract to the bank's onboarding). The row keeps the user as they were (an added user
+    inactive and no Admin user) until a second staff user and, where the change gives a login to the
+    organization, the organization agree (`users.bank_changes`). A user added by the bank that is not in
+    effect stays so whatever is posted."""
+    if user.is_technical or (user.organization_id is None and (previous is None or not _last_admin(previous, user))):
         return []
     if previous is None:
         held = [BankChange(kind=BankChange.Kind.USER_ADDED, is_org_admin=user.is_org_admin, email=user.email)]
@@ -141,13 +152,35 @@ def _hold(previous: dict | None, user: User) -> list[BankChange]:
     if added.exclude(state=BankChange.State.DONE).exists():
         user.is_active = user.is_org_admin = False
         user.email = previous["email"]
+        user.organization_id = previous["organization_id"]
         return []
-    held = []
+    Kind, held = BankChange.Kind, []
+    was_in = previous["organization_id"]
+    if user.organization_id != was_in:
+        if user.organization_id is not None:
+            held.append(BankChange(kind=Kind.MOVED, organization_id=user.organization_id, from_organization_id=was_in))
+            user.organization_id = was_in
+        elif _last_admin(previous, user):  # out of every organization: the last Admin user leaves theirs
+            held.append(BankChange(kind=Kind.DEACTIVATED, organization_id=was_in))
+            user.organization_id = was_in
+    if user.organization_id is None:
+        return held
+    last_admin = _last_admin(previous, user)
+    if previous["is_active"] and not user.is_active and last_admin:
+        if not any(change.kind == Kind.DEACTIVATED for change in held):
+            held.append(BankChange(kind=Kind.DEACTIVATED))
+        user.is_active = True
+    elif not previous["is_active"] and user.is_active:
+        held.append(BankChange(kind=Kind.REACTIVATED))
+        user.is_active = False
     if user.is_org_admin and not previous["is_org_admin"]:
-        held.append(BankChange(kind=BankChange.Kind.ADMIN_GRANTED))
+        held.append(BankChange(kind=Kind.ADMIN_GRANTED))
         user.is_org_admin = False
+    elif previous["is_org_admin"] and not user.is_org_admin and last_admin:
+        held.append(BankChange(kind=Kind.ADMIN_WITHDRAWN))
+        user.is_org_admin = True
     if user.email != previous["email"]:
-        held.append(BankChange(kind=BankChange.Kind.EMAIL_CHANGED, email=user.email))
+        held.append(BankChange(kind=Kind.EMAIL_CHANGED, email=user.email))
         user.email = previous["email"]
     return held
 
@@ -156,14 +189,19 @@ def _request(*, user: User, by, held: list[BankChange]) -> list[UserChange]:
     """Store the held changes; an open one of the same kind is withdrawn (the newer asks again)."""
     changes = []
     for change in held:
-        change.user, change.organization_id, change.requested_by = user, user.organization_id, by
+        change.user, change.requested_by = user, by
+        change.organization_id = change.organization_id or user.organization_id
         stale = BankChange.objects.select_for_update().filter(user=user, kind=change.kind, state__in=BankChange.OPEN)
         for old in stale:
             old.state, old.decided_by, old.decided_at = BankChange.State.REFUSED, by, timezone.now()
             old.save(update_fields=["state", "decided_by", "decided_at"])
             changes.append(UserChange(Action.CHANGE_WITHDRAWN, old.organization_id, bank_change_details(old)))
         change.save()
-        changes.append(UserChange(Action.CHANGE_REQUESTED, change.organization_id, bank_change_details(change)))
+        details = bank_change_details(change)
+        changes.append(UserChange(Action.CHANGE_REQUESTED, change.organization_id, details))
+        if change.kind == BankChange.Kind.MOVED and change.from_organization_id is not None:
+            # The organization the user would leave is told as well: their keys would end with the move.
+            changes.append(UserChange(Action.CHANGE_REQUESTED, change.from_organization_id, details))
     return changes
 
 
@@ -214,6 +252,8 @@ def user_save_by_staff(*, user: User, by, ip: str | None = None) -> StaffChange:
     previous = None
     if not user._state.adding:
         previous = User.objects.select_for_update().filter(pk=user.pk).values(*TRACKED_FIELDS).first()
+        if previous["is_org_admin"]:
+            Organization.mark_had_admin(previous["organization_id"])  # before a change can erase the trace
     held = _hold(previous, user)
     user.save()
     changes = [] if previous is None and held else _changes(previous, user)

@@ -18,7 +18,7 @@ from apikeys.policy import rules as policy
 from audit.models import Action, AuditEvent
 from tests.apikeys.policy_cast import create_via_form, ping
 from tests.cast import client_for, today
-from tests.support_admin import change_user
+from tests.support_admin import approve_held, change_user
 from users.mail import send_pending
 from users.models import User
 
@@ -82,9 +82,10 @@ def test_a_pending_lapses_when_its_requester_is_deactivated(pending, sam_client,
 
 
 def test_a_waiting_policy_change_lapses_when_its_requester_moves_away(
-    waiting_change, sam_client, dora_client, dora, alice, other_ag
+    waiting_change, sam_client, tina, dora_client, dora, alice, other_ag
 ):
     change_user(sam_client, alice, organization=other_ag.pk)
+    approve_held(alice, by=tina)  # a move waits for a second bank employee
     waiting_change.refresh_from_db()
     assert waiting_change.decision == Decision.LAPSED and waiting_change.decided_by is None
     response = dora_client.post(approve_change(waiting_change), follow=True)
@@ -142,8 +143,9 @@ def test_the_other_admins_are_mailed_every_key_whose_token_the_leaver_saw(seen, 
     assert _mail_to(alice, "is no longer an Admin user") == []
 
 
-def test_the_band_shows_them_with_replace_until_each_is_replaced(seen, sam_client, dora_client, alice, other_ag):
+def test_the_band_shows_them_with_replace_until_each_is_replaced(seen, sam_client, tina, dora_client, alice, other_ag):
     change_user(sam_client, alice, organization=other_ag.pk)
+    approve_held(alice, by=tina)
     band = _band(dora_client)
     assert "created by Alice Tester (alice), who has left" in band
     assert re.findall(r'data-key-id="([a-z2-7]{12})"', band) == [key.key_id for key in seen]
@@ -159,9 +161,12 @@ def test_the_band_shows_them_with_replace_until_each_is_replaced(seen, sam_clien
     assert re.findall(r'data-key-id="([a-z2-7]{12})"', _band(dora_client)) == [key.key_id for key in seen[1:]]
 
 
-def test_the_leaver_and_another_organization_see_nothing_of_it(seen, sam_client, alice, other_ag, charlie_client):
+def test_the_leaver_and_another_organization_see_nothing_of_it(
+    seen, sam_client, tina, alice, other_ag, charlie, charlie_client
+):
     change_user(sam_client, alice, organization=other_ag.pk)
-    alice_now = client_for(alice)  # an Admin user of Other AG now
+    approve_held(alice, by=tina, confirm_by=charlie)
+    alice_now = client_for(alice)  # a user of Other AG now (a move never carries the Admin flag along)
     assert _band(alice_now) == "" and _band(charlie_client) == ""
     for key in seen:
         assert key.key_id not in alice_now.get(LIST).content.decode()

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from audit.models import Action, AuditEvent
 from tests.support_admin import approve_held, change_user
+from users.bank_changes import bank_change_confirm
 from users.mail import send_pending
-from users.models import User
+from users.models import BankChange, User
 
 ACTIVITY = "/administration/activity/"
 
@@ -67,17 +68,19 @@ def test_a_change_by_support_shows_on_activity_and_is_mailed_to_the_admins(
     assert "Sam Tester, sam" in notice.body
 
 
-def test_withdrawing_and_reactivating_are_recorded_too(sam_client, alice_client, alice, bob, charlie):
+def test_withdrawing_and_reactivating_are_recorded_too(sam_client, tina, alice_client, alice, bob, charlie):
     second_admin = User.objects.create_user(
         username="erin", organization=alice.organization, is_org_admin=True, email="erin@demo.example"
     )
     change_user(sam_client, second_admin, is_org_admin=None)
     change_user(sam_client, bob, is_active=None)
     change_user(sam_client, bob, is_active="on")
+    approve_held(bob, by=tina, confirm_by=alice)  # a reactivation waits for a second employee and alice
     for action in (Action.ADMIN_WITHDRAWN, Action.USER_DEACTIVATED, Action.USER_REACTIVATED):
         [row] = _activity_rows(alice_client, action)
         assert _shows_support(row)
-    assert len(_mails_to(alice)) == 3
+    # Withdrawn, deactivated; the reactivation asked for, approved by tina, and in effect.
+    assert len(_mails_to(alice)) == 5
     assert _mails_to(charlie) == []
 
 
@@ -105,11 +108,13 @@ def test_a_user_added_by_support_and_their_link_show_on_activity(sam_client, tin
 
 
 def test_a_move_is_in_both_logs_and_neither_names_the_other_organization(
-    sam_client, alice_client, charlie_client, alice, bob, charlie, other_ag, demo_ag, make_key
+    sam_client, tina, alice_client, charlie_client, alice, bob, charlie, other_ag, demo_ag, make_key
 ):
     key, _token = make_key(user=bob)
-    _forget_mail()
     change_user(sam_client, bob, organization=other_ag.pk)
+    approve_held(bob, by=tina)  # it now waits for charlie, Other AG's Admin user
+    _forget_mail()
+    bank_change_confirm(change=BankChange.objects.get(user=bob, kind=BankChange.Kind.MOVED), by=charlie)
     [out] = _activity_rows(alice_client, Action.USER_MOVED_OUT)
     [revoked] = _activity_rows(alice_client, Action.KEY_REVOKED)
     [moved_in] = _activity_rows(charlie_client, Action.USER_MOVED_IN)
