@@ -141,3 +141,15 @@ def test_a_user_changed_in_between_makes_the_move_stale(sam_client, tina, bob, o
     with pytest.raises(Refused) as refused:
         bank_change_approve(change=change, by=tina)
     assert refused.value.code == "user_moved"
+
+
+def test_the_last_admin_sees_her_deactivation_waiting_without_refuse(sam_client, alice, alice_client):
+    change_user(sam_client, alice, is_active=None)
+    change = _open(alice, BankChange.Kind.DEACTIVATED)
+    page = alice_client.get(reverse("apikeys:user_management")).content.decode()
+    row = page.split('data-testid="bank-change" data-username="alice"')[1].split("</tr>")[0]
+    assert "deactivation of the last Admin user" in row and 'data-testid="bank-only"' in row
+    assert 'data-testid="bank-change-refuse"' not in row
+    alice_client.post(reverse("apikeys:bank_change_refuse", args=[change.pk]))
+    change.refresh_from_db()
+    assert change.state == BankChange.State.BANK
