@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys.models import SEEN_NETWORK_DAYS, ApiKey, days_left
-from users.mail import BATCH, notify, send_pending
+from users.mail import BATCH, notify, notify_batch, send_pending
 from users.models import OutboxMessage, User
 
 THRESHOLDS = (30, 7, 1)  # days left at which a reminder is due
@@ -31,7 +31,7 @@ CHUNK = 50  # keys per transaction: a crash loses at most one chunk's queueing, 
 
 
 def admins_of(organization_id: int) -> list[User]:
-    return list(User.objects.active_admins(organization_id).order_by("username"))
+    return list(User.objects.active_admins(organization_id).by_name())
 
 
 def recipients_for(key: ApiKey, admins: list[User] | None = None) -> list[User]:
@@ -117,43 +117,46 @@ def reminder_candidates(today: datetime.date):
     )
 
 
+def _admins_by_organization(organization_ids) -> dict[int, list[User]]:
+    """The active Admin users of each organization, by name, in one query."""
+    found: dict[int, list[User]] = {organization_id: [] for organization_id in organization_ids}
+    for admin in User.objects.active_admins().filter(organization_id__in=found).by_name():
+        found[admin.organization_id].append(admin)
+    return found
+
+
 def send_expiry_reminders(today: datetime.date | None = None) -> ReminderRun:
+    """Queue the reminders due on `today` and send them with what the outbox holds.
+
+    In batches of `CHUNK` keys, each in a fixed number of statements however many keys and
+    organizations it has: the Admin users of its organizations in one query, the reminders already
+    queued in one, its messages in one INSERT (`users.mail.notify_batch`), in one transaction — a
+    crash loses at most that batch's queueing, which the rerun redoes. The outbox's runner then claims
+    and records them a batch at a time (`users.mail.send_pending`)."""
     today = today or timezone.localdate()
     started = time.perf_counter()
     run = ReminderRun()
     due = [(key, threshold) for key in reminder_candidates(today) if (threshold := due_threshold(key, today))]
     run.keys = len(due)
-    admins: dict[int, list[User]] = {}  # per organization, read once per run
-
-    def people_of(key):
-        if key.organization_id not in admins:
-            admins[key.organization_id] = admins_of(key.organization_id)
-        return recipients_for(key, admins[key.organization_id])
-
     queued = []
     for start in range(0, len(due), CHUNK):  # chunks bound each query's parameters and transaction
-        chunk = [(key, threshold, people_of(key)) for key, threshold in due[start : start + CHUNK]]
-        # Recipients already reminded of a key and threshold (by an earlier or a concurrent run) are
-        # skipped before their message is rendered; the unique dedupe key decides in the end.
-        done = set(
-            OutboxMessage.objects.filter(
-                dedupe_key__in=[
-                    f"{dedupe_key(key, threshold)}:{user.pk}" for key, threshold, people in chunk for user in people
-                ]
-            ).values_list("dedupe_key", flat=True)
-        )
-        with transaction.atomic():
-            for key, threshold, people in chunk:
-                base = dedupe_key(key, threshold)
-                people = [user for user in people if f"{base}:{user.pk}" not in done]
-                if not people:
-                    continue
-                context = {
+        chunk = due[start : start + CHUNK]
+        admins = _admins_by_organization({key.organization_id for key, _threshold in chunk})
+        notices = [
+            (
+                recipients_for(key, admins[key.organization_id]),
+                {
                     "key": key,
                     "threshold": threshold,
                     "days_left": days_left(key.valid_until, today),
-                }
-                queued += [message.pk for message in notify(people, "expiry_reminder", context, dedupe_key=base)]
+                    "admins_by_organization": admins,
+                },
+                dedupe_key(key, threshold),
+            )
+            for key, threshold in chunk
+        ]
+        with transaction.atomic():
+            queued += [message.pk for message in notify_batch("expiry_reminder", notices)]
     # A batch job, not a request: it drains the outbox like its runner (what it queued, and what an
     # earlier failure left), so that the reminders leave with the run.
     drained = send_pending(limit=len(queued) + BATCH)[0]

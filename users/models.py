@@ -22,6 +22,10 @@ class UserQuerySet(models.QuerySet):
         admins = self.filter(active_admin_q())
         return admins if organization_id is None else admins.filter(organization_id=organization_id)
 
+    def by_name(self):
+        """In the order in which a notice names them («Ask Anna Admin or Bruno Berger»)."""
+        return self.order_by("last_name", "first_name", "username")
+
     def people(self):
         return self.filter(is_technical=False)
 

@@ -1,6 +1,7 @@
 """The reminder command for real: `manage.py send_expiry_reminders` in separate processes, delivering
 to an SMTP server on the loopback (aiosmtpd). Twice at once and once more: every reminder arrives
-exactly once, to the right people, in their languages. SMTP down for a run: sent on the next."""
+exactly once, to the right people, in their languages, also over several batches of keys. SMTP down
+for a run: sent on the next."""
 
 import datetime
 import subprocess
@@ -10,16 +11,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from apikeys.models import Api
+from apikeys.notices import CHUNK
+from tests.apikeys.reminder_cast import END, due_contracts, reminder_day
 from tests.cast import make_user, today
 from tests.smtp import Inbox, finish, free_port, start
 from users.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def reminder_day() -> str:
-    """The day the reminders run: 70 days from today (read when asked, never at import)."""
-    return (today() + datetime.timedelta(days=70)).isoformat()
 
 
 class _Inbox(Inbox):
@@ -38,7 +36,7 @@ def inbox():
 
 
 def _start(port: int) -> subprocess.Popen:
-    return start("send_expiry_reminders", "--today", reminder_day(), smtp_port=port)
+    return start("send_expiry_reminders", "--today", reminder_day().isoformat(), smtp_port=port)
 
 
 @pytest.fixture
@@ -47,7 +45,7 @@ def due(make_key, alice, bob, demo_ag, charlie):
     bob.language = "it"
     bob.save()
     dora = make_user("dora", demo_ag, is_org_admin=True, language="de")
-    end = today() + datetime.timedelta(days=100)
+    end = today() + datetime.timedelta(days=END)
     keys = [
         make_key(user=bob, api=Api.PRODUCTION, valid_until=end)[0],
         make_key(user=alice, valid_until=end)[0],
@@ -94,3 +92,14 @@ def test_a_run_while_smtp_is_down_is_delivered_by_the_next(inbox, due, alice, bo
     assert "0 messages queued" in out
     assert "6 older sent" in out
     assert inbox.received() == _expected(keys, alice, bob, charlie, dora)
+
+
+def test_two_runs_at_once_over_several_batches_deliver_each_reminder_once(inbox):
+    keys = due_contracts("Batch", organizations=3, keys=2 * CHUNK + 10)  # three batches of keys
+    first, second = _start(inbox.port), _start(inbox.port)
+    outputs = [finish(first), finish(second)]
+    assert sum(int(out.split(" messages queued")[0].rsplit(" ", 1)[1]) for out in outputs) == len(keys) + 3
+    received = [(m["To"], str(make_header(decode_header(m["Subject"])))) for m in inbox.messages]
+    assert len(received) == len(set(received)) == len(keys) + 3  # each key's Admin user, and 3 standard users
+    assert {subject.split()[2] for _to, subject in received} == {key.key_id for key in keys}
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()

@@ -14,5 +14,5 @@ def test_only_active_admins_of_the_organization_count(alice, bob, charlie):
     assert list(User.objects.active_admins(alice.organization_id)) == expected
     assert list(alice.organization.active_admins()) == expected
     assert notices.admins_of(alice.organization_id) == expected
-    assert organization_admins(bob) == expected
+    assert organization_admins({}, bob) == expected
     assert charlie in User.objects.active_admins() and bob not in User.objects.active_admins()
