@@ -594,11 +594,12 @@ def _released_by_deleting(key: ApiKey) -> ApiKey | None:
 def activity(request):
     """The audit log of the Admin's organization, newest first, 50 entries a page, paged by position
     («Newer», «Older»: `audit.pages`) so that a page costs the same at any depth of a log of millions;
-    the filters are kept in the links. One query (two with a user filter) whatever the page holds."""
+    the filters are kept in the links. One query whatever the page holds; with a user filter (or a
+    group of actions) one per side that reads positions only, and one for the page's entries."""
     form = ActivityFilterForm(request.GET or None, organization=request.user.organization)
     entries = AuditEvent.objects.of_organization(request.user.organization_id).select_related("actor", "subject")
     before, after = Position.parse(request.GET.get("before")), Position.parse(request.GET.get("after"))
-    page = log_page(form.sources(entries), before=before, after=after)
+    page = log_page(form.sources(entries), before=before, after=after, entries=entries)
     filters = {name: value for name, value in request.GET.items() if name in form.fields and value}
     keep = f"&{urlencode(filters)}" if filters else ""
     context = {

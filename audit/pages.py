@@ -4,7 +4,8 @@ log holds a thousand entries or millions.
 A page is found from the position of an entry (its time and ID, the log's order) with an index that
 ends in that order, and never counts or skips rows (no OFFSET): «Older» continues below the last
 entry shown, «Newer» above the first. A filter that is an OR of two indexed conditions (the user who
-acted or the user concerned) reads each side in index order and merges the two short lists.
+acted or the user concerned) reads the positions of each side in index order, merges the two short
+lists, and reads the page's entries by their IDs.
 """
 
 import datetime
@@ -66,27 +67,44 @@ class LogPage:
 
 
 def log_page(
-    sources: list[QuerySet], *, before: Position | None = None, after: Position | None = None, size: int = PAGE_SIZE
+    sources: list[QuerySet],
+    *,
+    before: Position | None = None,
+    after: Position | None = None,
+    size: int = PAGE_SIZE,
+    entries: QuerySet | None = None,
 ) -> LogPage:
     """`size` entries, newest first, of the union of `sources` (querysets of the log): the first page,
-    the entries older than `before`, or those newer than `after`. One query per source."""
+    the entries older than `before`, or those newer than `after`. One query for a single source; for
+    several, one per source that reads the positions alone (from its index), then the page's entries
+    from `entries` (the sources' own queryset, with what it joins) by their IDs: a query more, but
+    the rows, their users and their details made once, not once per source."""
     going_up = after is not None and before is None
-    rows: dict[int, AuditEvent] = {}
+    many = len(sources) > 1
+    rows: dict[int, AuditEvent | tuple] = {}
     for source in sources:
         if going_up:
             found = source.filter(after.newer_q()).order_by("at", "id")[: size + 1]
         else:
             found = source.filter(before.older_q()) if before else source
             found = found.order_by("-at", "-id")[: size + 1]
-        rows.update((entry.pk, entry) for entry in found)
-    ordered = sorted(rows.values(), key=lambda entry: (entry.at, entry.pk), reverse=not going_up)
-    more = len(ordered) > size
-    entries = ordered[:size]
+        if many:
+            rows.update((pk, (at, pk)) for at, pk in found.values_list("at", "id"))
+        else:
+            rows.update((entry.pk, entry) for entry in found)
+    key = (lambda row: row) if many else (lambda entry: (entry.at, entry.pk))
+    shown = sorted(rows.values(), key=key, reverse=not going_up)
+    more = len(shown) > size
+    shown = shown[:size]
+    if many:
+        base = entries if entries is not None else sources[0].model.objects
+        loaded = base.order_by().in_bulk([pk for _at, pk in shown])
+        shown = [loaded[pk] for _at, pk in shown]
     if going_up:
-        entries.reverse()
-        newer = Position.of(entries[0]) if more else None
-        older = Position.of(entries[-1]) if entries else None  # we came from there: there are older ones
+        shown.reverse()
+        newer = Position.of(shown[0]) if more else None
+        older = Position.of(shown[-1]) if shown else None  # we came from there: there are older ones
     else:
-        newer = Position.of(entries[0]) if before and entries else None  # likewise
-        older = Position.of(entries[-1]) if more else None
-    return LogPage(entries=entries, newer=newer, older=older)
+        newer = Position.of(shown[0]) if before and shown else None  # likewise
+        older = Position.of(shown[-1]) if more else None
+    return LogPage(entries=shown, newer=newer, older=older)

@@ -115,3 +115,37 @@ def test_each_filter_reads_an_index_in_the_logs_order(log, alice, bob, narrowed)
     assert is_read_in_index_order(plan), plan
     # The position bounds the index's range (a deep page starts there instead of reading down to it).
     assert "AND at<?)" in plan or "AND (at <= '" in plan, plan
+
+
+def test_the_user_filter_reads_positions_then_the_page_once_at_any_size(log, alice, bob, alice_client):
+    """By user: one query per side that reads (time, ID) only, then the page's entries with their users
+    in one query; as many at 137 entries as at 400, and the page as the merge of the sides says."""
+    alice_client.get(URL)  # warm the session
+
+    def by_bob():
+        with CaptureQueriesContext(connection) as queries:
+            response = alice_client.get(URL, {"user": bob.pk})
+        return response, [query["sql"] for query in queries]
+
+    response, few = by_bob()
+    expected = list(log.filter(subject=bob).order_by("-at", "-id")[:50])
+    assert response.context["page"].entries == expected
+    log_reads = [sql for sql in few if "audit_auditevent" in sql]
+    assert len(log_reads) == 3
+    assert all(sql.startswith('SELECT "audit_auditevent"."at"') for sql in log_reads[:2])
+    assert '"users_user"' in log_reads[2] and " IN (" in log_reads[2]  # the page and its users, by ID
+    for _ in range(263):
+        record(action=Action.LOGIN, actor=bob, organization_id=alice.organization_id)
+    assert len(by_bob()[1]) == len(few)
+
+
+def test_the_action_label_is_djangos(alice):
+    """`get_action_display` answers what Django's own would, for every action and in every language."""
+    from django.utils import translation
+
+    field = AuditEvent._meta.get_field("action")
+    for language in ("en", "de", "fr", "it"):
+        with translation.override(language):
+            for value in [*Action.values, "no_such_action"]:
+                entry = AuditEvent(action=value)
+                assert entry.get_action_display() == entry._get_FIELD_display(field)
