@@ -10,7 +10,7 @@ from apikeys.models.keys import EXPOSED_REASON, ApiKey, ApiKeyManager, ApiKeyQue
 from apikeys.models.policy import APPROVAL_WINDOW, PolicyChange, PolicyChangeQuerySet, SecurityPolicy
 from apikeys.models.seen import SEEN_NETWORK_DAYS, SEEN_NETWORK_KEPT, SeenNetwork
 from apikeys.models.status import ENDED_ORDER, expires_soon_q, status_of, valid_q
-from apikeys.models.usage import KeyRefusal, KeyUsage, Operation, Outcome, outcome_of
+from apikeys.models.usage import KeyRefusal, KeyUsage, KeyUsageDay, Operation, Outcome, outcome_of
 from apikeys.models.validity import (
     EXPIRES_SOON_DAYS,
     MAX_VALIDITY_YEARS,
@@ -41,6 +41,7 @@ __all__ = [
     "Decision",
     "KeyRefusal",
     "KeyUsage",
+    "KeyUsageDay",
     "LatestValidUntilInDatabase",
     "Operation",
     "Outcome",
