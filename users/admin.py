@@ -48,6 +48,8 @@ from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.limits import lock_lift
 from users.models import BankChange, LoginLimit, Organization, OutboxMessage, User
+from users.mail import NOTICES, notice_label
+from users.models import BankChange, Organization, OutboxMessage, User
 from users.services import (
     SET_PASSWORD_LINK_HOLD,
     factor_reset_by_staff,
@@ -428,6 +430,19 @@ class BankChangeAdmin(admin.ModelAdmin):
         self._decide(request, queryset, bank_change_refuse, _("Withdrawn for %(users)s: nothing takes effect."))
 
 
+class NoticeFilter(admin.SimpleListFilter):
+    """Which notice: by its name in words (`users.mail.NOTICES`), not by its template's."""
+
+    title = _("notice")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(((kind, notice_label(kind)) for kind in NOTICES), key=lambda pair: pair[1].casefold())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 class DeliveryFilter(admin.SimpleListFilter):
     """Where a message stands: waiting for the outbox's runner, sent, or failed at least once and not sent."""
 
@@ -456,7 +471,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     # What «did they get it?» needs first, on a laptop's width beside the admin's menu.
     list_display = [
         "queued_display",
-        "kind",
+        "kind_display",
         "recipient_display",
         "sent_at",
         "last_error",
@@ -465,15 +480,19 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         "attempts",
     ]
     list_display_links = ["queued_display"]
-    list_filter = [DeliveryFilter, "kind"]
+    list_filter = [DeliveryFilter, NoticeFilter]
     list_select_related = ["recipient__organization"]
     list_per_page = 50
     show_full_result_count = False  # the outbox only grows: no count of all of it on every page
     ordering = ["-pk"]
     search_fields = ["to", "recipient__username", "recipient__organization__name", "subject"]
     search_help_text = _("Address, user identification, organization or subject (which names the key ID).")
-    fields = ["kind", "to", "recipient", "subject", "created_at", "sent_at", "attempts", "last_error"]
+    fields = ["kind_display", "to", "recipient", "subject", "created_at", "sent_at", "attempts", "last_error"]
     readonly_fields = fields
+
+    @admin.display(description=_("notice"), ordering="kind")
+    def kind_display(self, message: OutboxMessage) -> str:
+        return notice_label(message.kind)
 
     @admin.display(description=_("queued"), ordering="created_at")
     def queued_display(self, message: OutboxMessage) -> str:

@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from efinance.lib.logging import log_event
 from efinance.lib.when import zone_note
@@ -49,6 +50,42 @@ CLAIM = 100  # messages a runner claims at once: a few statements per claim, not
 # once sent, the outbox keeps the row (to, kind, time) but not the text, so that nobody who reads the
 # database later finds the link.
 FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link", "account_locked"})
+
+# What each kind of notice is, in words: the outbox shows these to support, never the template's name.
+# One entry per ``templates/emails/<kind>.subject.txt`` (a test holds the two together).
+NOTICES = {
+    "expiry_reminder": _("Expiry reminder"),
+    "factor_added": _("Second factor added"),
+    "factor_removed": _("Second factor removed"),
+    "factor_reset": _("Second factor reset"),
+    "key_approval_requested": _("Key waiting for approval"),
+    "key_created": _("Key created"),
+    "key_decided": _("Key approved or rejected"),
+    "key_exposed": _("Key exposed and revoked"),
+    "key_new_network": _("Key used from a new network"),
+    "key_replaced": _("Key replaced"),
+    "keys_outside_policy": _("Keys outside the security policy"),
+    "keys_resumed": _("Keys work again"),
+    "keys_revoked_by_support": _("Keys revoked by support"),
+    "keys_suspended": _("All keys suspended"),
+    "organization_changed": _("Organization changed by the bank"),
+    "policy_change_decided": _("Security policy change decided"),
+    "policy_change_requested": _("Security policy change waiting for approval"),
+    "recovery_code_used": _("Recovery code used"),
+    "set_password_link": _("Link to set the password"),
+    "support_change": _("Change by the bank"),
+    "tokens_seen": _("Keys whose tokens a leaver saw"),
+}
+
+
+def notice_label(kind: str) -> str:
+    """The notice's name in the reader's language; an unknown kind (an old row) as it is stored."""
+    return str(NOTICES.get(kind, kind))
+
+
+# Kinds whose text holds a single-use link (a set-password link): once sent, the outbox keeps the
+# row (to, kind, time) but not the text, so that nobody who reads the database later finds the link.
+FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link"})
 FORGOTTEN = "(sent; the text held a single-use link and was removed)"
 
 

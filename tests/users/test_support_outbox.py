@@ -2,8 +2,10 @@
 never a message's text. And from each key to its entries of the audit log."""
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +14,7 @@ from apikeys import services
 from apikeys.models import Api
 from efinance.lib.when import moment
 from tests.cast import client_for, today
-from users.mail import notify
+from users.mail import NOTICES, notice_label, notify
 from users.models import OutboxMessage
 
 CHANGELIST = reverse("admin:users_outboxmessage_changelist")
@@ -50,7 +52,7 @@ def messages(alice, bob, charlie):
 def test_support_reads_to_whom_what_when_and_the_error_never_the_text(sam_client, messages):
     page = sam_client.get(CHANGELIST).content.decode()
     for message in messages.values():
-        assert message.to in page and message.kind in page
+        assert message.to in page and notice_label(message.kind) in page
         assert moment(message.created_at) in page  # queued, in the customers' form
     assert moment(messages["sent"].sent_at) in page
     assert "SMTPRecipientsRefused: 550 mailbox unavailable" in page
@@ -60,6 +62,32 @@ def test_support_reads_to_whom_what_when_and_the_error_never_the_text(sam_client
     assert detail.status_code == 200
     assert SECRET not in detail.content.decode()
     assert 'name="_save"' not in detail.content.decode()  # read-only: nothing to save
+
+
+def test_support_reads_which_notice_in_words_in_their_language(sam_client, messages):
+    page = sam_client.get(CHANGELIST).content.decode()
+    for words in ("Expiry reminder", "Key created", "Link to set the password"):
+        assert words in page
+    # The templates' names never show: not in the column, not in the filter's choices.
+    for kind in ("expiry_reminder", "key_created", "set_password_link"):
+        assert f">{kind}<" not in page
+    german = sam_client.get(CHANGELIST, headers={"accept-language": "de"}).content.decode()
+    assert "Ablauferinnerung" in german
+
+
+def test_support_filters_by_notice(sam_client, messages):
+    page = sam_client.get(CHANGELIST, {"kind": "key_created"}).content.decode()
+    assert {name for name, message in messages.items() if f"/{message.pk}/change/" in page} == {"failed"}
+
+
+def test_every_notice_has_a_name_in_words():
+    templates = Path(settings.BASE_DIR) / "templates" / "emails"
+    kinds = {path.name.removesuffix(".subject.txt") for path in templates.glob("*.subject.txt")}
+    assert kinds == set(NOTICES)
+
+
+def test_an_unknown_kind_of_an_old_message_shows_as_stored():
+    assert notice_label("retired_notice") == "retired_notice"
 
 
 @pytest.mark.parametrize(
