@@ -146,4 +146,9 @@ document.addEventListener("DOMContentLoaded", () => {
       if (event.persisted) location.replace(forget.dataset.forgetUrl);
     });
   }
+
+  // «Activity»: an entry's action or details cut to one line get their whole text as a tooltip.
+  for (const cell of document.querySelectorAll("table.activity td.what, table.activity td.details")) {
+    if (cell.scrollWidth > cell.clientWidth) cell.title = cell.textContent.replace(/\s+/g, " ").trim();
+  }
 });

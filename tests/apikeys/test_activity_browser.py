@@ -1,7 +1,8 @@
 """«Activity» and the support admin's outbox in Chromium, at 1280 and 390 px, in English and German, on
-the demo's data: nothing wider than the window, one line per entry on a desktop and a compact card on a
-phone, the presets and a bad date, and 0 axe-core violations. Screenshots: activity[-390px].png,
-activity-de…, activity-filtered…, support-outbox… (tests.browser.shot)."""
+the demo's data: nothing wider than the window, one line per entry on a desktop (long details cut
+with «…», whole in a tooltip and under the pointer) and a compact card on a phone, the presets and a
+bad date, and 0 axe-core violations. Screenshots: activity[-390px].png, activity-de…,
+activity-filtered…, support-outbox… (tests.browser.shot)."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -37,6 +38,27 @@ def _no_violations(page, where: str, violations: dict) -> None:
         violations[where] = results.generate_report()
 
 
+def _heights(rows) -> list[float]:
+    return rows.evaluate_all("rows => rows.map(row => row.getBoundingClientRect().height)")
+
+
+def _one_line_each(page, rows) -> None:
+    """Every entry one line high, the long details cut with a tooltip, and whole again under the pointer."""
+    heights = _heights(rows)
+    assert max(heights) < 1.4 * min(heights), heights
+    assert page.locator("td.details").first.bounding_box()["width"] > 300  # the details keep room to be read
+    clipped = page.locator("[data-testid=activity] tbody td.details[title]")
+    assert clipped.count() >= 1  # the demo has long details: they are cut, not wrapped
+    cell = clipped.first
+    text = " ".join(cell.evaluate("cell => cell.textContent").split())
+    assert cell.get_attribute("title") == text  # the whole text, in the tooltip
+    row = cell.locator("xpath=..")
+    before = row.bounding_box()["height"]
+    row.hover()
+    assert row.bounding_box()["height"] > 1.4 * before  # read in full under the pointer
+    page.mouse.move(0, 0)
+
+
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_activity_reads_as_lines_on_a_desktop_and_cards_on_a_phone(
     browser, browser_context_args, live_server, demo, width
@@ -52,6 +74,7 @@ def test_activity_reads_as_lines_on_a_desktop_and_cards_on_a_phone(
             assert page.locator("[data-testid=activity] thead").is_visible()
             key_cell = page.locator("td.key code").first
             assert key_cell.bounding_box()["height"] < 30  # a key ID never breaks
+            _one_line_each(page, rows)
         else:
             assert page.locator("[data-testid=activity] thead").bounding_box()["height"] <= 1  # for screen readers only
             assert page.locator("td.none").first.is_hidden()  # empty cells left out of the card
