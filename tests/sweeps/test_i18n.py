@@ -316,3 +316,17 @@ def test_the_support_admin_speaks_the_language_too(sam, bob):
     user = _client(sam, "de").get(f"/support/users/user/{bob.pk}/change/")
     # No password field for a customer's user: only whether they set one (users.admin).
     assert "Vom Benutzer festgelegt. Niemand bei der Bank kann es sehen oder setzen." in user.content.decode()
+
+
+def test_german_says_freigabe_for_a_key_and_genehmigung_only_for_the_bank():
+    """One word a thing: an Admin user's approval of a key or a policy change is a «Freigabe»
+    everywhere (band, «Needs attention», key page, e-mails); «genehmigen» is the second bank
+    employee's approval of a change by the bank, and nothing else."""
+    catalogue = polib.pofile(str(Path(settings.BASE_DIR) / "locale" / "de" / "LC_MESSAGES" / "django.po"))
+    strays = []
+    for entry in catalogue.translated_entries():
+        text = " ".join([entry.msgstr, *entry.msgstr_plural.values()])
+        of_the_bank = any("bank" in path or path == "users/admin.py" for path, _line in entry.occurrences)
+        if "enehmig" in text and not (of_the_bank or "bank" in entry.msgid):
+            strays.append(entry.msgid)
+    assert strays == []
