@@ -658,6 +658,9 @@ def key_detail(request, key_id: str):
         "refusals": [(refusal, usage.reason_label(refusal.reason)) for refusal in KeyRefusal.objects.last_of(key.pk)],
         "is_valid": key.status_at(now=now) == Status.VALID,
     }
+    if key.is_pending_approval and key.revoked_at is None:
+        # Approve / Reject on the key's own page too, as in «Needs attention»; not once its requester left.
+        context["requester_left"] = not key.created_by.is_active or not key.created_by.is_org_admin
     return render(request, "apikeys/key_detail.html", context)
 
 

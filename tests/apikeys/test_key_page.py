@@ -129,6 +129,30 @@ def test_a_production_key_waiting_for_approval_says_so(alice_client, make_key, b
     assert 'data-testid="badge-production"' in html
 
 
+def test_a_waiting_key_is_decided_on_its_page_not_replaced(alice_client, dora_client, make_key, bob, alice):
+    key, _token = make_key(user=bob, api=Api.PRODUCTION, created_by=alice)
+    ApiKey.objects.filter(pk=key.pk).update(approval_requested_at=timezone.now())
+    theirs = page(dora_client, key).content.decode()
+    assert 'data-testid="approve-key"' in theirs and 'data-testid="reject-key"' in theirs
+    assert 'data-testid="replace"' not in theirs  # a key that does not work yet is decided, not rolled
+    own = page(alice_client, key).content.decode()  # the requester: no decision on their own request
+    assert 'data-testid="approve-key"' not in own and "Waiting for another Admin user" in own
+    assert 'data-testid="replace"' not in own
+    response = dora_client.post(reverse("apikeys:key_approve", args=[key.key_id]))
+    assert response.status_code in (302, 303)
+    approved = page(dora_client, key).content.decode()
+    assert 'data-testid="key-approval"' not in approved and 'data-testid="replace"' in approved
+
+
+def test_a_waiting_key_whose_requester_left_says_so_on_its_page(dora_client, make_key, bob, alice):
+    key, _token = make_key(user=bob, api=Api.PRODUCTION, created_by=alice)
+    ApiKey.objects.filter(pk=key.pk).update(approval_requested_at=timezone.now())
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    html = page(dora_client, key).content.decode()
+    assert 'data-testid="requester-left"' in html and 'data-testid="approve-key"' not in html
+
+
 def test_support_sees_the_same_usage_read_only_in_the_admin(sam_client, client, alice_key):
     key, token = alice_key
     client.get(PING, HTTP_AUTHORIZATION=f"Bearer {token}")
