@@ -47,9 +47,8 @@ from users.factors.models import Passkey, TOTPDevice
 from users.factors.stepup import step_up_required
 from users.forms import StaffUserAddForm, StaffUserChangeForm
 from users.limits import lock_lift
-from users.models import BankChange, LoginLimit, Organization, OutboxMessage, User
 from users.mail import NOTICES, notice_label
-from users.models import BankChange, Organization, OutboxMessage, User
+from users.models import BankChange, LoginLimit, Organization, OutboxMessage, User
 from users.services import (
     SET_PASSWORD_LINK_HOLD,
     factor_reset_by_staff,

@@ -54,6 +54,8 @@ FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link", "account_locked"})
 # What each kind of notice is, in words: the outbox shows these to support, never the template's name.
 # One entry per ``templates/emails/<kind>.subject.txt`` (a test holds the two together).
 NOTICES = {
+    "account_locked": _("Login locked"),
+    "lock_lifted": _("Login unlocked"),
     "expiry_reminder": _("Expiry reminder"),
     "factor_added": _("Second factor added"),
     "factor_removed": _("Second factor removed"),
