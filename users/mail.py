@@ -85,9 +85,6 @@ def notice_label(kind: str) -> str:
     return str(NOTICES.get(kind, kind))
 
 
-# Kinds whose text holds a single-use link (a set-password link): once sent, the outbox keeps the
-# row (to, kind, time) but not the text, so that nobody who reads the database later finds the link.
-FORGOTTEN_AFTER_SENDING = frozenset({"set_password_link"})
 FORGOTTEN = "(sent; the text held a single-use link and was removed)"
 
 
