@@ -74,6 +74,7 @@ NOTICES = {
     "policy_change_decided": _("Security policy change decided"),
     "policy_change_requested": _("Security policy change waiting for approval"),
     "recovery_code_used": _("Recovery code used"),
+    "sessions_ended": _("Logged out everywhere"),
     "set_password_link": _("Link to set the password"),
     "support_change": _("Change by the bank"),
     "tokens_seen": _("Keys whose tokens a leaver saw"),
