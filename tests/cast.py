@@ -2,6 +2,7 @@
 organization with the tests' password, and a test client logged in as one."""
 
 import datetime
+import re
 
 from django.test import Client
 from django.utils import timezone
@@ -45,3 +46,10 @@ def client_for(user: User, **kwargs) -> Client:
     client = Client(**kwargs)
     client.force_login(user)
     return client
+
+
+def mentions(text: str, word: str) -> bool:
+    """Whether `text` names `word` as a word of its own: not inside a random token (a CSRF token, a key
+    ID) that happens to hold its letters, so that a test of «bob is (not) shown» never passes or fails
+    by the chance of a token."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None

@@ -3,7 +3,7 @@ never with a code or a key in it."""
 
 from django.test import Client
 
-from tests.cast import PASSWORD
+from tests.cast import PASSWORD, mentions
 from tests.factors import code_at, enrol, secret_of
 from users.factors.models import TOTPDevice
 from users.models import OutboxMessage
@@ -22,7 +22,7 @@ def test_enrolling_an_app_is_told_without_its_key(bob, bob_client, totp_clock):
     code = code_at(secret, totp_clock.now)
     bob_client.post(ENROL, {"code": code})
     (message,) = mails(bob, "factor_added")
-    assert "Authenticator app" in message.body and "bob" in message.body
+    assert "Authenticator app" in message.body and mentions(message.body, "bob")
     for text in (message.subject, message.body, message.html):
         assert secret not in text and secret.lower() not in text and code not in text
 
