@@ -18,6 +18,9 @@ from audit.models import Action, AuditEvent
 from billing.models import AuthFailureCounter
 from tests.conftest import flip_last
 
+# Counted per minute of the app's clock: held still, so that no test's requests cross a minute by chance.
+pytestmark = pytest.mark.usefixtures("clock")
+
 PING = "/api/billing-int/v1/ping"
 
 

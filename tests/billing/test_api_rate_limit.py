@@ -2,11 +2,15 @@
 
 import datetime
 
+import pytest
 from django.utils import timezone
 
 from apikeys.models import Api
 from billing.models import DeliveryCounter, Document
 from tests.billing.documents import document, post
+
+# Counted per minute of the app's clock: held still, so that no test's requests cross a minute by chance.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def test_the_delivery_after_the_limit_is_a_429_problem_with_retry_after(client, alice_key, settings):

@@ -14,6 +14,9 @@ from billing.models import AuthFailureCounter
 from tests.billing.guesses import bearer, wrong_and_unknown
 from tests.conftest import statements_run
 
+# Counted per minute of the app's clock: held still, so that no test's requests cross a minute by chance.
+pytestmark = pytest.mark.usefixtures("clock")
+
 REVOKE = "/api/credentials/revoke"
 
 

@@ -11,6 +11,9 @@ from audit.models import Action, AuditEvent
 from tests.billing.guesses import PING, bearer, wrong_and_unknown
 from tests.conftest import statements_run
 
+# Counted per minute of the app's clock: held still, so that no test's requests cross a minute by chance.
+pytestmark = pytest.mark.usefixtures("clock")
+
 
 def in_url(token, ip="203.0.113.9"):
     return Client().get(f"{PING}?api_key={token}", REMOTE_ADDR=ip)

@@ -12,6 +12,9 @@ from efinance.lib.net import limit_address
 from tests.cast import PASSWORD
 from tests.conftest import flip_last
 
+# Counted per minute of the app's clock: held still, so that no test's requests cross a minute by chance.
+pytestmark = pytest.mark.usefixtures("clock")
+
 # Addresses of one /64, each a different client address as the server sees it.
 ONE_PREFIX = ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2:abcd::9"]
 OTHER_PREFIX = "2001:db8:1:3::1"
