@@ -659,8 +659,10 @@ def key_detail(request, key_id: str):
         "is_valid": key.status_at(now=now) == Status.VALID,
     }
     if key.is_pending_approval and key.revoked_at is None:
-        # Approve / Reject on the key's own page too, as in «Needs attention»; not once its requester left.
-        context["requester_left"] = not key.created_by.is_active or not key.created_by.is_org_admin
+        # Approve / Reject on the key's own page too, as in «Needs attention»; not once its requester left
+        # (no longer an active Admin user of this organization: the key list's `creator_left`).
+        admins = User.objects.active_admins(key.organization_id)
+        context["requester_left"] = not admins.filter(pk=key.created_by_id).exists()
     return render(request, "apikeys/key_detail.html", context)
 
 
